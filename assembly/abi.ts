@@ -1,0 +1,83 @@
+// The host <-> engine contract: every number both sides need, declared once.
+// Written in the shared subset (plain `const`s of u32), so the host imports
+// this very file and the engine compiles it; nothing here is copied by hand.
+//
+// A store is one contiguous range of linear memory that begins with a header
+// (see H_* below). The host reads results (R_*) and writes its own counters
+// (HS_*) at fixed offsets from the store's base; everything else in the store
+// is the engine's. Because the header holds all state, a copy of the range is
+// a complete snapshot of the cache (the warm-restart roadmap relies on this).
+
+/** Bumped whenever the header or item layout changes; checked at load. */
+export const LAYOUT_VERSION: u32 = 1;
+export const STORE_MAGIC: u32 = 0x6d634157; // "WAcm"
+
+// ---- execute / tick status codes (ST_*) ------------------------------------
+/** Every complete command ran; R_CONSUMED < len leaves a partial command. */
+export const ST_OK: u32 = 0;
+/** The output region filled: send R_OUT_LEN bytes, then call again with the
+ *  input from R_CONSUMED on (the engine resumes a multiget where it stopped). */
+export const ST_OUT_FULL: u32 = 1;
+/** Send R_OUT_LEN bytes, then close the connection (quit, junk, HTTP). */
+export const ST_CLOSE: u32 = 2;
+/** `shutdown` with -A: send R_OUT_LEN bytes, then stop the server. */
+export const ST_SHUTDOWN: u32 = 3;
+/** mc_init: the arena could not be allocated. */
+export const ST_NO_MEMORY: u32 = 4;
+
+// ---- option bits passed to mc_init (OPT_*) ---------------------------------
+export const OPT_NO_EVICTIONS: u32 = 1;   // -M
+export const OPT_NO_CAS: u32 = 2;         // -C
+export const OPT_SHUTDOWN: u32 = 4;       // -A
+export const OPT_NO_FLUSH: u32 = 8;       // -F
+export const OPT_DEBUG_TIME: u32 = 16;    // -o debug_time: enables `debugtime <secs>`
+
+// ---- limits (LIMIT_*) -------------------------------------------------------
+export const LIMIT_KEY_LEN: u32 = 250;
+/** A text line with no '\n' within this many bytes closes the connection
+ *  (multigets excepted), as memcached does (CVE-2010-1152). */
+export const LIMIT_LINE: u32 = 2048;
+export const LIMIT_MIN_ITEM_MAX: u32 = 1024;
+/** Slab page size; items larger than a page get pages of their own size. */
+export const PAGE_SIZE: u32 = 1048576;
+export const MAX_CLASSES: u32 = 63;
+/** memcached's relative-exptime bound: above it, exptime is a unix time. */
+export const REALTIME_MAXDELTA: u32 = 2592000;
+
+// ---- store header: results of the last mc_execute (R_*) --------------------
+export const R_CONSUMED: u32 = 64;   // input bytes fully handled
+export const R_OUT_LEN: u32 = 68;    // response bytes in the output region
+/** Bytes (counted from R_CONSUMED) the pending command needs before another
+ *  call can make progress; 0 when unknown (an unterminated line). */
+export const R_NEED: u32 = 72;
+/** Bytes the host must drop from the stream after R_CONSUMED: the rest of a
+ *  rejected value that had not arrived yet (memcached's conn_swallow). */
+export const R_SKIP: u32 = 76;
+
+// ---- store header: regions and sizes ----------------------------------------
+export const H_IN_PTR: u32 = 80;     // input region address
+export const H_IN_CAP: u32 = 84;     // input region size
+export const H_OUT_PTR: u32 = 88;    // output region address
+export const H_OUT_CAP: u32 = 92;
+export const H_VERBOSITY: u32 = 96;  // set by `verbosity N`; the host logs by it
+export const H_STORE_BYTES: u32 = 100; // whole store, header to last page
+
+// ---- host-maintained counters (HS_*), 8 bytes each (lo u32, hi u32) --------
+// The host writes these; `stats` prints them.
+export const HS_BASE: u32 = 512;
+export const HS_PID: u32 = 0;
+export const HS_CURR_CONNECTIONS: u32 = 1;
+export const HS_TOTAL_CONNECTIONS: u32 = 2;
+export const HS_REJECTED_CONNECTIONS: u32 = 3;
+export const HS_CONNECTION_STRUCTURES: u32 = 4;
+export const HS_MAX_CONNECTIONS: u32 = 5;
+export const HS_RUSAGE_USER_US: u32 = 6;
+export const HS_RUSAGE_SYSTEM_US: u32 = 7;
+export const HS_IDLE_KICKS: u32 = 8;
+export const HS_TCP_PORT: u32 = 9;
+export const HS_IDLE_TIMEOUT: u32 = 10;
+export const HS_THREADS: u32 = 11;
+export const HS_LISTEN_DISABLED: u32 = 12;
+export const HS_CONN_YIELDS: u32 = 13;
+export const HS_UNIX_SOCKET: u32 = 14;   // 1 when listening on a unix socket
+export const HS_COUNT: u32 = 16;

@@ -1,0 +1,174 @@
+// The arena: one store laid out in linear memory, header first.
+//
+//   base ───────────────────────────────────────────────────────────────────
+//   +0        header: settings, clock, CAS counter, results (R_*), hash and
+//             slab bookkeeping                                   (H_*, 1 KiB)
+//   +256      engine counters, 8 bytes each                      (stats.ts)
+//   +512      host counters, 8 bytes each                        (HS_* in abi.ts)
+//   +1024     slab class table, CLASS_REC bytes per class        (slabs.ts)
+//   +17408    page owner table: class id of each page, u32       (slabs.ts)
+//   +33792    scratch: token table of the executing command      (proto/)
+//   +65536    input region  (H_IN_CAP bytes)
+//             output region (H_OUT_CAP bytes)
+//             hash region: two alternating bucket arrays         (assoc.ts)
+//             slab pages, PAGE_SIZE (or -I) bytes each           (slabs.ts)
+//   ────────────────────────────────────────────────────────────────────────
+//
+// Invariant: every piece of store state lives between base and the last
+// page; module-level variables hold only the address of the store being
+// executed (`S`) and transient values of one call. So a copy of the range is
+// the whole cache, and one module can host several stores.
+import { ld32, st32, fill, memGrowTo, memSize, heapBase } from './mem';
+import {
+  STORE_MAGIC, LAYOUT_VERSION, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_STORE_BYTES,
+  PAGE_SIZE, LIMIT_MIN_ITEM_MAX,
+} from './abi';
+
+// ---- header fields private to the engine ------------------------------------
+export const H_MAGIC: u32 = 0;
+export const H_LAYOUT: u32 = 4;
+export const H_OPTS: u32 = 8;
+export const H_ITEM_MAX: u32 = 12;
+export const H_CHUNK_MIN: u32 = 16;
+export const H_FACTOR: u32 = 20;          // growth factor x100
+export const H_PAGE_SIZE: u32 = 24;
+export const H_PROCESS_STARTED: u32 = 28; // unix seconds; memcached's process_started
+export const H_CURRENT_TIME: u32 = 32;    // seconds since H_PROCESS_STARTED
+export const H_TIME_OFFSET: u32 = 36;     // debugtime shift, seconds
+export const H_OLDEST_LIVE: u32 = 40;     // flush_all horizon (rel time)
+export const H_OLDEST_CAS_LO: u32 = 44;
+export const H_OLDEST_CAS_HI: u32 = 48;
+export const H_CAS_LO: u32 = 52;          // last CAS unique handed out
+export const H_CAS_HI: u32 = 56;
+// 64..103: R_* and H_* of abi.ts
+export const H_RESUME_KEYS: u32 = 104;    // keys of a multiget already answered
+export const H_HASH_POWER: u32 = 108;
+export const H_HASH_PTR: u32 = 112;
+export const H_OLD_HASH_PTR: u32 = 116;
+export const H_EXPANDING: u32 = 120;
+export const H_EXPAND_BUCKET: u32 = 124;
+export const H_HASH_REGION: u32 = 128;
+export const H_HASH_REGION_SIZE: u32 = 132;
+export const H_HASH_MAX_POWER: u32 = 136;
+export const H_HASH_ITEMS: u32 = 140;
+export const H_PAGES_PTR: u32 = 144;      // address of page 0
+export const H_PAGES_LIMIT: u32 = 148;    // pages the memory limit allows
+export const H_PAGES_CARVED: u32 = 152;   // pages handed out at least once
+export const H_FREE_PAGE: u32 = 156;      // head of the free page list (address, 0 = none)
+export const H_NCLASSES: u32 = 160;
+export const H_PAGES_MAX: u32 = 164;      // pages the reserved address space holds
+export const H_CRAWL_PAGE: u32 = 168;
+export const H_CRAWL_CHUNK: u32 = 172;
+export const H_CURR_ITEMS: u32 = 176;
+export const H_BYTES_LO: u32 = 180;       // bytes of linked items (key+value+header)
+export const H_BYTES_HI: u32 = 184;
+export const H_STARTED: u32 = 188;        // unix seconds at mc_init (for uptime)
+export const H_MAXBYTES_MB: u32 = 192;
+export const H_NOW: u32 = 196;            // last unix time the host passed
+/** One item eviction must not touch during the current operation (the old
+ *  item of an append while it is copied), 0 = none. */
+export const H_PINNED: u32 = 200;
+export const H_AUTOMOVE: u32 = 204;       // `slabs automove` level; 0 = no page moves
+export const H_CRAWLER_ON: u32 = 208;     // `lru_crawler enable|disable`
+export const H_SPARE: u32 = 212;
+// 216, 220: proto/text.ts resume bookkeeping
+
+export const STATS_BASE: u32 = 256;
+export const CLASS_TABLE: u32 = 1024;
+export const PAGE_OWNERS: u32 = 17408;
+export const MAX_PAGES: u32 = 4096;
+export const SCRATCH: u32 = 33792;
+export const REGIONS: u32 = 65536;
+
+/** memcached starts its clock this far in the past (ITEM_UPDATE_INTERVAL + 2),
+ *  so that relative time 0 and 1 never mean "now". */
+export const CLOCK_HEADSTART: u32 = 62;
+
+// ---- the store being executed ------------------------------------------------
+/** Base address of the store the current export call works on. */
+export let S: u32 = 0;
+export function arenaSelect(base: u32): void { S = base; }
+
+export function hget(off: u32): u32 { return ld32(S + off); }
+export function hset(off: u32, v: u32): void { st32(S + off, v); }
+
+export function alignUp(x: u32, a: u32): u32 { return (x + a - 1) & ~(a - 1); }
+
+/** Current time in memcached's relative seconds. */
+export function currentTime(): u32 { return ld32(S + H_CURRENT_TIME); }
+
+/**
+ * Advances the clock from the host's unix time. Time never runs backwards
+ * (a stepped-back wall clock must not resurrect expired items).
+ */
+export function clockSet(nowUnix: u32): void {
+  st32(S + H_NOW, nowUnix);
+  const started = ld32(S + H_PROCESS_STARTED);
+  let rel: u32 = nowUnix > started ? nowUnix - started : 1;
+  rel = rel + ld32(S + H_TIME_OFFSET);
+  if (rel > ld32(S + H_CURRENT_TIME)) st32(S + H_CURRENT_TIME, rel);
+}
+
+/**
+ * Lays out a new store at the end of memory and fills its header.
+ * Returns the base address, or 0 when memory cannot grow that far.
+ * Slab classes and the hash table are set up by their own modules.
+ */
+export function arenaCreate(memoryMB: u32, itemMax: u32, chunkMin: u32, factorX100: u32, opts: u32, now: u32): u32 {
+  if (itemMax < LIMIT_MIN_ITEM_MAX) itemMax = LIMIT_MIN_ITEM_MAX;
+  const pageSize: u32 = itemMax > PAGE_SIZE ? alignUp(itemMax, 65536) : PAGE_SIZE;
+  // Regions fit a whole item plus its command line, so a set never needs more
+  // than one input region and a VALUE reply never more than one output region.
+  const ioCap: u32 = alignUp((itemMax > 131072 ? itemMax : 131072) + 131072, 65536);
+  let pagesLimit: u32 = (<u32>((<u64>memoryMB << 20) / <u64>pageSize));
+  if (pagesLimit < 1) pagesLimit = 1;
+  const pagesMax: u32 = pagesLimit < MAX_PAGES ? pagesLimit : MAX_PAGES;
+  // The hash table may grow to one bucket per smallest possible item, and two
+  // tables coexist while it grows: reserve 1.5 x the largest table.
+  const minChunk: u32 = alignUp(44 + chunkMin, 8);
+  const maxItems: u64 = (<u64>pagesMax * <u64>pageSize) / <u64>minChunk;
+  let maxPower: u32 = 10;
+  while (maxPower < 30 && ((<u64>1 << <u64>maxPower) * 3) / 2 < maxItems) maxPower++;
+  const hashRegion: u32 = (<u32>3 << maxPower) * 2; // 1.5 x (4 << maxPower)
+
+  const base: u32 = alignUp(memSize() > heapBase() ? memSize() : heapBase(), 65536);
+  const inPtr: u32 = base + REGIONS;
+  const outPtr: u32 = inPtr + ioCap;
+  const hashPtr: u32 = outPtr + ioCap;
+  const pagesPtr: u32 = alignUp(hashPtr + hashRegion, 65536);
+  const end: u64 = <u64>pagesPtr + <u64>pagesMax * <u64>pageSize;
+  if (end > <u64>0xffff0000) return 0;
+  if (!memGrowTo(<u32>end)) return 0;
+  fill(base, 0, REGIONS);
+
+  S = base;
+  hset(H_MAGIC, STORE_MAGIC);
+  hset(H_LAYOUT, LAYOUT_VERSION);
+  hset(H_OPTS, opts);
+  hset(H_ITEM_MAX, itemMax);
+  hset(H_CHUNK_MIN, chunkMin);
+  hset(H_FACTOR, factorX100);
+  hset(H_PAGE_SIZE, pageSize);
+  hset(H_MAXBYTES_MB, memoryMB);
+  hset(H_PROCESS_STARTED, now - CLOCK_HEADSTART);
+  hset(H_CURRENT_TIME, CLOCK_HEADSTART);
+  hset(H_STARTED, now);
+  hset(H_NOW, now);
+  hset(H_IN_PTR, inPtr);
+  hset(H_IN_CAP, ioCap);
+  hset(H_OUT_PTR, outPtr);
+  hset(H_OUT_CAP, ioCap);
+  hset(H_HASH_REGION, hashPtr);
+  hset(H_HASH_REGION_SIZE, hashRegion);
+  hset(H_HASH_MAX_POWER, maxPower);
+  hset(H_PAGES_PTR, pagesPtr);
+  hset(H_PAGES_LIMIT, pagesLimit < pagesMax ? pagesLimit : pagesMax);
+  hset(H_PAGES_MAX, pagesMax);
+  hset(H_AUTOMOVE, 1);
+  hset(H_CRAWLER_ON, 1);
+  hset(H_STORE_BYTES, <u32>(end - <u64>base));
+  return base;
+}
+
+// Header fields the host also reads, declared in abi.ts.
+export { H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_VERBOSITY, H_STORE_BYTES } from './abi';

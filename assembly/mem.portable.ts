@@ -1,0 +1,49 @@
+// Linear-memory primitives for the pure-JS build: the same contract as
+// mem.ts over one resizable ArrayBuffer. The build swaps this file in for
+// ./mem; nothing else differs between the two builds.
+
+const MAX_BYTES = 4294901760; // 65535 WebAssembly pages, as the WASM build
+let buf = new ArrayBuffer(65536, { maxByteLength: MAX_BYTES } as any) as ArrayBuffer;
+let u8 = new Uint8Array(buf);
+let u16 = new Uint16Array(buf);
+let u32 = new Uint32Array(buf);
+
+export function memoryBuffer(): ArrayBuffer { return buf; }
+
+export function ld8(p: number): number { return u8[p]; }
+export function st8(p: number, v: number): void { u8[p] = v; }
+export function ld16(p: number): number { return u16[p >>> 1]; }
+export function ld32(p: number): number { return u32[p >>> 2]; }
+export function ld32u(p: number): number { return (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24)) >>> 0; }
+export function st32(p: number, v: number): void { u32[p >>> 2] = v; }
+export function mul32(a: number, b: number): number { return Math.imul(a, b) >>> 0; }
+export function copy(dst: number, src: number, n: number): void { u8.copyWithin(dst, src, src + n); }
+export function fill(dst: number, v: number, n: number): void { u8.fill(v, dst, dst + n); }
+
+export function eq(a: number, b: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (u8[a + i] !== u8[b + i]) return false;
+  return true;
+}
+
+export function find(p: number, end: number, c: number): number {
+  const i = u8.indexOf(c, p);
+  return i < 0 || i > end ? end : i;
+}
+
+export function memSize(): number { return buf.byteLength; }
+
+export function memGrowTo(bytes: number): boolean {
+  const want = Math.ceil(bytes / 65536) * 65536;
+  if (want <= buf.byteLength) return true;
+  if (want > MAX_BYTES) return false;
+  try { (buf as any).resize(want); } catch { return false; }
+  // A resized buffer keeps its identity, but length-tracking views are not
+  // used here: re-make them.
+  u8 = new Uint8Array(buf); u16 = new Uint16Array(buf); u32 = new Uint32Array(buf);
+  return true;
+}
+
+export function heapBase(): number { return 1024; }
+
+export function strLen(s: string): number { return s.length; }
+export function strByte(s: string, i: number): number { return s.charCodeAt(i); }

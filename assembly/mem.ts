@@ -1,0 +1,59 @@
+// Linear-memory primitives for the WebAssembly build. Every byte the engine
+// touches goes through these functions, so that mem.portable.ts can give the
+// same engine a plain-JS body (issue: pure-JS build). Keep them tiny: binaryen
+// inlines them at -O3.
+//
+// ld32/st32 require 4-byte-aligned addresses (the JS build indexes a
+// Uint32Array); ld32u reads unaligned little-endian words.
+
+export function ld8(p: u32): u32 { return load<u8>(p); }
+export function st8(p: u32, v: u32): void { store<u8>(p, v); }
+export function ld16(p: u32): u32 { return load<u16>(p); }
+export function ld32(p: u32): u32 { return load<u32>(p); }
+export function ld32u(p: u32): u32 { return load<u32>(p); }
+export function st32(p: u32, v: u32): void { store<u32>(p, v); }
+/** 32-bit multiply that wraps, as C's uint32_t does. */
+export function mul32(a: u32, b: u32): u32 { return a * b; }
+export function copy(dst: u32, src: u32, n: u32): void { memory.copy(dst, src, n); }
+export function fill(dst: u32, v: u32, n: u32): void { memory.fill(dst, <u8>v, n); }
+
+/** memcmp(a, b, n) == 0 */
+export function eq(a: u32, b: u32, n: u32): bool {
+  while (n >= 8) {
+    if (load<u64>(a) != load<u64>(b)) return false;
+    a += 8; b += 8; n -= 8;
+  }
+  while (n > 0) {
+    if (load<u8>(a) != load<u8>(b)) return false;
+    a++; b++; n--;
+  }
+  return true;
+}
+
+/** Index of the first byte == c in [p, end), or end. */
+export function find(p: u32, end: u32, c: u32): u32 {
+  while (p < end) {
+    if (<u32>load<u8>(p) == c) return p;
+    p++;
+  }
+  return end;
+}
+
+/** Bytes of linear memory now. */
+export function memSize(): u32 { return <u32>memory.size() << 16; }
+
+/** Grows memory to at least `bytes`; false if the host refused. */
+export function memGrowTo(bytes: u32): bool {
+  const have = <u32>memory.size();
+  const want = <u32>((<u64>bytes + 65535) >> 16);
+  if (want <= have) return true;
+  return memory.grow(<i32>(want - have)) >= 0;
+}
+
+/** First address free for stores (after the module's static data). */
+export function heapBase(): u32 { return <u32>__heap_base; }
+
+// Constant ASCII strings (reply texts, command names) live in the module's
+// static data; these read their characters without any runtime support.
+export function strLen(s: string): u32 { return <u32>s.length; }
+export function strByte(s: string, i: u32): u32 { return <u32>load<u16>(changetype<usize>(s) + (<usize>i << 1)); }

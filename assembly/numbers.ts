@@ -1,0 +1,68 @@
+// Decimal parsing with the exact acceptance rules of memcached's safe_strtol,
+// safe_strtoul and safe_strtoull (util.c), which clients and memcached's own
+// tests depend on: leading whitespace and a sign are allowed, at least one
+// digit is required, the number must end the token or be followed by
+// whitespace, values that overflow 64 bits are rejected, and a '-' is
+// rejected only when the result would read as negative (so "-0" is 0).
+// Results: R_HI/R_LO of u64.ts.
+import { ld8 } from './mem';
+import { u64Parse, u64Sub, R_HI, R_LO, R_OVERFLOW } from './u64';
+
+export function isSpace(c: u32): bool { return c == 32 || (c >= 9 && c <= 13); }
+
+/** Value of the last successful parse, low 32 bits (strtol: as i32 bits). */
+export let N_LO: u32 = 0;
+export let N_HI: u32 = 0;
+
+/** strtoull semantics over [p, end); true on success (N_HI/N_LO). */
+export function parseU64(p: u32, end: u32): bool {
+  let q = p;
+  while (q < end && isSpace(ld8(q))) q++;
+  let neg = false;
+  if (q < end) {
+    const c: u32 = ld8(q);
+    if (c == 45 || c == 43) { neg = c == 45; q++; }
+  }
+  const stop = u64Parse(q, end);
+  if (stop == q || R_OVERFLOW) return false;
+  if (stop < end && !isSpace(ld8(stop))) return false;
+  let hi = R_HI;
+  let lo = R_LO;
+  if (neg) {
+    u64Sub(0, 0, hi, lo);
+    hi = R_HI;
+    lo = R_LO;
+    if ((hi & 0x80000000) != 0) return false;
+  }
+  N_HI = hi;
+  N_LO = lo;
+  return true;
+}
+
+/** safe_strtoul: as parseU64 (unsigned long is 64-bit), truncated to 32 bits. */
+export function parseU32(p: u32, end: u32): bool {
+  if (!parseU64(p, end)) return false;
+  N_HI = 0;
+  return true;
+}
+
+/** safe_strtol: signed 64-bit range, then truncated to int32 (N_LO bits). */
+export function parseI32(p: u32, end: u32): bool {
+  let q = p;
+  while (q < end && isSpace(ld8(q))) q++;
+  let neg = false;
+  if (q < end) {
+    const c: u32 = ld8(q);
+    if (c == 45 || c == 43) { neg = c == 45; q++; }
+  }
+  const stop = u64Parse(q, end);
+  if (stop == q || R_OVERFLOW) return false;
+  if (stop < end && !isSpace(ld8(stop))) return false;
+  const hi = R_HI;
+  const lo = R_LO;
+  if (!neg && hi >= 0x80000000) return false;
+  if (neg && (hi > 0x80000000 || (hi == 0x80000000 && lo != 0))) return false;
+  N_LO = neg ? (0 - lo) >>> 0 : lo;
+  N_HI = 0;
+  return true;
+}

@@ -1,0 +1,578 @@
+// The classic text protocol: finds each complete line in the input region,
+// tokenizes it and runs it against store.ts, writing replies to the output
+// region. One call handles every complete pipelined command of one read.
+//
+// Replies, errors and their order follow memcached 1.6.18's proto_text.c
+// (process_command_ascii and the process_*_command functions), including its
+// quirks: `noreply` silences error replies too, arity errors answer `ERROR`
+// and leave the data line to be parsed as a command, a too-large value is
+// swallowed, and a line with no '\n' in 2048 bytes closes the connection
+// unless it is a multiget.
+//
+// Flow outcomes of one command (P_*): done (advance past it), need more input
+// (R_NEED), output full (call again: a multiget resumes at H_RESUME_KEYS),
+// swallow the rest of the stream (R_SKIP), close, shutdown.
+import { ld8, find, copy } from '../mem';
+import {
+  S, hget, hset, currentTime, SCRATCH, H_OPTS, H_VERBOSITY, H_ITEM_MAX, H_RESUME_KEYS,
+  H_IN_CAP, H_TIME_OFFSET, H_CURRENT_TIME,
+} from '../arena';
+import {
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, LIMIT_KEY_LEN,
+  LIMIT_LINE, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME,
+} from '../abi';
+import { tokenize, tokPtr, tokLen, tokEnd, tokIs, bytesAre, nextWord, WORD_END } from './tokens';
+import { outBegin, outRoom, outStr, outBytes, outCRLF, outU32, outU64, OUT } from './out';
+import { parseU32, parseU64, parseI32, N_HI, N_LO } from '../numbers';
+import {
+  storeItem, storeDelta, storeDelete, storeTouch, storeFlush, realtime, positiveTime, itemSizeOk,
+  CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
+  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_LEN,
+} from '../store';
+import { itemAlloc, itemFree, itemGet, itemUnlink, itemData, itemHash } from '../items';
+import { IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KLEN, IT_KEY } from '../items_layout';
+import { ld32 } from '../mem';
+import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_CMD_SET, CL_DELETE_HITS } from '../slabs';
+import { u64IncAt } from '../u64';
+import {
+  statInc, statAdd, C_CMD_GET, C_CMD_TOUCH, C_GET_HITS, C_GET_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES,
+  C_CMD_SET, C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES,
+  C_CMD_FLUSH, C_BYTES_READ, C_BYTES_WRITTEN,
+} from '../stats';
+import { outString, setNoreplyMaybe, noreplyReset, noreplyTake, noreplyIsSet } from './reply';
+import { processStats, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
+
+const P_DONE: u32 = 0;
+const P_NEED: u32 = 1;
+const P_OUT_FULL: u32 = 2;
+const P_SKIP: u32 = 3;
+const P_CLOSE: u32 = 4;
+const P_SHUTDOWN: u32 = 5;
+
+/** Room kept free before starting any command; every non-get reply (stats
+ *  included) fits in it. */
+const OUT_RESERVE: u32 = 131072;
+const MAX_VERBOSITY: u32 = 2;
+const NONE: u32 = 0xffffffff;
+
+/** Input position just after the current command (its line, then data). */
+let NEXT: u32 = 0;
+let IN_END: u32 = 0;
+/** Number formatting and incr/decr digits. */
+function deltaBuf(): u32 { return S + SCRATCH + 512; }
+function deltaScratch(): u32 { return S + SCRATCH + 768; }
+
+/** memcached keeps reading an unterminated line only if it is a multiget. */
+function isMultigetPrefix(p: u32, end: u32): bool {
+  let q = p;
+  while (q < end && ld8(q) == 32) q++;
+  if (q - p > 100) return false;
+  return (end - q >= 4 && bytesAre(q, 4, 'get ')) || (end - q >= 5 && bytesAre(q, 5, 'gets '));
+}
+
+/** Counts execute calls, so a multiget's resume point is used only by the
+ *  call right after the one that ran out of output room. */
+const H_CALLS: u32 = 216;
+const H_RESUME_CALL: u32 = 220;
+
+export function textResumeCheck(): void {
+  const calls = hget(H_CALLS) + 1;
+  hset(H_CALLS, calls);
+  if (hget(H_RESUME_CALL) != calls) hset(H_RESUME_KEYS, 0);
+}
+
+/**
+ * Runs every complete command in [inPtr, inPtr+len); replies go to the
+ * output region. Sets R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP; returns ST_*.
+ */
+export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32 {
+  IN_END = inPtr + len;
+  outBegin(outPtr, outPtr + outCap);
+  hset(R_NEED, 0);
+  hset(R_SKIP, 0);
+  let pos = inPtr;
+  let status = ST_OK;
+  while (pos < IN_END) {
+    if (outRoom() < OUT_RESERVE) {
+      status = ST_OUT_FULL;
+      break;
+    }
+    const nl = find(pos, IN_END, 10);
+    if (nl == IN_END) {
+      const n = IN_END - pos;
+      if (n > LIMIT_LINE && (!isMultigetPrefix(pos, IN_END) || n >= hget(H_IN_CAP) - 2)) {
+        // No newline in the first 2 KiB and not a multiget (or a multiget
+        // longer than the input region): junk, hang up (CVE-2010-1152).
+        status = ST_CLOSE;
+        pos = IN_END;
+      }
+      break;
+    }
+    let lineEnd = nl;
+    if (nl - pos > 1 && ld8(nl - 1) == 13) lineEnd = nl - 1;
+    // memcached works on C strings: a NUL ends the command.
+    lineEnd = find(pos, lineEnd, 0);
+    NEXT = nl + 1;
+    noreplyReset();
+    const r = processCommand(pos, lineEnd);
+    if (r == P_DONE) {
+      pos = NEXT;
+      continue;
+    }
+    if (r == P_OUT_FULL) status = ST_OUT_FULL;
+    else if (r == P_SKIP) pos = IN_END;
+    else if (r == P_CLOSE) { status = ST_CLOSE; pos = NEXT; }
+    else if (r == P_SHUTDOWN) { status = ST_SHUTDOWN; pos = NEXT; }
+    break; // P_NEED: wait for the rest of this command
+  }
+  hset(R_CONSUMED, pos - inPtr);
+  hset(R_OUT_LEN, OUT - outPtr);
+  statAdd(C_BYTES_READ, pos - inPtr);
+  statAdd(C_BYTES_WRITTEN, OUT - outPtr);
+  return status;
+}
+
+function processCommand(p: u32, lineEnd: u32): u32 {
+  const ntok = tokenize(p, lineEnd);
+  // There are no valid commands shorter than two bytes.
+  if (ntok < 2 || tokLen(0) < 2) {
+    outString('ERROR');
+    return P_DONE;
+  }
+  const c0: u32 = ld8(tokPtr(0));
+  const l0 = tokLen(0);
+  if (c0 == 109 && l0 == 2) { // 'm': meta commands
+    if (ld8(tokPtr(0) + 1) == 110) { // mn
+      outString('MN');
+      return P_DONE;
+    }
+    // TODO(#4): mg ms md ma me
+    outString('ERROR');
+    return P_DONE;
+  }
+  if (c0 == 103) { // 'g'
+    if (ntok < 3) { outString('ERROR'); return P_DONE; }
+    if (tokIs(0, 'get')) return processGet(ntok, lineEnd, false, false);
+    if (tokIs(0, 'gets')) return processGet(ntok, lineEnd, true, false);
+    if (tokIs(0, 'gat')) return processGet(ntok, lineEnd, false, true);
+    if (tokIs(0, 'gats')) return processGet(ntok, lineEnd, true, true);
+    outString('ERROR');
+    return P_DONE;
+  }
+  if (c0 == 115) { // 's'
+    if (tokIs(0, 'set')) return arity2(ntok, 6, 7) ? processUpdate(ntok, p, CMD_SET, false) : P_DONE;
+    if (tokIs(0, 'stats')) { processStats(ntok); return P_DONE; }
+    if (tokIs(0, 'shutdown')) return processShutdown(ntok);
+    if (tokIs(0, 'slabs')) { processSlabs(ntok); return P_DONE; }
+    outString('ERROR');
+    return P_DONE;
+  }
+  if (c0 == 97) { // 'a'
+    if (tokIs(0, 'add')) return arity2(ntok, 6, 7) ? processUpdate(ntok, p, CMD_ADD, false) : P_DONE;
+    if (tokIs(0, 'append')) return arity2(ntok, 6, 7) ? processUpdate(ntok, p, CMD_APPEND, false) : P_DONE;
+    outString('ERROR');
+    return P_DONE;
+  }
+  if (c0 == 99) { // 'c'
+    if (tokIs(0, 'cas')) return arity2(ntok, 7, 8) ? processUpdate(ntok, p, CMD_CAS, true) : P_DONE;
+    if (tokIs(0, 'cache_memlimit')) { if (arity2(ntok, 3, 4)) processMemlimit(ntok); return P_DONE; }
+    outString('ERROR');
+    return P_DONE;
+  }
+  if (c0 == 105) { // 'i'
+    if (tokIs(0, 'incr')) { if (arity2(ntok, 4, 5)) processArithmetic(ntok, true); return P_DONE; }
+    outString('ERROR');
+    return P_DONE;
+  }
+  if (c0 == 100) { // 'd'
+    if (tokIs(0, 'delete')) { if (arityRange(ntok, 3, 5)) processDelete(ntok); return P_DONE; }
+    if (tokIs(0, 'decr')) { if (arity2(ntok, 4, 5)) processArithmetic(ntok, false); return P_DONE; }
+    if (tokIs(0, 'debugtime') && (hget(H_OPTS) & OPT_DEBUG_TIME) != 0) { processDebugtime(ntok); return P_DONE; }
+    outString('ERROR');
+    return P_DONE;
+  }
+  if (c0 == 116) { // 't'
+    if (tokIs(0, 'touch')) { if (arity2(ntok, 4, 5)) processTouch(ntok); return P_DONE; }
+    outString('ERROR');
+    return P_DONE;
+  }
+  if (tokIs(0, 'replace')) return arity2(ntok, 6, 7) ? processUpdate(ntok, p, CMD_REPLACE, false) : P_DONE;
+  if (tokIs(0, 'prepend')) return arity2(ntok, 6, 7) ? processUpdate(ntok, p, CMD_PREPEND, false) : P_DONE;
+  if (tokIs(0, 'bget')) {
+    // ancient alias of get that memcached still answers
+    if (ntok < 3) { outString('ERROR'); return P_DONE; }
+    return processGet(ntok, lineEnd, false, false);
+  }
+  if (tokIs(0, 'flush_all')) { if (arityRange(ntok, 2, 4)) processFlushAll(ntok); return P_DONE; }
+  if (tokIs(0, 'version')) { outString('VERSION 1.6.18'); return P_DONE; }
+  if (tokIs(0, 'quit')) return P_CLOSE;
+  if (tokIs(0, 'lru_crawler')) { processLruCrawler(ntok); return P_DONE; }
+  if (tokIs(0, 'watch')) { outString('CLIENT_ERROR watch commands not allowed'); return P_DONE; }
+  if (tokIs(0, 'verbosity')) { if (arity2(ntok, 3, 4)) processVerbosity(ntok); return P_DONE; }
+  if (tokIs(0, 'lru')) {
+    if (ntok < 3) { outString('ERROR'); return P_DONE; }
+    processLru(ntok);
+    return P_DONE;
+  }
+  // A request line ending in HTTP/x: a web client (or a cross-protocol
+  // attack) talking to us; hang up as memcached does.
+  const last = ntok - 2;
+  if (tokLen(last) >= 5 && bytesAre(tokPtr(last), 5, 'HTTP/')) return P_CLOSE;
+  outString('ERROR');
+  return P_DONE;
+}
+
+/** WANT_TOKENS_OR: ERROR unless ntok is a or b. */
+function arity2(ntok: u32, a: u32, b: u32): bool {
+  if (ntok != a && ntok != b) {
+    outString('ERROR');
+    return false;
+  }
+  return true;
+}
+
+/** WANT_TOKENS: ERROR unless min <= ntok <= max. */
+function arityRange(ntok: u32, min: u32, max: u32): bool {
+  if (ntok < min || ntok > max) {
+    outString('ERROR');
+    return false;
+  }
+  return true;
+}
+
+/** Drops n bytes after the command line: now, or later through R_SKIP. */
+function swallow(n: u32): u32 {
+  const avail = IN_END - NEXT;
+  if (avail >= n) {
+    NEXT += n;
+    return P_DONE;
+  }
+  hset(R_SKIP, n - avail);
+  return P_SKIP;
+}
+
+// ---- set / add / replace / append / prepend / cas ----------------------------
+
+function processUpdate(ntok: u32, lineStart: u32, comm: u32, handleCas: bool): u32 {
+  setNoreplyMaybe(ntok);
+  const nkey = tokLen(1);
+  if (nkey > LIMIT_KEY_LEN) {
+    outString('CLIENT_ERROR bad command line format');
+    return P_DONE;
+  }
+  const key = tokPtr(1);
+  if (!parseU32(tokPtr(2), tokEnd(2))) return badFormat();
+  const flags = N_LO;
+  if (!parseI32(tokPtr(3), tokEnd(3))) return badFormat();
+  const exptime = realtime(positiveTime(N_LO));
+  if (!parseI32(tokPtr(4), tokEnd(4))) return badFormat();
+  const vlen = N_LO;
+  let casHi: u32 = 0;
+  let casLo: u32 = 0;
+  if (handleCas) {
+    if (!parseU64(tokPtr(5), tokEnd(5))) return badFormat();
+    casHi = N_HI;
+    casLo = N_LO;
+  }
+  if ((vlen & 0x80000000) != 0 || vlen > 0x7ffffffd) return badFormat();
+  const nbytes = vlen + 2;
+  const hv = itemHash(key, nkey);
+
+  if (!itemSizeOk(nkey, flags, nbytes)) {
+    outString('SERVER_ERROR object too large for cache');
+    statInc(C_STORE_TOO_LARGE);
+    // A failed set must not leave the old value readable.
+    if (comm == CMD_SET) dropKey(key, nkey, hv);
+    return swallow(nbytes);
+  }
+  if (IN_END - NEXT < nbytes) {
+    hset(R_NEED, NEXT - lineStart + nbytes);
+    return P_NEED;
+  }
+  const it = itemAlloc(key, nkey, hv, flags, exptime, vlen);
+  if (it == 0) {
+    outString('SERVER_ERROR out of memory storing object');
+    statInc(C_STORE_NO_MEMORY);
+    if (comm == CMD_SET) dropKey(key, nkey, hv);
+    NEXT += nbytes;
+    return P_DONE;
+  }
+  copy(itemData(it), NEXT, vlen);
+  statInc(C_CMD_SET);
+  u64IncAt(cls(ld8(it + IT_CLS)) + CL_CMD_SET);
+  if (ld8(NEXT + vlen) != 13 || ld8(NEXT + vlen + 1) != 10) {
+    itemFree(it);
+    NEXT += nbytes;
+    outString('CLIENT_ERROR bad data chunk');
+    return P_DONE;
+  }
+  NEXT += nbytes;
+  const r = storeItem(it, comm, casHi, casLo);
+  if (r == STORED) outString('STORED');
+  else if (r == EXISTS) outString('EXISTS');
+  else if (r == NOT_FOUND) outString('NOT_FOUND');
+  else outString('NOT_STORED');
+  return P_DONE;
+}
+
+function badFormat(): u32 {
+  outString('CLIENT_ERROR bad command line format');
+  return P_DONE;
+}
+
+function dropKey(key: u32, nkey: u32, hv: u32): void {
+  const old = itemGet(key, nkey, hv, false);
+  if (old != 0) itemUnlink(old);
+}
+
+// ---- get / gets / gat / gats ----------------------------------------------
+
+function processGet(ntok: u32, lineEnd: u32, returnCas: bool, touch: bool): u32 {
+  let exptime: u32 = 0;
+  let first: u32 = 1;
+  if (touch) {
+    if (!parseI32(tokPtr(1), tokEnd(1))) {
+      outString('CLIENT_ERROR invalid exptime argument');
+      return P_DONE;
+    }
+    exptime = realtime(positiveTime(N_LO));
+    first = 2;
+  }
+  let keys: u32 = first < ntok - 1 ? tokPtr(first) : tokPtr(ntok - 1);
+  if (keys == 0) keys = lineEnd;
+
+  // memcached fetches keys in order and answers CLIENT_ERROR, with no values,
+  // at the first key over 250 bytes: look for one before writing anything.
+  let bad: u32 = NONE;
+  let k: u32 = 0;
+  let p = nextWord(keys, lineEnd);
+  while (p < lineEnd) {
+    if (WORD_END - p > LIMIT_KEY_LEN) {
+      bad = k;
+      break;
+    }
+    k++;
+    p = nextWord(WORD_END, lineEnd);
+  }
+  if (bad != NONE) {
+    k = 0;
+    p = nextWord(keys, lineEnd);
+    while (k < bad) {
+      const e = WORD_END;
+      fetch(p, e - p, touch, exptime);
+      k++;
+      p = nextWord(e, lineEnd);
+    }
+    hset(H_RESUME_KEYS, 0);
+    outString('CLIENT_ERROR bad command line format');
+    return P_DONE;
+  }
+
+  const skip = hget(H_RESUME_KEYS);
+  const room: u32 = hget(H_ITEM_MAX) + 512;
+  k = 0;
+  p = nextWord(keys, lineEnd);
+  while (p < lineEnd) {
+    const e = WORD_END;
+    if (k >= skip) {
+      // A VALUE can be as large as an item: flush first when it might not fit.
+      if (outRoom() < room) {
+        hset(H_RESUME_KEYS, k);
+        hset(H_RESUME_CALL, hget(H_CALLS) + 1);
+        return P_OUT_FULL;
+      }
+      const it = fetch(p, e - p, touch, exptime);
+      if (it != 0) emitValue(it, returnCas);
+    }
+    k++;
+    p = nextWord(e, lineEnd);
+  }
+  hset(H_RESUME_KEYS, 0);
+  outStr('END');
+  outCRLF();
+  return P_DONE;
+}
+
+/** One key of a get-family command: lookup (or touch), bump, counters. */
+function fetch(key: u32, nkey: u32, touch: bool, exptime: u32): u32 {
+  const hv = itemHash(key, nkey);
+  if (touch) {
+    const it = storeTouch(key, nkey, hv, exptime);
+    statInc(C_CMD_TOUCH);
+    if (it != 0) {
+      statInc(C_TOUCH_HITS);
+      u64IncAt(cls(ld8(it + IT_CLS)) + CL_TOUCH_HITS);
+    } else {
+      statInc(C_TOUCH_MISSES);
+    }
+    return it;
+  }
+  const it = itemGet(key, nkey, hv, true);
+  statInc(C_CMD_GET);
+  if (it != 0) {
+    statInc(C_GET_HITS);
+    u64IncAt(cls(ld8(it + IT_CLS)) + CL_GET_HITS);
+  } else {
+    statInc(C_GET_MISSES);
+  }
+  return it;
+}
+
+/** VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n */
+function emitValue(it: u32, returnCas: bool): void {
+  const nkey: u32 = ld8(it + IT_KLEN);
+  const vlen = ld32(it + IT_VLEN);
+  outStr('VALUE ');
+  outBytes(it + IT_KEY, nkey);
+  outStr(' ');
+  outU32(ld32(it + IT_FLAGS));
+  outStr(' ');
+  outU32(vlen);
+  if (returnCas) {
+    outStr(' ');
+    outU64(ld32(it + IT_CAS_HI), ld32(it + IT_CAS_LO));
+  }
+  outCRLF();
+  outBytes(it + IT_KEY + nkey, vlen);
+  outCRLF();
+}
+
+// ---- incr / decr / delete / touch -------------------------------------------
+
+function processArithmetic(ntok: u32, incr: bool): void {
+  setNoreplyMaybe(ntok);
+  const nkey = tokLen(1);
+  if (nkey > LIMIT_KEY_LEN) {
+    outString('CLIENT_ERROR bad command line format');
+    return;
+  }
+  if (!parseU64(tokPtr(2), tokEnd(2))) {
+    outString('CLIENT_ERROR invalid numeric delta argument');
+    return;
+  }
+  const key = tokPtr(1);
+  const r = storeDelta(key, nkey, itemHash(key, nkey), incr, N_HI, N_LO, deltaBuf(), deltaScratch());
+  if (r == DELTA_OK) {
+    if (noreplyTake()) return;
+    outBytes(deltaBuf(), DELTA_LEN);
+    outCRLF();
+  } else if (r == DELTA_NON_NUMERIC) {
+    outString('CLIENT_ERROR cannot increment or decrement non-numeric value');
+  } else if (r == DELTA_EOM) {
+    outString('SERVER_ERROR out of memory');
+  } else {
+    statInc(incr ? C_INCR_MISSES : C_DECR_MISSES);
+    outString('NOT_FOUND');
+  }
+}
+
+function processDelete(ntok: u32): void {
+  if (ntok > 3) {
+    const holdIsZero = tokIs(2, '0');
+    const setsNoreply = setNoreplyMaybe(ntok);
+    const valid = (ntok == 4 && (holdIsZero || setsNoreply)) || (ntok == 5 && holdIsZero && setsNoreply);
+    if (!valid) {
+      outString('CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]');
+      return;
+    }
+  }
+  const nkey = tokLen(1);
+  if (nkey > LIMIT_KEY_LEN) {
+    outString('CLIENT_ERROR bad command line format');
+    return;
+  }
+  const key = tokPtr(1);
+  const c = storeDelete(key, nkey, itemHash(key, nkey));
+  if (c != 0) {
+    u64IncAt(cls(c) + CL_DELETE_HITS);
+    outString('DELETED');
+  } else {
+    statInc(C_DELETE_MISSES);
+    outString('NOT_FOUND');
+  }
+}
+
+function processTouch(ntok: u32): void {
+  setNoreplyMaybe(ntok);
+  const nkey = tokLen(1);
+  if (nkey > LIMIT_KEY_LEN) {
+    outString('CLIENT_ERROR bad command line format');
+    return;
+  }
+  if (!parseI32(tokPtr(2), tokEnd(2))) {
+    outString('CLIENT_ERROR invalid exptime argument');
+    return;
+  }
+  const key = tokPtr(1);
+  const exptime = realtime(positiveTime(N_LO));
+  const it = storeTouch(key, nkey, itemHash(key, nkey), exptime);
+  statInc(C_CMD_TOUCH);
+  if (it != 0) {
+    statInc(C_TOUCH_HITS);
+    u64IncAt(cls(ld8(it + IT_CLS)) + CL_TOUCH_HITS);
+    outString('TOUCHED');
+  } else {
+    statInc(C_TOUCH_MISSES);
+    outString('NOT_FOUND');
+  }
+}
+
+// ---- flush_all / verbosity / shutdown / debugtime ----------------------------
+
+function processFlushAll(ntok: u32): void {
+  setNoreplyMaybe(ntok);
+  statInc(C_CMD_FLUSH);
+  if ((hget(H_OPTS) & OPT_NO_FLUSH) != 0) {
+    outString('CLIENT_ERROR flush_all not allowed');
+    return;
+  }
+  let delay: u32 = 0;
+  if (ntok != (noreplyIsSet() ? 3 : 2)) {
+    if (!parseI32(tokPtr(1), tokEnd(1))) {
+      outString('CLIENT_ERROR invalid exptime argument');
+      return;
+    }
+    delay = N_LO;
+  }
+  storeFlush(delay);
+  outString('OK');
+}
+
+function processVerbosity(ntok: u32): void {
+  setNoreplyMaybe(ntok);
+  if (!parseU32(tokPtr(1), tokEnd(1))) {
+    outString('CLIENT_ERROR bad command line format');
+    return;
+  }
+  hset(H_VERBOSITY, N_LO > MAX_VERBOSITY ? MAX_VERBOSITY : N_LO);
+  outString('OK');
+}
+
+function processShutdown(ntok: u32): u32 {
+  if ((hget(H_OPTS) & OPT_SHUTDOWN) == 0) {
+    outString('ERROR: shutdown not enabled');
+    return P_DONE;
+  }
+  if (ntok == 2 || (ntok == 3 && tokIs(1, 'graceful'))) return P_SHUTDOWN;
+  outString('CLIENT_ERROR invalid shutdown mode');
+  return P_DONE;
+}
+
+/** debugtime <seconds>: moves the clock forward (memcached debug builds;
+ *  here with -o debug_time), so tests of expiry need not sleep. */
+function processDebugtime(ntok: u32): void {
+  if (tokIs(1, 'p') || tokIs(1, 'r')) {
+    outString('OK');
+    return;
+  }
+  if (!parseI32(tokPtr(1), tokEnd(1))) {
+    outString('ERROR');
+    return;
+  }
+  const d = N_LO;
+  hset(H_TIME_OFFSET, (hget(H_TIME_OFFSET) + d) >>> 0);
+  hset(H_CURRENT_TIME, (hget(H_CURRENT_TIME) + d) >>> 0);
+  outString('OK');
+}
+
+export { currentTime };

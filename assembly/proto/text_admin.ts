@@ -1,0 +1,489 @@
+// Administrative text commands: stats (general, settings, items, slabs,
+// sizes, cachedump, reset, detail), cache_memlimit, slabs, lru, lru_crawler.
+// Field names and order follow memcached 1.6.18; fields that describe
+// machinery wasmcached does not have (threads' logging, extstore) are left
+// out or report that machinery as idle.
+import { ld8, ld32, fill, memSize, memGrowTo } from '../mem';
+import {
+  S, hget, hset, currentTime, H_OPTS, H_PROCESS_STARTED, H_STARTED, H_NOW, H_ITEM_MAX, H_CHUNK_MIN,
+  H_FACTOR, H_PAGE_SIZE, H_MAXBYTES_MB, H_HASH_POWER, H_EXPANDING, H_CURR_ITEMS, H_BYTES_LO, H_BYTES_HI,
+  H_NCLASSES, H_PAGES_LIMIT, H_PAGES_MAX, H_PAGES_PTR, H_OLDEST_LIVE, H_AUTOMOVE, H_CRAWLER_ON,
+  H_PINNED, H_VERBOSITY, MAX_PAGES,
+} from '../arena';
+import {
+  HS_BASE, HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS,
+  HS_CONNECTION_STRUCTURES, HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS,
+  HS_TCP_PORT, HS_IDLE_TIMEOUT, HS_THREADS, HS_LISTEN_DISABLED, HS_CONN_YIELDS, HS_UNIX_SOCKET,
+  OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, H_STORE_BYTES, MAX_CLASSES,
+} from '../abi';
+import { tokPtr, tokLen, tokEnd, tokIs } from './tokens';
+import { outStr, outCRLF, outU32, outU64, outMicros, outBytes, outByte, outRoom } from './out';
+import { outString, setNoreplyMaybe } from './reply';
+import { parseU32, parseI32, N_LO } from '../numbers';
+import { u64Add, R_HI, R_LO } from '../u64';
+import {
+  statLo, statHi, statsReset, C_CMD_GET, C_CMD_SET, C_CMD_FLUSH, C_CMD_TOUCH, C_CMD_META, C_GET_HITS,
+  C_GET_MISSES, C_GET_EXPIRED, C_GET_FLUSHED, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES,
+  C_CAS_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES, C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_BYTES_READ,
+  C_BYTES_WRITTEN, C_TOTAL_ITEMS, C_EVICTIONS, C_RECLAIMED, C_EXPIRED_UNFETCHED, C_EVICTED_UNFETCHED,
+  C_EVICTED_ACTIVE, C_CRAWLER_RECLAIMED, C_SLABS_MOVED,
+} from '../stats';
+import {
+  clGet, cls, pagesInUse, slabsPageMovable, slabsFinishMove, CL_SIZE, CL_PERPAGE, CL_PAGES, CL_FREE_COUNT,
+  CL_LRU_HEAD, CL_LRU_TAIL, CL_ITEMS, CL_CARVE_PTR, CL_CARVE_END, CL_REQUESTED, CL_EVICTED_TIME,
+  CL_EVICTED, CL_EVICTED_NONZERO, CL_OUTOFMEMORY, CL_RECLAIMED, CL_EXPIRED_UNFETCHED,
+  CL_EVICTED_UNFETCHED, CL_EVICTED_ACTIVE, CL_CRAWLER_RECLAIMED, CL_GET_HITS, CL_CMD_SET,
+  CL_DELETE_HITS, CL_INCR_HITS, CL_DECR_HITS, CL_CAS_HITS, CL_CAS_BADVAL, CL_TOUCH_HITS,
+  CL_MOVES_WITHIN_LRU, CL_CRAWLER_CHECKED, CL_COUNTERS_START, CL_COUNTERS_END, pageIndexOf, pageFirst,
+  pageEnd,
+} from '../slabs';
+import { IT_TIME, IT_NEXT, IT_KLEN, IT_KEY, IT_VLEN, IT_EXPTIME, IT_IFLAGS, IF_LINKED } from '../items_layout';
+import { itemUnlink } from '../items';
+
+// ---- STAT line writers -------------------------------------------------------
+
+function statName(name: string): void {
+  outStr('STAT ');
+  outStr(name);
+  outByte(32);
+}
+function sU32(name: string, v: u32): void { statName(name); outU32(v); outCRLF(); }
+function sU64(name: string, hi: u32, lo: u32): void { statName(name); outU64(hi, lo); outCRLF(); }
+function sStr(name: string, v: string): void { statName(name); outStr(v); outCRLF(); }
+function sBool(name: string, v: bool): void { sStr(name, v ? 'yes' : 'no'); }
+function sCounter(name: string, id: u32): void { sU64(name, statHi(id), statLo(id)); }
+function hostLo(id: u32): u32 { return ld32(S + HS_BASE + (id << 3)); }
+function hostHi(id: u32): u32 { return ld32(S + HS_BASE + (id << 3) + 4); }
+function sHost(name: string, id: u32): void { sU64(name, hostHi(id), hostLo(id)); }
+
+/** Sum of a 64-bit per-class counter over all classes. */
+function classSum(off: u32): void {
+  const n = hget(H_NCLASSES);
+  let hi: u32 = 0;
+  let lo: u32 = 0;
+  for (let c: u32 = 1; c <= n; c++) {
+    u64Add(hi, lo, ld32(cls(c) + off + 4), ld32(cls(c) + off));
+    hi = R_HI;
+    lo = R_LO;
+  }
+  R_HI = hi;
+  R_LO = lo;
+}
+function sClassSum(name: string, off: u32): void {
+  classSum(off);
+  sU64(name, R_HI, R_LO);
+}
+
+/** STAT <prefix><cls>:<name> <value> */
+function sClass(prefix: string, c: u32, name: string): void {
+  outStr('STAT ');
+  outStr(prefix);
+  outU32(c);
+  outByte(58);
+  outStr(name);
+  outByte(32);
+}
+function sClassU32(prefix: string, c: u32, name: string, v: u32): void { sClass(prefix, c, name); outU32(v); outCRLF(); }
+function sClassC(prefix: string, c: u32, name: string, off: u32): void {
+  sClass(prefix, c, name);
+  outU64(ld32(cls(c) + off + 4), ld32(cls(c) + off));
+  outCRLF();
+}
+
+function outEnd(): void { outStr('END'); outCRLF(); }
+
+/** x100 as a decimal with two places ("1.25"). */
+function outHundredths(v: u32): void {
+  outU32((v / 100) >>> 0);
+  outByte(46);
+  const f = v % 100;
+  outByte(48 + ((f / 10) >>> 0));
+  outByte(48 + (f % 10));
+}
+
+// ---- stats -----------------------------------------------------------------
+
+export function processStats(ntok: u32): void {
+  if (ntok == 2) {
+    statsGeneral();
+    outEnd();
+    return;
+  }
+  if (tokIs(1, 'reset')) {
+    statsReset();
+    const n = hget(H_NCLASSES);
+    for (let c: u32 = 1; c <= n; c++) fill(cls(c) + CL_COUNTERS_START, 0, CL_COUNTERS_END - CL_COUNTERS_START);
+    outString('RESET');
+    return;
+  }
+  if (tokIs(1, 'detail')) {
+    if (ntok >= 4 && (tokIs(2, 'on') || tokIs(2, 'off'))) outString('OK');
+    else if (ntok >= 4 && tokIs(2, 'dump')) outEnd();
+    else outString('CLIENT_ERROR usage: stats detail on|off|dump');
+    return;
+  }
+  if (tokIs(1, 'settings')) { statsSettings(); outEnd(); return; }
+  if (tokIs(1, 'items')) { statsItems(); outEnd(); return; }
+  if (tokIs(1, 'slabs')) { statsSlabs(); outEnd(); return; }
+  if (tokIs(1, 'sizes')) { sStr('sizes_status', 'disabled'); outEnd(); return; }
+  if (tokIs(1, 'conns')) { outEnd(); return; }
+  if (tokIs(1, 'cachedump')) { statsCachedump(ntok); return; }
+  outString('ERROR');
+}
+
+function statsGeneral(): void {
+  const now = currentTime();
+  sHost('pid', HS_PID);
+  sU32('uptime', hget(H_NOW) - hget(H_STARTED));
+  sU32('time', hget(H_PROCESS_STARTED) + now);
+  sStr('version', '1.6.18');
+  sU32('pointer_size', 32);
+  statName('rusage_user'); outMicros(hostHi(HS_RUSAGE_USER_US), hostLo(HS_RUSAGE_USER_US)); outCRLF();
+  statName('rusage_system'); outMicros(hostHi(HS_RUSAGE_SYSTEM_US), hostLo(HS_RUSAGE_SYSTEM_US)); outCRLF();
+  sHost('max_connections', HS_MAX_CONNECTIONS);
+  sHost('curr_connections', HS_CURR_CONNECTIONS);
+  sHost('total_connections', HS_TOTAL_CONNECTIONS);
+  sHost('rejected_connections', HS_REJECTED_CONNECTIONS);
+  sHost('connection_structures', HS_CONNECTION_STRUCTURES);
+  sU32('response_obj_oom', 0);
+  sU32('read_buf_oom', 0);
+  sCounter('cmd_get', C_CMD_GET);
+  sClassSum('cmd_set', CL_CMD_SET);
+  sCounter('cmd_flush', C_CMD_FLUSH);
+  sCounter('cmd_touch', C_CMD_TOUCH);
+  sCounter('cmd_meta', C_CMD_META);
+  sCounter('get_hits', C_GET_HITS);
+  sCounter('get_misses', C_GET_MISSES);
+  sCounter('get_expired', C_GET_EXPIRED);
+  sCounter('get_flushed', C_GET_FLUSHED);
+  sCounter('delete_misses', C_DELETE_MISSES);
+  sClassSum('delete_hits', CL_DELETE_HITS);
+  sCounter('incr_misses', C_INCR_MISSES);
+  sClassSum('incr_hits', CL_INCR_HITS);
+  sCounter('decr_misses', C_DECR_MISSES);
+  sClassSum('decr_hits', CL_DECR_HITS);
+  sCounter('cas_misses', C_CAS_MISSES);
+  sClassSum('cas_hits', CL_CAS_HITS);
+  sClassSum('cas_badval', CL_CAS_BADVAL);
+  sCounter('touch_hits', C_TOUCH_HITS);
+  sCounter('touch_misses', C_TOUCH_MISSES);
+  sCounter('store_too_large', C_STORE_TOO_LARGE);
+  sCounter('store_no_memory', C_STORE_NO_MEMORY);
+  sU32('auth_cmds', 0);
+  sU32('auth_errors', 0);
+  if (hostLo(HS_IDLE_TIMEOUT) != 0) sHost('idle_kicks', HS_IDLE_KICKS);
+  sCounter('bytes_read', C_BYTES_READ);
+  sCounter('bytes_written', C_BYTES_WRITTEN);
+  const mb = hget(H_MAXBYTES_MB);
+  sU64('limit_maxbytes', mb >>> 12, (mb << 20) >>> 0);
+  sU32('accepting_conns', 1);
+  sHost('listen_disabled_num', HS_LISTEN_DISABLED);
+  sU32('time_in_listen_disabled_us', 0);
+  sHost('threads', HS_THREADS);
+  sHost('conn_yields', HS_CONN_YIELDS);
+  sU32('hash_power_level', hget(H_HASH_POWER));
+  sU32('hash_bytes', 4 << hget(H_HASH_POWER));
+  sBool('hash_is_expanding', hget(H_EXPANDING) != 0);
+  sCounter('slabs_moved', C_SLABS_MOVED);
+  sU32('lru_crawler_running', 0);
+  sU64('bytes', hget(H_BYTES_HI), hget(H_BYTES_LO));
+  sU32('curr_items', hget(H_CURR_ITEMS));
+  sCounter('total_items', C_TOTAL_ITEMS);
+  const inUse = pagesInUse();
+  const limit = hget(H_PAGES_LIMIT);
+  sU32('slab_global_page_pool', limit > inUse ? limit - inUse : 0);
+  sCounter('expired_unfetched', C_EXPIRED_UNFETCHED);
+  sCounter('evicted_unfetched', C_EVICTED_UNFETCHED);
+  sCounter('evicted_active', C_EVICTED_ACTIVE);
+  sCounter('evictions', C_EVICTIONS);
+  sCounter('reclaimed', C_RECLAIMED);
+  sCounter('crawler_reclaimed', C_CRAWLER_RECLAIMED);
+  sClassSum('crawler_items_checked', CL_CRAWLER_CHECKED);
+  sClassSum('moves_within_lru', CL_MOVES_WITHIN_LRU);
+}
+
+function statsSettings(): void {
+  const opts = hget(H_OPTS);
+  const mb = hget(H_MAXBYTES_MB);
+  sU64('maxbytes', mb >>> 12, (mb << 20) >>> 0);
+  sHost('maxconns', HS_MAX_CONNECTIONS);
+  sHost('tcpport', HS_TCP_PORT);
+  sU32('udpport', 0);
+  sU32('verbosity', hget(H_VERBOSITY));
+  sU32('oldest', hget(H_OLDEST_LIVE));
+  sStr('evictions', (opts & OPT_NO_EVICTIONS) != 0 ? 'off' : 'on');
+  sStr('domain_socket', hostLo(HS_UNIX_SOCKET) != 0 ? 'yes' : 'NULL');
+  statName('growth_factor'); outHundredths(hget(H_FACTOR)); outCRLF();
+  sU32('chunk_size', hget(H_CHUNK_MIN));
+  sHost('num_threads', HS_THREADS);
+  sStr('stat_key_prefix', ':');
+  sBool('detail_enabled', false);
+  sU32('reqs_per_event', 20);
+  sBool('cas_enabled', (opts & OPT_NO_CAS) == 0);
+  sU32('tcp_backlog', 1024);
+  sStr('binding_protocol', 'ascii');
+  sBool('auth_enabled_sasl', false);
+  sBool('auth_enabled_ascii', false);
+  sU32('item_size_max', hget(H_ITEM_MAX));
+  sBool('maxconns_fast', true);
+  sU32('hashpower_init', 16);
+  sBool('slab_reassign', true);
+  sU32('slab_automove', hget(H_AUTOMOVE));
+  sStr('slab_automove_ratio', '0.80');
+  sU32('slab_chunk_max', hget(H_PAGE_SIZE));
+  sBool('lru_crawler', hget(H_CRAWLER_ON) != 0);
+  sBool('lru_maintainer_thread', false);
+  sBool('lru_segmented', false);
+  sBool('shutdown_command', (opts & OPT_SHUTDOWN) != 0);
+  sBool('flush_enabled', (opts & OPT_NO_FLUSH) == 0);
+  sBool('dump_enabled', true);
+  sStr('hash_algorithm', 'murmur3');
+  sHost('idle_timeout', HS_IDLE_TIMEOUT);
+  sBool('track_sizes', false);
+}
+
+function statsItems(): void {
+  const n = hget(H_NCLASSES);
+  const now = currentTime();
+  for (let c: u32 = 1; c <= n; c++) {
+    const items = clGet(c, CL_ITEMS);
+    if (items == 0 && clGet(c, CL_PAGES) == 0) continue;
+    const tail = clGet(c, CL_LRU_TAIL);
+    sClassU32('items:', c, 'number', items);
+    sClassU32('items:', c, 'number_hot', 0);
+    sClassU32('items:', c, 'number_warm', 0);
+    sClassU32('items:', c, 'number_cold', items);
+    sClassU32('items:', c, 'age_hot', 0);
+    sClassU32('items:', c, 'age_warm', 0);
+    sClassU32('items:', c, 'age', tail != 0 ? now - ld32(tail + IT_TIME) : 0);
+    sClassC('items:', c, 'mem_requested', CL_REQUESTED);
+    sClassC('items:', c, 'evicted', CL_EVICTED);
+    sClassC('items:', c, 'evicted_nonzero', CL_EVICTED_NONZERO);
+    sClassU32('items:', c, 'evicted_time', clGet(c, CL_EVICTED_TIME));
+    sClassC('items:', c, 'outofmemory', CL_OUTOFMEMORY);
+    sClassU32('items:', c, 'tailrepairs', 0);
+    sClassC('items:', c, 'reclaimed', CL_RECLAIMED);
+    sClassC('items:', c, 'expired_unfetched', CL_EXPIRED_UNFETCHED);
+    sClassC('items:', c, 'evicted_unfetched', CL_EVICTED_UNFETCHED);
+    sClassC('items:', c, 'evicted_active', CL_EVICTED_ACTIVE);
+    sClassC('items:', c, 'crawler_reclaimed', CL_CRAWLER_RECLAIMED);
+    sClassC('items:', c, 'crawler_items_checked', CL_CRAWLER_CHECKED);
+    sClassU32('items:', c, 'lrutail_reflocked', 0);
+    sClassU32('items:', c, 'moves_to_cold', 0);
+    sClassU32('items:', c, 'moves_to_warm', 0);
+    sClassC('items:', c, 'moves_within_lru', CL_MOVES_WITHIN_LRU);
+    sClassU32('items:', c, 'direct_reclaims', 0);
+    sClassC('items:', c, 'hits_to_cold', CL_GET_HITS);
+  }
+}
+
+function statsSlabs(): void {
+  const n = hget(H_NCLASSES);
+  let active: u32 = 0;
+  for (let c: u32 = 1; c <= n; c++) {
+    const pages = clGet(c, CL_PAGES);
+    if (pages == 0) continue;
+    active++;
+    const size = clGet(c, CL_SIZE);
+    const perPage = clGet(c, CL_PERPAGE);
+    const carvePtr = clGet(c, CL_CARVE_PTR);
+    const carveEnd = clGet(c, CL_CARVE_END);
+    const freeEnd: u32 = carveEnd > carvePtr ? ((carveEnd - carvePtr) / size) >>> 0 : 0;
+    sClassU32('', c, 'chunk_size', size);
+    sClassU32('', c, 'chunks_per_page', perPage);
+    sClassU32('', c, 'total_pages', pages);
+    sClassU32('', c, 'total_chunks', pages * perPage);
+    sClassU32('', c, 'used_chunks', clGet(c, CL_ITEMS));
+    sClassU32('', c, 'free_chunks', clGet(c, CL_FREE_COUNT) + freeEnd);
+    sClassU32('', c, 'free_chunks_end', freeEnd);
+    sClassC('', c, 'get_hits', CL_GET_HITS);
+    sClassC('', c, 'cmd_set', CL_CMD_SET);
+    sClassC('', c, 'delete_hits', CL_DELETE_HITS);
+    sClassC('', c, 'incr_hits', CL_INCR_HITS);
+    sClassC('', c, 'decr_hits', CL_DECR_HITS);
+    sClassC('', c, 'cas_hits', CL_CAS_HITS);
+    sClassC('', c, 'cas_badval', CL_CAS_BADVAL);
+    sClassC('', c, 'touch_hits', CL_TOUCH_HITS);
+  }
+  sU32('active_slabs', active);
+  const pages = pagesInUse();
+  const ps = hget(H_PAGE_SIZE);
+  sU64('total_malloced', (pages * (ps >>> 16)) >>> 16, ((pages * (ps >>> 16)) << 16) >>> 0);
+}
+
+/** stats cachedump <class> <limit>: ITEM <key> [<bytes> b; <exptime> s] */
+function statsCachedump(ntok: u32): void {
+  if (ntok < 5) { outString('CLIENT_ERROR bad command line'); return; }
+  if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return; }
+  const c = N_LO;
+  if (!parseU32(tokPtr(3), tokEnd(3))) { outString('CLIENT_ERROR bad command line format'); return; }
+  let limit = N_LO;
+  if (c >= 64) { outString('CLIENT_ERROR Illegal slab id'); return; }
+  if (c > 0 && c <= hget(H_NCLASSES)) {
+    let it = clGet(c, CL_LRU_HEAD);
+    let shown: u32 = 0;
+    // The dump must fit the reply reserve (memcached caps it at 2 MB).
+    while (it != 0 && (limit == 0 || shown < limit) && outRoom() > 65536 + 512) {
+      const nkey: u32 = ld8(it + IT_KLEN);
+      const e = ld32(it + IT_EXPTIME);
+      outStr('ITEM ');
+      outBytes(it + IT_KEY, nkey);
+      outStr(' [');
+      outU32(ld32(it + IT_VLEN));
+      outStr(' b; ');
+      outU32(e == 0 ? 0 : e + hget(H_PROCESS_STARTED));
+      outStr(' s]');
+      outCRLF();
+      shown++;
+      it = ld32(it + IT_NEXT);
+    }
+  }
+  outEnd();
+}
+
+// ---- cache_memlimit ------------------------------------------------------------
+
+export function processMemlimit(ntok: u32): void {
+  setNoreplyMaybe(ntok);
+  if (!parseU32(tokPtr(1), tokEnd(1))) { outString('ERROR'); return; }
+  const mb = N_LO;
+  if (mb < 8) { outString('MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m'); return; }
+  if (mb > 1000000000) { outString('MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes'); return; }
+  const ps = hget(H_PAGE_SIZE);
+  const wanted: u32 = mb >= 65536 ? MAX_PAGES + 1 : ((mb * 16) / (ps >>> 16)) >>> 0;
+  if (wanted > MAX_PAGES) { outString('MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust'); return; }
+  if (wanted > hget(H_PAGES_MAX)) {
+    // Growing past the reserved pages works while this store ends memory.
+    const end = S + hget(H_STORE_BYTES);
+    const newEnd: u64 = <u64>hget(H_PAGES_PTR) + <u64>wanted * <u64>ps;
+    if (end != memSize() || newEnd > <u64>0xffff0000 || !memGrowTo(<u32>newEnd)) {
+      outString('MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust');
+      return;
+    }
+    hset(H_PAGES_MAX, wanted);
+    hset(H_STORE_BYTES, <u32>(newEnd - <u64>S));
+  }
+  hset(H_PAGES_LIMIT, wanted > 0 ? wanted : 1);
+  hset(H_MAXBYTES_MB, mb);
+  outString('OK');
+}
+
+// ---- slabs reassign / automove ------------------------------------------------
+
+export function processSlabs(ntok: u32): void {
+  if (ntok == 5 && tokIs(1, 'reassign')) {
+    if (!parseI32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return; }
+    const src = N_LO;
+    if (!parseI32(tokPtr(3), tokEnd(3))) { outString('CLIENT_ERROR bad command line format'); return; }
+    const dst = N_LO;
+    const n = hget(H_NCLASSES);
+    if (src < 1 || src > n || dst < 1 || dst > n) { outString('BADCLASS invalid src or dst class id'); return; }
+    if (src == dst) { outString('SAME src and dst class are identical'); return; }
+    if (clGet(src, CL_PAGES) < 2) { outString('NOSPARE source class has no spare pages'); return; }
+    // Move the page holding src's least recently used item (or its first).
+    let any = clGet(src, CL_LRU_TAIL);
+    if (any == 0) any = clGet(src, CL_CARVE_PTR) != 0 ? clGet(src, CL_CARVE_PTR) - 1 : 0;
+    if (any == 0 || !slabsPageMovable(src, any, hget(H_PINNED))) {
+      outString('BUSY currently processing reassign request');
+      return;
+    }
+    const page = pageIndexOf(any);
+    const size = clGet(src, CL_SIZE);
+    const end = pageEnd(page);
+    for (let p = pageFirst(page); p < end; p += size) {
+      if ((ld8(p + IT_IFLAGS) & IF_LINKED) != 0) itemUnlink(p);
+    }
+    slabsFinishMove(src, dst, any);
+    outString('OK');
+    return;
+  }
+  if (ntok >= 4 && tokIs(1, 'automove')) {
+    setNoreplyMaybe(ntok);
+    if (tokIs(2, 'ratio')) {
+      if (ntok < 5) { outString('ERROR'); return; }
+      outString('OK');
+      return;
+    }
+    if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return; }
+    if (N_LO > 2) { outString('ERROR'); return; }
+    hset(H_AUTOMOVE, N_LO);
+    outString('OK');
+    return;
+  }
+  outString('ERROR');
+}
+
+// ---- lru / lru_crawler -------------------------------------------------------------
+
+export function processLru(ntok: u32): void {
+  setNoreplyMaybe(ntok);
+  if (tokIs(1, 'tune') && ntok >= 7) {
+    if (!parseU32(tokPtr(2), tokEnd(2))) { outString('ERROR'); return; }
+    const hot = N_LO;
+    if (!parseU32(tokPtr(3), tokEnd(3))) { outString('ERROR'); return; }
+    const warm = N_LO;
+    if (!isPositiveDecimal(4) || !isPositiveDecimal(5)) {
+      outString('ERROR hot/warm age factors must be greater than 0');
+      return;
+    }
+    if (hot + warm > 80) { outString('ERROR hot and warm pcts must not exceed 80'); return; }
+    outString('OK');
+    return;
+  }
+  if (tokIs(1, 'mode') && ntok >= 4) {
+    if (tokIs(2, 'flat') || tokIs(2, 'segmented')) outString('OK'); else outString('ERROR');
+    return;
+  }
+  if (tokIs(1, 'temp_ttl') && ntok >= 4) {
+    if (!parseI32(tokPtr(2), tokEnd(2))) outString('ERROR'); else outString('OK');
+    return;
+  }
+  outString('ERROR');
+}
+
+/** Token i is a decimal number greater than 0 ("0.5", "2"). */
+function isPositiveDecimal(i: u32): bool {
+  const p = tokPtr(i);
+  const n = tokLen(i);
+  let nonzero = false;
+  let dots: u32 = 0;
+  if (n == 0) return false;
+  for (let k: u32 = 0; k < n; k++) {
+    const ch: u32 = ld8(p + k);
+    if (ch == 46) { dots++; continue; }
+    if (ch < 48 || ch > 57) return false;
+    if (ch != 48) nonzero = true;
+  }
+  return dots <= 1 && nonzero;
+}
+
+export function processLruCrawler(ntok: u32): void {
+  if (ntok == 4 && tokIs(1, 'crawl')) {
+    if (hget(H_CRAWLER_ON) == 0) { outString('CLIENT_ERROR lru crawler disabled'); return; }
+    outString('OK');
+    return;
+  }
+  if (ntok == 4 && tokIs(1, 'metadump')) {
+    // TODO: metadump, for warming a new node from an old one (roadmap).
+    outString('ERROR metadump not allowed');
+    return;
+  }
+  if (ntok == 4 && tokIs(1, 'tocrawl')) {
+    if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return; }
+    outString('OK');
+    return;
+  }
+  if (ntok == 4 && tokIs(1, 'sleep')) {
+    if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return; }
+    if (N_LO > 1000000) { outString('CLIENT_ERROR sleep must be one second or less'); return; }
+    outString('OK');
+    return;
+  }
+  if (ntok == 3) {
+    if (tokIs(1, 'enable')) { hset(H_CRAWLER_ON, 1); outString('OK'); return; }
+    if (tokIs(1, 'disable')) { hset(H_CRAWLER_ON, 0); outString('OK'); return; }
+  }
+  outString('ERROR');
+}
+
+export { MAX_CLASSES };

@@ -1,0 +1,50 @@
+// Engine counters: 64-bit, 8 bytes each at STATS_BASE, one list (the order of
+// `stats` output is in proto/text_stats.ts). memcached keeps most of these per
+// thread and per slab class; one engine call runs at a time, so one copy does.
+import { ld32, st32, fill } from './mem';
+import { S, STATS_BASE } from './arena';
+import { u64IncAt, u64AddAt } from './u64';
+
+export const C_CMD_GET: u32 = 0;
+export const C_CMD_SET: u32 = 1;
+export const C_CMD_FLUSH: u32 = 2;
+export const C_CMD_TOUCH: u32 = 3;
+export const C_GET_HITS: u32 = 4;
+export const C_GET_MISSES: u32 = 5;
+export const C_GET_EXPIRED: u32 = 6;
+export const C_GET_FLUSHED: u32 = 7;
+export const C_DELETE_MISSES: u32 = 8;
+export const C_DELETE_HITS: u32 = 9;
+export const C_INCR_MISSES: u32 = 10;
+export const C_INCR_HITS: u32 = 11;
+export const C_DECR_MISSES: u32 = 12;
+export const C_DECR_HITS: u32 = 13;
+export const C_CAS_MISSES: u32 = 14;
+export const C_CAS_HITS: u32 = 15;
+export const C_CAS_BADVAL: u32 = 16;
+export const C_TOUCH_HITS: u32 = 17;
+export const C_TOUCH_MISSES: u32 = 18;
+export const C_STORE_TOO_LARGE: u32 = 19;
+export const C_STORE_NO_MEMORY: u32 = 20;
+export const C_BYTES_READ: u32 = 21;
+export const C_BYTES_WRITTEN: u32 = 22;
+export const C_TOTAL_ITEMS: u32 = 23;
+export const C_EVICTIONS: u32 = 24;
+export const C_RECLAIMED: u32 = 25;
+export const C_EXPIRED_UNFETCHED: u32 = 26;
+export const C_EVICTED_UNFETCHED: u32 = 27;
+export const C_EVICTED_ACTIVE: u32 = 28;
+export const C_CRAWLER_RECLAIMED: u32 = 29;
+export const C_SLABS_MOVED: u32 = 30;
+export const C_CMD_META: u32 = 31;
+export const C_COUNT: u32 = 32;
+
+export function statInc(id: u32): void { u64IncAt(S + STATS_BASE + (id << 3)); }
+export function statAdd(id: u32, v: u32): void { u64AddAt(S + STATS_BASE + (id << 3), v); }
+export function statLo(id: u32): u32 { return ld32(S + STATS_BASE + (id << 3)); }
+export function statHi(id: u32): u32 { return ld32(S + STATS_BASE + (id << 3) + 4); }
+export function statsReset(): void { fill(S + STATS_BASE, 0, C_COUNT << 3); }
+export function statSet(id: u32, lo: u32, hi: u32): void {
+  st32(S + STATS_BASE + (id << 3), lo);
+  st32(S + STATS_BASE + (id << 3) + 4, hi);
+}

@@ -1,0 +1,84 @@
+// One store inside an engine's linear memory. This is the only host code that
+// reads the store header; views are re-made whenever memory has grown
+// (a view over a grown memory's old buffer is detached and reads as empty).
+import {
+  R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
+  H_VERBOSITY, H_STORE_BYTES, HS_BASE,
+} from '../../assembly/abi.js';
+import type { EngineBuild, StoreOptions } from './types.js';
+
+export class StoreInitError extends Error {}
+
+export class Store {
+  private buf: ArrayBuffer;
+  private u32: Uint32Array;
+  private u8: Uint8Array;
+
+  private constructor(readonly build: EngineBuild, readonly base: number) {
+    this.buf = build.buffer();
+    this.u32 = new Uint32Array(this.buf);
+    this.u8 = new Uint8Array(this.buf);
+  }
+
+  static create(build: EngineBuild, o: StoreOptions, nowSec: number): Store {
+    const base = build.exports.mc_init(o.memoryMB, o.itemSizeMax, o.chunkMin,
+      Math.round(o.growthFactor * 100), o.opts, nowSec) >>> 0;
+    if (base === 0) throw new StoreInitError(`cannot allocate a ${o.memoryMB} MB arena`);
+    return new Store(build, base);
+  }
+
+  private views(): void {
+    const b = this.build.buffer();
+    if (b !== this.buf) {
+      this.buf = b;
+      this.u32 = new Uint32Array(b);
+      this.u8 = new Uint8Array(b);
+    }
+  }
+
+  private word(off: number): number {
+    return this.u32[(this.base + off) >>> 2];
+  }
+
+  get inputCapacity(): number { this.views(); return this.word(H_IN_CAP); }
+  get outputCapacity(): number { this.views(); return this.word(H_OUT_CAP); }
+  get storeBytes(): number { this.views(); return this.word(H_STORE_BYTES); }
+
+  /** A view of the whole input region; copy a chunk in, then execute(len). */
+  input(): Uint8Array {
+    this.views();
+    const p = this.word(H_IN_PTR);
+    return this.u8.subarray(p, p + this.word(H_IN_CAP));
+  }
+
+  execute(len: number, nowSec: number): number {
+    return this.build.exports.mc_execute(this.base, len, nowSec);
+  }
+
+  tick(nowSec: number): number {
+    return this.build.exports.mc_tick(this.base, nowSec);
+  }
+
+  /** Results of the last execute (see R_* in assembly/abi.ts). */
+  get consumed(): number { this.views(); return this.word(R_CONSUMED); }
+  get outLen(): number { this.views(); return this.word(R_OUT_LEN); }
+  get need(): number { this.views(); return this.word(R_NEED); }
+  get skip(): number { this.views(); return this.word(R_SKIP); }
+  get verbosity(): number { this.views(); return this.word(H_VERBOSITY); }
+
+  /** The response bytes of the last execute. The region is reused by the next
+   *  call: copy before writing to a socket (Buffer.from(view) copies). */
+  output(): Uint8Array {
+    this.views();
+    const p = this.word(H_OUT_PTR);
+    return this.u8.subarray(p, p + this.word(R_OUT_LEN));
+  }
+
+  /** Sets a host counter (HS_* id) that `stats` reports. */
+  setHostStat(id: number, value: number): void {
+    this.views();
+    const i = (this.base + HS_BASE + id * 8) >>> 2;
+    this.u32[i] = value >>> 0;
+    this.u32[i + 1] = Math.floor(value / 4294967296) >>> 0;
+  }
+}

@@ -1,0 +1,34 @@
+// The engine as the host sees it. Both builds (WebAssembly, and later the
+// pure-JS build of the same source) provide EngineExports over one linear
+// memory; Store wraps one store inside it. Only numbers cross: bytes go
+// through the store's input and output regions.
+
+/** The exports of assembly/index.ts, identical in every build. */
+export interface EngineExports {
+  /** Allocates a store; returns its base address, or 0 if memory ran out. */
+  mc_init(memoryMB: number, itemSizeMax: number, chunkMin: number, factorX100: number, opts: number, now: number): number;
+  /** Runs every complete command in input[0, len); returns an ST_* code. */
+  mc_execute(store: number, len: number, now: number): number;
+  /** Clock, expiry crawler and hash-table expansion; bounded work per call. */
+  mc_tick(store: number, now: number): number;
+}
+
+export interface EngineBuild {
+  readonly kind: 'wasm' | 'js';
+  readonly exports: EngineExports;
+  /** The current linear memory; it is replaced when memory grows. */
+  buffer(): ArrayBuffer;
+}
+
+export interface StoreOptions {
+  /** -m, megabytes of item memory */
+  memoryMB: number;
+  /** -I, bytes */
+  itemSizeMax: number;
+  /** -n, bytes */
+  chunkMin: number;
+  /** -f */
+  growthFactor: number;
+  /** OPT_* bits from assembly/abi.ts */
+  opts: number;
+}
