@@ -1,0 +1,32 @@
+// libmemcached's memccapable conformance suite, ASCII protocol only: it runs
+// 27 named tests (set, cas, incr noreply, ...) and prints `[pass]` per test.
+import { describe, test, expect, beforeAll, afterAll } from 'vitest';
+import { execFile } from 'node:child_process';
+import { startWasmcached, haveTool, type ServerHandle } from '../support/servers.js';
+
+const ASCII_TESTS = 27;
+
+function memccapable(port: number): Promise<{ code: number | string; out: string }> {
+  return new Promise((resolve) => {
+    // -t 2: per-operation timeout, so a missing reply fails a test instead of hanging.
+    execFile('memccapable', ['-h', '127.0.0.1', '-p', String(port), '-a', '-t', '2'], { timeout: 45_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (err.signal ?? err.code ?? 1) : 0, out: stdout + stderr }));
+  });
+}
+
+describe.skipIf(!haveTool('memccapable'))('memccapable -a', () => {
+  let server: ServerHandle;
+
+  beforeAll(async () => { server = await startWasmcached(); });
+  afterAll(async () => { await server?.stop(); });
+
+  test(`all ${ASCII_TESTS} ASCII tests pass`, async () => {
+    const { code, out } = await memccapable(server.port);
+    const results = [...out.matchAll(/^(ascii .+?)\s+\[(\w+)\]\s*$/gm)].map((m) => ({ name: m[1], result: m[2] }));
+    const report = `memccapable exited with ${code}:\n${out}\nserver output:\n${server.output()}`;
+    expect(results.filter((r) => r.result !== 'pass'), report).toEqual([]);
+    expect(results, report).toHaveLength(ASCII_TESTS);
+    expect(out, report).toMatch(/All tests passed/);
+    expect(code, report).toBe(0);
+  });
+});
