@@ -53,6 +53,11 @@ export const R_NEED: u32 = 72;
 /** Bytes the host must drop from the stream after R_CONSUMED: the rest of a
  *  rejected value that had not arrived yet (memcached's conn_swallow). */
 export const R_SKIP: u32 = 76;
+/** In and out, per connection: where a multiget stopped by ST_OUT_FULL
+ *  resumes (keys already answered; 0 = start fresh). The host saves it after
+ *  every call and writes it back before that connection's next call (0 for a
+ *  connection that has none), so a connection may pause after any call. */
+export const R_RESUME: u32 = 104;
 
 // ---- store header: regions and sizes ----------------------------------------
 export const H_IN_PTR: u32 = 80;     // input region address

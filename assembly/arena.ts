@@ -21,7 +21,7 @@
 import { ld32, st32, fill, memGrowTo, memSize, heapBase } from './mem';
 import {
   STORE_MAGIC, LAYOUT_VERSION, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_STORE_BYTES,
-  PAGE_SIZE, LIMIT_MIN_ITEM_MAX,
+  PAGE_SIZE, LIMIT_MIN_ITEM_MAX, R_RESUME,
 } from './abi';
 
 // ---- header fields private to the engine ------------------------------------
@@ -41,7 +41,7 @@ export const H_OLDEST_CAS_HI: u32 = 48;
 export const H_CAS_LO: u32 = 52;          // last CAS unique handed out
 export const H_CAS_HI: u32 = 56;
 // 64..103: R_* and H_* of abi.ts
-export const H_RESUME_KEYS: u32 = 104;    // keys of a multiget already answered
+export const H_RESUME_KEYS: u32 = R_RESUME; // keys of a multiget already answered (host-owned)
 export const H_HASH_POWER: u32 = 108;
 export const H_HASH_PTR: u32 = 112;
 export const H_OLD_HASH_PTR: u32 = 116;

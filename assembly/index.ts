@@ -6,7 +6,7 @@ import { ST_OK } from './abi';
 import { slabsInit } from './slabs';
 import { assocInit, assocTick } from './assoc';
 import { crawlerStep } from './crawler';
-import { textExecute, textResumeCheck } from './proto/text';
+import { textExecute } from './proto/text';
 
 /** Chunks the expiry crawler visits per tick. */
 const CRAWL_BUDGET: u32 = 65536;
@@ -26,7 +26,6 @@ export function mc_init(memoryMB: u32, itemSizeMax: u32, chunkMin: u32, factorX1
 export function mc_execute(store: u32, len: u32, now: u32): u32 {
   arenaSelect(store);
   clockSet(now);
-  textResumeCheck();
   const cap = hget(H_IN_CAP);
   return textExecute(hget(H_IN_PTR), len < cap ? len : cap, hget(H_OUT_PTR), hget(H_OUT_CAP));
 }

@@ -70,17 +70,6 @@ function isMultigetPrefix(p: u32, end: u32): bool {
   return (end - q >= 4 && bytesAre(q, 4, 'get ')) || (end - q >= 5 && bytesAre(q, 5, 'gets '));
 }
 
-/** Counts execute calls, so a multiget's resume point is used only by the
- *  call right after the one that ran out of output room. */
-const H_CALLS: u32 = 216;
-const H_RESUME_CALL: u32 = 220;
-
-export function textResumeCheck(): void {
-  const calls = hget(H_CALLS) + 1;
-  hset(H_CALLS, calls);
-  if (hget(H_RESUME_CALL) != calls) hset(H_RESUME_KEYS, 0);
-}
-
 /**
  * Runs every complete command in [inPtr, inPtr+len); replies go to the
  * output region. Sets R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP; returns ST_*.
@@ -378,7 +367,6 @@ function processGet(ntok: u32, lineEnd: u32, returnCas: bool, touch: bool): u32 
       // A VALUE can be as large as an item: flush first when it might not fit.
       if (outRoom() < room) {
         hset(H_RESUME_KEYS, k);
-        hset(H_RESUME_CALL, hget(H_CALLS) + 1);
         return P_OUT_FULL;
       }
       const it = fetch(p, e - p, touch, exptime);

@@ -2,7 +2,7 @@
 // reads the store header; views are re-made whenever memory has grown
 // (a view over a grown memory's old buffer is detached and reads as empty).
 import {
-  R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
+  R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
   H_VERBOSITY, H_STORE_BYTES, HS_BASE,
 } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
@@ -65,6 +65,11 @@ export class Store {
   get need(): number { this.views(); return this.word(R_NEED); }
   get skip(): number { this.views(); return this.word(R_SKIP); }
   get verbosity(): number { this.views(); return this.word(H_VERBOSITY); }
+
+  /** A connection's place in an interrupted multiget: read after each
+   *  execute, written back before that connection's next one. */
+  get resume(): number { this.views(); return this.word(R_RESUME); }
+  set resume(v: number) { this.views(); this.u32[(this.base + R_RESUME) >>> 2] = v >>> 0; }
 
   /** The response bytes of the last execute. The region is reused by the next
    *  call: copy before writing to a socket (Buffer.from(view) copies). */

@@ -1,0 +1,46 @@
+// Entry point of `wasmcached` (bundled to dist/cli.js). Exit codes: 0 after
+// -h, -V or a graceful stop; 1 when the store cannot be created; 2 for a bad
+// command line; 70 after an engine trap; 71 (memcached's EX_OSERR) when the
+// address cannot be bound.
+import { parseSettings, storeOptions, usage, SettingsError, VERSION_LINE } from './settings.js';
+import { createLogger } from './log.js';
+import { loadWasmEngine } from './engine/wasm.js';
+import { Store } from './engine/store.js';
+import { CacheServer } from './server.js';
+
+const EXIT_USAGE = 2;
+const EXIT_LISTEN = 71;
+
+async function main(argv: string[]): Promise<void> {
+  let cmd;
+  try {
+    cmd = parseSettings(argv);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    process.stderr.write(`wasmcached: ${err.message}\nRun 'wasmcached -h' for the list of options.\n`);
+    process.exit(EXIT_USAGE);
+  }
+  if (cmd.action === 'help') { process.stdout.write(usage()); return; }
+  if (cmd.action === 'version') { process.stdout.write(VERSION_LINE + '\n'); return; }
+  const settings = cmd.settings;
+
+  let store: Store;
+  try {
+    store = Store.create(loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
+  } catch (err) {
+    process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  const log = createLogger(settings.verbosity, () => store.verbosity);
+  const server = new CacheServer({ settings, store, log, exit: (code) => process.exit(code) });
+  try {
+    const where = await server.listen();
+    process.stdout.write(`listening on ${where}\n`);
+  } catch (err) {
+    process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(EXIT_LISTEN);
+  }
+  server.handleSignals();
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,233 @@
+// The listening side of the host: accepts connections (TCP or a unix socket),
+// enforces -c, runs the once-a-second ticker (engine clock and crawler,
+// rusage, idle kicks), keeps the connection counters that `stats` reports,
+// and stops gracefully on SIGTERM/SIGINT or the `shutdown` command.
+// One Store serves every connection; execute calls never interleave because
+// each runs to completion on the event loop.
+import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import {
+  HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS, HS_CONNECTION_STRUCTURES,
+  HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS, HS_TCP_PORT, HS_IDLE_TIMEOUT,
+  HS_THREADS, HS_CONN_YIELDS, HS_UNIX_SOCKET,
+} from '../assembly/abi.js';
+import type { Store } from './engine/store.js';
+import type { Settings } from './settings.js';
+import type { Logger } from './log.js';
+import { Conn, type ConnHost } from './conn.js';
+import { startTicker } from './ticker.js';
+
+/** What memcached sends before closing a connection over the -c limit. */
+const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
+/** Connections still open this long after a stop began are destroyed. */
+const STOP_GRACE_MS = 2000;
+/** An engine trap leaves the arena untrusted: exit with EX_SOFTWARE. */
+export const EXIT_ENGINE_TRAP = 70;
+
+export interface ServerOptions {
+  settings: Settings;
+  store: Store;
+  log: Logger;
+  /** Ends the process (injected so the exit paths stay in cli.ts). */
+  exit(code: number): void;
+}
+
+export class CacheServer implements ConnHost {
+  readonly store: Store;
+  readonly log: Logger;
+  private readonly settings: Settings;
+  private readonly exit: (code: number) => void;
+  private readonly listener: Server;
+  private readonly conns = new Set<Conn>();
+  // memcached counts its listening socket in total_connections and connection_structures.
+  private totalConnections = 1;
+  private peakConnections = 0;
+  private rejectedConnections = 0;
+  private idleKicks = 0;
+  private connYields = 0;
+  private nextId = 1;
+  private stopTicker: (() => void) | null = null;
+  private stopping: Promise<void> | null = null;
+  private allClosed: (() => void) | null = null;
+
+  constructor(opts: ServerOptions) {
+    this.settings = opts.settings;
+    this.store = opts.store;
+    this.log = opts.log;
+    this.exit = opts.exit;
+    this.listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  now(): number {
+    return Math.floor(Date.now() / 1000);
+  }
+
+  /** Binds, sets the host stats, starts the ticker; resolves to what `listening on` prints. */
+  async listen(): Promise<string> {
+    const s = this.settings;
+    const where = s.unixSocket ?? `${s.listen}:${s.port}`;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => reject(new Error(`failed to listen on ${where}: ${err.message}`));
+      this.listener.once('error', onError);
+      this.listener.once('listening', () => { this.listener.off('error', onError); resolve(); });
+      if (s.unixSocket) this.listenUnix(s.unixSocket, s.unixMask);
+      else this.listener.listen({ port: s.port, host: s.listen, backlog: 1024 });
+    });
+    this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
+
+    let shown: string;
+    let tcpPort = 0;
+    if (s.unixSocket) {
+      chmodSync(s.unixSocket, s.unixMask);
+      shown = s.unixSocket;
+    } else {
+      const a = this.listener.address() as AddressInfo;
+      tcpPort = a.port;
+      shown = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    }
+    const st = this.store;
+    st.setHostStat(HS_PID, process.pid);
+    st.setHostStat(HS_MAX_CONNECTIONS, s.connLimit);
+    st.setHostStat(HS_THREADS, s.threads);
+    st.setHostStat(HS_TCP_PORT, tcpPort);
+    st.setHostStat(HS_IDLE_TIMEOUT, s.idleTimeout);
+    st.setHostStat(HS_UNIX_SOCKET, s.unixSocket ? 1 : 0);
+    this.updateConnStats();
+    this.updateRusage();
+    this.stopTicker = startTicker(() => this.tick());
+    this.log.info(`<${fdOf(this.listener) ?? 0} server listening (auto-negotiate)`);
+    return shown;
+  }
+
+  /** Like memcached: replace a stale socket file, never any other file; the mode comes from -a. */
+  private listenUnix(path: string, mask: number): void {
+    try {
+      if (lstatSync(path).isSocket()) unlinkSync(path);
+      else throw new Error(`${path} exists and is not a socket`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    // The socket file is created by bind() with the umask applied; narrow it
+    // for that call so it never exists with looser permissions than -a.
+    const old = process.umask(~mask & 0o777);
+    try {
+      this.listener.listen({ path, backlog: 1024 });
+    } finally {
+      process.umask(old);
+    }
+  }
+
+  /** SIGTERM/SIGINT stop the server gracefully, then the process exits 0. */
+  handleSignals(): void {
+    const onSignal = (sig: NodeJS.Signals) => {
+      this.log.warn(`signal handled: ${sig}`);
+      void this.stop().then(() => this.exit(0));
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+
+  /** Stops accepting, ends every connection (destroying stragglers after a grace period). */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = new Promise<void>((resolve) => {
+      this.stopTicker?.();
+      this.listener.close();
+      if (this.conns.size === 0) { resolve(); return; }
+      this.allClosed = resolve;
+      for (const c of this.conns) c.end();
+      setTimeout(() => { for (const c of this.conns) c.destroy(); }, STOP_GRACE_MS).unref();
+    });
+    return this.stopping;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.stopping) { socket.destroy(); return; }
+    if (this.conns.size >= this.settings.connLimit) {
+      this.rejectedConnections++;
+      this.updateConnStats();
+      this.log.warn(`too many open connections (-c ${this.settings.connLimit}): rejected one`);
+      socket.on('error', () => { /* the client may already be gone */ });
+      socket.end(TOO_MANY_CONNECTIONS, () => socket.destroy());
+      return;
+    }
+    const id = fdOf(socket) ?? this.nextId++;
+    const conn = new Conn(socket, id, this);
+    this.conns.add(conn);
+    this.totalConnections++;
+    this.peakConnections = Math.max(this.peakConnections, this.conns.size);
+    this.updateConnStats();
+    this.log.info(`<${id} new auto-negotiating client connection`);
+  }
+
+  // ---- ConnHost ----
+
+  closed(conn: Conn): void {
+    if (!this.conns.delete(conn)) return;
+    this.updateConnStats();
+    this.log.info(`<${conn.id} connection closed.`);
+    if (this.conns.size === 0 && this.allClosed) this.allClosed();
+  }
+
+  shutdown(): void {
+    this.log.warn('shutdown command received');
+    void this.stop().then(() => this.exit(0));
+  }
+
+  trapped(conn: Conn, err: unknown): void {
+    this.log.error(`<${conn.id} engine trap: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    this.log.error('the cache can no longer be trusted; exiting');
+    conn.destroy();
+    this.exit(EXIT_ENGINE_TRAP);
+  }
+
+  yielded(): void {
+    this.connYields++;
+    this.store.setHostStat(HS_CONN_YIELDS, this.connYields);
+  }
+
+  // ---- once a second ----
+
+  private tick(): void {
+    const now = this.now();
+    try {
+      this.store.tick(now);
+    } catch (err) {
+      this.log.error(`engine trap in tick: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      this.exit(EXIT_ENGINE_TRAP);
+      return;
+    }
+    this.updateRusage();
+    const limit = this.settings.idleTimeout;
+    if (limit > 0) {
+      for (const c of this.conns) {
+        if (c.isIdle() && now - c.lastActive > limit) {
+          this.idleKicks++;
+          this.log.info(`<${c.id} closing idle connection`);
+          c.end();
+        }
+      }
+      this.store.setHostStat(HS_IDLE_KICKS, this.idleKicks);
+    }
+  }
+
+  private updateRusage(): void {
+    const cpu = process.cpuUsage();
+    this.store.setHostStat(HS_RUSAGE_USER_US, cpu.user);
+    this.store.setHostStat(HS_RUSAGE_SYSTEM_US, cpu.system);
+  }
+
+  private updateConnStats(): void {
+    const st = this.store;
+    st.setHostStat(HS_CURR_CONNECTIONS, this.conns.size);
+    st.setHostStat(HS_TOTAL_CONNECTIONS, this.totalConnections);
+    st.setHostStat(HS_REJECTED_CONNECTIONS, this.rejectedConnections);
+    st.setHostStat(HS_CONNECTION_STRUCTURES, this.peakConnections + 1);
+  }
+}
+
+/** The OS descriptor behind a socket or server, for memcached-style log lines. */
+function fdOf(handleOwner: Socket | Server): number | undefined {
+  const fd = (handleOwner as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
