@@ -49,6 +49,10 @@ export class Conn {
   private resume = 0;
   /** Bytes still to drop from future data (the rest of a swallowed value). */
   private skip = 0;
+  /** Replies held while `skip` > 0: memcached answers a rejected value only
+   *  once all of its bytes have arrived, and never if they do not. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
   /** Paused until the socket drains below the high-water mark. */
   private waitingDrain = false;
   /** A run yielded; it continues on the next turn of the event loop. */
@@ -103,9 +107,11 @@ export class Conn {
     if (this.closing) return;
     this.lastActive = this.host.now();
     if (this.skip > 0) {
-      if (chunk.length <= this.skip) { this.skip -= chunk.length; return; }
+      if (chunk.length < this.skip) { this.skip -= chunk.length; return; }
       chunk = chunk.subarray(this.skip);
       this.skip = 0;
+      this.write([], 0);
+      if (chunk.length === 0) return;
     }
     this.chunks.push(chunk);
     this.pendingLen += chunk.length;
@@ -226,7 +232,19 @@ export class Conn {
 
   /** One socket write for everything a run produced; pauses reading above the high-water mark. */
   private write(out: Buffer[], outBytes: number): void {
-    if (outBytes === 0 || this.closed) return;
+    if (this.closed) return;
+    if (this.skip > 0) {
+      this.held.push(...out);
+      this.heldBytes += outBytes;
+      return;
+    }
+    if (this.heldBytes > 0) {
+      out = [...this.held, ...out];
+      outBytes += this.heldBytes;
+      this.held = [];
+      this.heldBytes = 0;
+    }
+    if (outBytes === 0) return;
     this.socket.write(out.length === 1 ? out[0] : Buffer.concat(out, outBytes));
     if (this.socket.writableLength > WRITE_HIGH_WATER && !this.waitingDrain && !this.closing) {
       this.waitingDrain = true;
