@@ -79,6 +79,8 @@ export const PAGE_OWNERS: u32 = 17408;
 export const MAX_PAGES: u32 = 4096;
 export const SCRATCH: u32 = 33792;
 export const REGIONS: u32 = 65536;
+/** Linear memory a 32-bit WebAssembly module can have (65535 pages). */
+export const MEMORY_LIMIT: u32 = 0xffff0000;
 
 /** memcached starts its clock this far in the past (ITEM_UPDATE_INTERVAL + 2),
  *  so that relative time 0 and 1 never mean "now". */
@@ -92,7 +94,13 @@ export function arenaSelect(base: u32): void { S = base; }
 export function hget(off: u32): u32 { return ld32(S + off); }
 export function hset(off: u32, v: u32): void { st32(S + off, v); }
 
-export function alignUp(x: u32, a: u32): u32 { return (x + a - 1) & ~(a - 1); }
+/** 2^p as u32 (p < 32). */
+export function pow2(p: u32): u32 {
+  const one: u32 = 1;
+  return (one << p) >>> 0;
+}
+
+export function alignUp(x: u32, a: u32): u32 { return ((x + a - 1) & ~(a - 1)) >>> 0; }
 
 /** Current time in memcached's relative seconds. */
 export function currentTime(): u32 { return ld32(S + H_CURRENT_TIME); }
@@ -120,25 +128,30 @@ export function arenaCreate(memoryMB: u32, itemMax: u32, chunkMin: u32, factorX1
   // Regions fit a whole item plus its command line, so a set never needs more
   // than one input region and a VALUE reply never more than one output region.
   const ioCap: u32 = alignUp((itemMax > 131072 ? itemMax : 131072) + 131072, 65536);
-  let pagesLimit: u32 = (<u32>((<u64>memoryMB << 20) / <u64>pageSize));
+  // Sizes in 64 KiB units keep every product below 2^32 (the pure-JS build
+  // must compute exactly what the WASM build does).
+  if (memoryMB > 65535) memoryMB = 65535;
+  let pagesLimit: u32 = ((memoryMB * 16) / (pageSize >>> 16)) >>> 0;
   if (pagesLimit < 1) pagesLimit = 1;
   const pagesMax: u32 = pagesLimit < MAX_PAGES ? pagesLimit : MAX_PAGES;
   // The hash table may grow to one bucket per smallest possible item, and two
   // tables coexist while it grows: reserve 1.5 x the largest table.
   const minChunk: u32 = alignUp(44 + chunkMin, 8);
-  const maxItems: u64 = (<u64>pagesMax * <u64>pageSize) / <u64>minChunk;
+  const maxItems: u32 = pagesMax * ((pageSize / minChunk) >>> 0);
   let maxPower: u32 = 10;
-  while (maxPower < 30 && ((<u64>1 << <u64>maxPower) * 3) / 2 < maxItems) maxPower++;
-  const hashRegion: u32 = (<u32>3 << maxPower) * 2; // 1.5 x (4 << maxPower)
+  while (maxPower < 28 && (pow2(maxPower) * 3) >>> 1 < maxItems) maxPower++;
+  const hashRegion: u32 = pow2(maxPower) * 6; // 1.5 x (4 << maxPower)
 
+  if (ioCap > 0x48000000) return 0;
   const base: u32 = alignUp(memSize() > heapBase() ? memSize() : heapBase(), 65536);
   const inPtr: u32 = base + REGIONS;
   const outPtr: u32 = inPtr + ioCap;
   const hashPtr: u32 = outPtr + ioCap;
   const pagesPtr: u32 = alignUp(hashPtr + hashRegion, 65536);
-  const end: u64 = <u64>pagesPtr + <u64>pagesMax * <u64>pageSize;
-  if (end > <u64>0xffff0000) return 0;
-  if (!memGrowTo(<u32>end)) return 0;
+  if (pagesPtr >= MEMORY_LIMIT || pagesPtr < base) return 0;
+  if (pagesMax > (((MEMORY_LIMIT - pagesPtr) / pageSize) >>> 0)) return 0;
+  const end: u32 = pagesPtr + pagesMax * pageSize;
+  if (!memGrowTo(end)) return 0;
   fill(base, 0, REGIONS);
 
   S = base;
@@ -166,7 +179,7 @@ export function arenaCreate(memoryMB: u32, itemMax: u32, chunkMin: u32, factorX1
   hset(H_PAGES_MAX, pagesMax);
   hset(H_AUTOMOVE, 1);
   hset(H_CRAWLER_ON, 1);
-  hset(H_STORE_BYTES, <u32>(end - <u64>base));
+  hset(H_STORE_BYTES, end - base);
   return base;
 }
 

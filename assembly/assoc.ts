@@ -12,13 +12,12 @@
 // is exactly enough for a table and its successor to coexist.
 //
 // Callers: items.ts only.
-import { ld32, st32, fill, eq } from './mem';
+import { ld8, ld32, st32, fill, eq } from './mem';
 import {
-  S, hget, hset, H_HASH_POWER, H_HASH_PTR, H_OLD_HASH_PTR, H_EXPANDING, H_EXPAND_BUCKET,
+  hget, hset, pow2, H_HASH_POWER, H_HASH_PTR, H_OLD_HASH_PTR, H_EXPANDING, H_EXPAND_BUCKET,
   H_HASH_REGION, H_HASH_REGION_SIZE, H_HASH_MAX_POWER, H_HASH_ITEMS,
 } from './arena';
 import { IT_HNEXT, IT_HASH, IT_KLEN, IT_KEY } from './items_layout';
-import { ld8 } from './mem';
 
 const INITIAL_POWER: u32 = 16;
 const MIGRATE_PER_INSERT: u32 = 4;
@@ -69,7 +68,7 @@ export function assocInsert(it: u32, hv: u32): void {
   hset(H_HASH_ITEMS, n);
   if (hget(H_EXPANDING) != 0) {
     assocMigrate(MIGRATE_PER_INSERT);
-  } else if (n > ((<u32>3 << hget(H_HASH_POWER)) >>> 1)) {
+  } else if (n > ((pow2(hget(H_HASH_POWER)) * 3) >>> 1)) {
     assocStartExpand();
   }
 }

@@ -26,8 +26,14 @@ export function eq(a: number, b: number, n: number): boolean {
 }
 
 export function find(p: number, end: number, c: number): number {
-  const i = u8.indexOf(c, p);
-  return i < 0 || i > end ? end : i;
+  // Short spans (a token, a line) by hand; long ones with a bounded view, so
+  // the search never runs past `end` into stale bytes.
+  if (end - p <= 64) {
+    while (p < end && u8[p] !== c) p++;
+    return p;
+  }
+  const i = u8.subarray(p, end).indexOf(c);
+  return i < 0 ? end : p + i;
 }
 
 export function memSize(): number { return buf.byteLength; }

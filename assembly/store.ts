@@ -60,10 +60,11 @@ export function positiveTime(e: u32): u32 {
  *  that exactly the same values are accepted as by memcached. `nbytes`
  *  includes the trailing CRLF. */
 export function itemSizeOk(nkey: u32, flags: u32, nbytes: u32): bool {
-  let total: u64 = <u64>48 + <u64>nkey + 1 + <u64>nbytes;
+  // nbytes <= 2^31 (checked by the caller), so the sum fits 32 bits.
+  let total: u32 = 48 + nkey + 1 + nbytes;
   if (flags != 0) total += 4;
   if ((hget(H_OPTS) & OPT_NO_CAS) == 0) total += 8;
-  return total <= <u64>hget(H_ITEM_MAX);
+  return total <= hget(H_ITEM_MAX);
 }
 
 /**

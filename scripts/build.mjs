@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { portableEsbuild } from './portable.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
@@ -20,4 +21,5 @@ await build({
   target: 'es2022',
   sourcemap: true,
   logLevel: 'warning',
+  plugins: [portableEsbuild],
 });

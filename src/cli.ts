@@ -5,6 +5,7 @@
 import { parseSettings, storeOptions, usage, SettingsError, VERSION_LINE } from './settings.js';
 import { createLogger } from './log.js';
 import { loadWasmEngine } from './engine/wasm.js';
+import { loadJsEngine } from './engine/js.js';
 import { Store } from './engine/store.js';
 import { CacheServer } from './server.js';
 
@@ -26,7 +27,7 @@ async function main(argv: string[]): Promise<void> {
 
   let store: Store;
   try {
-    store = Store.create(loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
+    store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
   } catch (err) {
     process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -40,7 +40,7 @@ export interface Settings {
   idleTimeout: number;
   /** -o debug_time: enables the `debugtime <secs>` command */
   debugTime: boolean;
-  engine: 'wasm';
+  engine: 'wasm' | 'js';
 }
 
 export type Command =
@@ -135,11 +135,11 @@ const OPTIONS: OptionSpec[] = [
     apply() { /* memcached start scripts pass it; we never switch users */ } },
   { short: 'o', long: 'extended', arg: 'opts', help: 'comma-separated: idle_timeout=<secs>, debug_time',
     apply(s, v, f) { applyExtended(s, v, f); } },
-  { long: 'engine', arg: 'name', help: 'engine build: wasm (default)',
+  { long: 'engine', arg: 'name', help: 'engine build: wasm (default) or js (the same engine compiled to plain JavaScript)',
     apply(s, v, f) {
       if (v === 'wasm') s.engine = 'wasm';
-      else if (v === 'js') throw new SettingsError(`${f} js: the pure-JS engine is not built yet`);
-      else throw new SettingsError(`${f} ${quote(v)}: unknown engine (expected wasm)`);
+      else if (v === 'js') s.engine = 'js';
+      else throw new SettingsError(`${f} ${quote(v)}: unknown engine (expected wasm or js)`);
     } },
   { short: 'h', long: 'help', help: 'print this help and exit',
     apply() { return { action: 'help' }; } },

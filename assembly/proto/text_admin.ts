@@ -8,7 +8,7 @@ import {
   S, hget, hset, currentTime, H_OPTS, H_PROCESS_STARTED, H_STARTED, H_NOW, H_ITEM_MAX, H_CHUNK_MIN,
   H_FACTOR, H_PAGE_SIZE, H_MAXBYTES_MB, H_HASH_POWER, H_EXPANDING, H_CURR_ITEMS, H_BYTES_LO, H_BYTES_HI,
   H_NCLASSES, H_PAGES_LIMIT, H_PAGES_MAX, H_PAGES_PTR, H_OLDEST_LIVE, H_AUTOMOVE, H_CRAWLER_ON,
-  H_PINNED, H_VERBOSITY, MAX_PAGES,
+  H_PINNED, H_VERBOSITY, MAX_PAGES, MEMORY_LIMIT,
 } from '../arena';
 import {
   HS_BASE, HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS,
@@ -56,7 +56,10 @@ function hostLo(id: u32): u32 { return ld32(S + HS_BASE + (id << 3)); }
 function hostHi(id: u32): u32 { return ld32(S + HS_BASE + (id << 3) + 4); }
 function sHost(name: string, id: u32): void { sU64(name, hostHi(id), hostLo(id)); }
 
-/** Sum of a 64-bit per-class counter over all classes. */
+let SUM_HI: u32 = 0;
+let SUM_LO: u32 = 0;
+
+/** Sum of a 64-bit per-class counter over all classes, in SUM_HI/SUM_LO. */
 function classSum(off: u32): void {
   const n = hget(H_NCLASSES);
   let hi: u32 = 0;
@@ -66,12 +69,12 @@ function classSum(off: u32): void {
     hi = R_HI;
     lo = R_LO;
   }
-  R_HI = hi;
-  R_LO = lo;
+  SUM_HI = hi;
+  SUM_LO = lo;
 }
 function sClassSum(name: string, off: u32): void {
   classSum(off);
-  sU64(name, R_HI, R_LO);
+  sU64(name, SUM_HI, SUM_LO);
 }
 
 /** STAT <prefix><cls>:<name> <value> */
@@ -134,7 +137,7 @@ export function processStats(ntok: u32): void {
 function statsGeneral(): void {
   const now = currentTime();
   sHost('pid', HS_PID);
-  sU32('uptime', hget(H_NOW) - hget(H_STARTED));
+  sU32('uptime', hget(H_NOW) > hget(H_STARTED) ? hget(H_NOW) - hget(H_STARTED) : 0);
   sU32('time', hget(H_PROCESS_STARTED) + now);
   sStr('version', '1.6.18');
   sU32('pointer_size', 32);
@@ -355,13 +358,14 @@ export function processMemlimit(ntok: u32): void {
   if (wanted > hget(H_PAGES_MAX)) {
     // Growing past the reserved pages works while this store ends memory.
     const end = S + hget(H_STORE_BYTES);
-    const newEnd: u64 = <u64>hget(H_PAGES_PTR) + <u64>wanted * <u64>ps;
-    if (end != memSize() || newEnd > <u64>0xffff0000 || !memGrowTo(<u32>newEnd)) {
+    const pagesPtr = hget(H_PAGES_PTR);
+    const room: u32 = ((MEMORY_LIMIT - pagesPtr) / ps) >>> 0;
+    if (end != memSize() || wanted > room || !memGrowTo(pagesPtr + wanted * ps)) {
       outString('MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust');
       return;
     }
     hset(H_PAGES_MAX, wanted);
-    hset(H_STORE_BYTES, <u32>(newEnd - <u64>S));
+    hset(H_STORE_BYTES, pagesPtr + wanted * ps - S);
   }
   hset(H_PAGES_LIMIT, wanted > 0 ? wanted : 1);
   hset(H_MAXBYTES_MB, mb);

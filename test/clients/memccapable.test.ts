@@ -14,10 +14,11 @@ function memccapable(port: number): Promise<{ code: number | string; out: string
   });
 }
 
-describe.skipIf(!haveTool('memccapable'))('memccapable -a', () => {
+// Both engine builds (the flag is dropped when the target is memcached itself).
+describe.skipIf(!haveTool('memccapable')).each(process.env.TEST_TARGET === 'memcached' ? ['wasm'] : ['wasm', 'js'])('memccapable -a, --engine %s', (engine) => {
   let server: ServerHandle;
 
-  beforeAll(async () => { server = await startWasmcached(); });
+  beforeAll(async () => { server = await startWasmcached(process.env.TEST_TARGET === 'memcached' ? [] : ['--engine', engine]); });
   afterAll(async () => { await server?.stop(); });
 
   test(`all ${ASCII_TESTS} ASCII tests pass`, async () => {

@@ -74,7 +74,7 @@ describe.skipIf(AGAINST_MEMCACHED)('command line of wasmcached', () => {
     [['-I', '500'], '-I 500: item max size cannot be less than 1024 bytes'],
     [['-U', '11211'], '-U "11211": UDP is not supported (only 0 is accepted)'],
     [['-o', 'idle_timeout=1,bogus'], 'unknown -o option "bogus" (supported: idle_timeout=<secs>, debug_time)'],
-    [['--engine', 'js'], '--engine js: the pure-JS engine is not built yet'],
+    [['--engine', 'asm'], '--engine "asm": unknown engine (expected wasm or js)'],
     [['-f', '1'], '-f 1: factor must be greater than 1 (at least 1.01)'],
   ])('%j exits 2 with one message and a hint', async (args, message) => {
     const r = await runCli(args);

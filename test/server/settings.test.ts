@@ -157,6 +157,7 @@ describe('every flag', () => {
   it('--engine wasm', () => {
     expect(run('--engine', 'wasm').engine).toBe('wasm');
     expect(run('--engine=wasm').engine).toBe('wasm');
+    expect(run('--engine', 'js').engine).toBe('js');
   });
 
   it('-h / --help and -V / --version act where they appear', () => {
@@ -235,8 +236,8 @@ describe('rejections', () => {
     [['-o', 'idle_timeout'], '-o idle_timeout needs a value in seconds (idle_timeout=<secs>)'],
     [['-o', 'idle_timeout=soon'], '-o idle_timeout "soon": expected an integer'],
     [['-o', 'debug_time=1'], '-o debug_time takes no value'],
-    [['--engine', 'js'], '--engine js: the pure-JS engine is not built yet'],
-    [['--engine=native'], '--engine "native": unknown engine (expected wasm)'],
+    [['--engine', 'asm'], '--engine "asm": unknown engine (expected wasm or js)'],
+    [['--engine=native'], '--engine "native": unknown engine (expected wasm or js)'],
   ])('%j → %s', (argv, message) => {
     expect(rejection(...argv)).toBe(message);
   });

@@ -2,9 +2,18 @@
 // input region, execute, copy the output out, keep the unconsumed tail,
 // honour R_NEED / R_SKIP and ST_OUT_FULL. The clock is the test's to move.
 import { loadWasmEngine } from '../../src/engine/wasm.js';
+import { loadJsEngine } from '../../src/engine/js.js';
 import { Store } from '../../src/engine/store.js';
 import { ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN } from '../../assembly/abi.js';
-import type { StoreOptions } from '../../src/engine/types.js';
+import type { StoreOptions, EngineBuild } from '../../src/engine/types.js';
+
+export type EngineKind = 'wasm' | 'js';
+/** Engine tests run on both builds of the one source. */
+export const ENGINES: EngineKind[] = ['wasm', 'js'];
+
+export function loadEngine(kind: EngineKind): EngineBuild {
+  return kind === 'js' ? loadJsEngine() : loadWasmEngine();
+}
 
 export const T0 = 1_700_000_000;
 
@@ -21,8 +30,8 @@ export interface Harness {
   stats(sub?: string): Record<string, string>;
 }
 
-export function makeStore(opts: Partial<StoreOptions> = {}): Harness {
-  const store = Store.create(loadWasmEngine(), {
+export function makeStore(opts: Partial<StoreOptions> & { engine?: EngineKind } = {}): Harness {
+  const store = Store.create(loadEngine(opts.engine ?? 'wasm'), {
     memoryMB: 64, itemSizeMax: 1024 * 1024, chunkMin: 48, growthFactor: 1.25, opts: 0, ...opts,
   }, T0);
   let pending = Buffer.alloc(0);
