@@ -14,21 +14,33 @@ export function isSpace(c: u32): bool { return c == 32 || (c >= 9 && c <= 13); }
 export let N_LO: u32 = 0;
 export let N_HI: u32 = 0;
 
-/** strtoull semantics over [p, end); true on success (N_HI/N_LO). */
-export function parseU64(p: u32, end: u32): bool {
+/** Sign of the number scanParse last read. */
+let NEG: bool = false;
+
+/**
+ * The part every safe_strto* shares: whitespace, optional sign, digits (into
+ * R_HI/R_LO), and what may follow them. False when there are no digits, more
+ * than 64 bits of them, or a non-space right after them.
+ */
+function scanParse(p: u32, end: u32): bool {
   let q = p;
   while (q < end && isSpace(ld8(q))) q++;
-  let neg = false;
+  NEG = false;
   if (q < end) {
     const c: u32 = ld8(q);
-    if (c == 45 || c == 43) { neg = c == 45; q++; }
+    if (c == 45 || c == 43) { NEG = c == 45; q++; }
   }
   const stop = u64Parse(q, end);
   if (stop == q || R_OVERFLOW) return false;
-  if (stop < end && !isSpace(ld8(stop))) return false;
+  return stop == end || isSpace(ld8(stop));
+}
+
+/** strtoull semantics over [p, end); true on success (N_HI/N_LO). */
+export function parseU64(p: u32, end: u32): bool {
+  if (!scanParse(p, end)) return false;
   let hi = R_HI;
   let lo = R_LO;
-  if (neg) {
+  if (NEG) {
     u64Sub(0, 0, hi, lo);
     hi = R_HI;
     lo = R_LO;
@@ -48,21 +60,12 @@ export function parseU32(p: u32, end: u32): bool {
 
 /** safe_strtol: signed 64-bit range, then truncated to int32 (N_LO bits). */
 export function parseI32(p: u32, end: u32): bool {
-  let q = p;
-  while (q < end && isSpace(ld8(q))) q++;
-  let neg = false;
-  if (q < end) {
-    const c: u32 = ld8(q);
-    if (c == 45 || c == 43) { neg = c == 45; q++; }
-  }
-  const stop = u64Parse(q, end);
-  if (stop == q || R_OVERFLOW) return false;
-  if (stop < end && !isSpace(ld8(stop))) return false;
+  if (!scanParse(p, end)) return false;
   const hi = R_HI;
   const lo = R_LO;
-  if (!neg && hi >= 0x80000000) return false;
-  if (neg && (hi > 0x80000000 || (hi == 0x80000000 && lo != 0))) return false;
-  N_LO = neg ? (0 - lo) >>> 0 : lo;
+  if (!NEG && hi >= 0x80000000) return false;
+  if (NEG && (hi > 0x80000000 || (hi == 0x80000000 && lo != 0))) return false;
+  N_LO = NEG ? (0 - lo) >>> 0 : lo;
   N_HI = 0;
   return true;
 }

@@ -185,15 +185,10 @@ export function slabsFree(it: u32): void {
  * chunk or `pinned`.
  */
 export function slabsPageMovable(src: u32, anyChunk: u32, pinned: u32): bool {
-  const pageSize = hget(H_PAGE_SIZE);
-  const page = hget(H_PAGES_PTR) + pageIndexOf(anyChunk) * pageSize;
+  const page = pageIndexOf(anyChunk);
   const size = clGet(src, CL_SIZE);
-  const perPage = clGet(src, CL_PERPAGE);
-  const carvePtr = clGet(src, CL_CARVE_PTR);
-  const carveInPage = carvePtr >= page && carvePtr < page + pageSize;
-  // Chunks at or past the carve pointer were never handed out.
-  const end: u32 = carveInPage ? carvePtr : page + perPage * size;
-  for (let p = page; p < end; p += size) {
+  const end = pageEnd(page);
+  for (let p = pageFirst(page); p < end; p += size) {
     const f: u32 = ld8(p + IT_IFLAGS);
     if ((f & 3) == 0 || p == pinned) return false;
   }
@@ -202,17 +197,16 @@ export function slabsPageMovable(src: u32, anyChunk: u32, pinned: u32): bool {
 
 /** Second half of a page move, after the caller evicted the page's items. */
 export function slabsFinishMove(src: u32, dst: u32, anyChunk: u32): void {
-  const pageSize = hget(H_PAGE_SIZE);
-  const page = hget(H_PAGES_PTR) + pageIndexOf(anyChunk) * pageSize;
+  const index = pageIndexOf(anyChunk);
+  const page = pageFirst(index);
   const size = clGet(src, CL_SIZE);
-  const perPage = clGet(src, CL_PERPAGE);
-  const carvePtr = clGet(src, CL_CARVE_PTR);
-  const carveInPage = carvePtr >= page && carvePtr < page + pageSize;
-  const end: u32 = carveInPage ? carvePtr : page + perPage * size;
+  const end = pageEnd(index);
   for (let p = page; p < end; p += size) {
     if ((ld8(p + IT_IFLAGS) & IF_FREE) != 0) freeListRemove(src, p);
   }
-  if (carveInPage) {
+  // The untouched rest of the page was src's carving room.
+  const carvePtr = clGet(src, CL_CARVE_PTR);
+  if (carvePtr >= page && carvePtr < page + hget(H_PAGE_SIZE)) {
     clSet(src, CL_CARVE_PTR, 0);
     clSet(src, CL_CARVE_END, 0);
   }
@@ -220,8 +214,10 @@ export function slabsFinishMove(src: u32, dst: u32, anyChunk: u32): void {
   slabsAssignPage(dst, page);
 }
 
-/** Start address of each chunk in a page, for walkers: first / step / end. */
+/** First chunk of page i; chunks follow every CL_SIZE bytes up to pageEnd. */
 export function pageFirst(page: u32): u32 { return hget(H_PAGES_PTR) + page * hget(H_PAGE_SIZE); }
+/** End of the chunks handed out in page i (its class's carve pointer, if
+ *  the page is still being carved): walkers stop here. */
 export function pageEnd(page: u32): u32 {
   const c = pageOwner(page);
   const first = pageFirst(page);

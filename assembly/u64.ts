@@ -107,6 +107,11 @@ export function u64Format(hi: u32, lo: u32, p: u32, scratch: u32): u32 {
     st8(scratch + n, 48 + r);
     n++;
   }
+  return copyReversed(scratch, n, p);
+}
+
+/** Copies the n digits at scratch (least significant first) to p, in order. */
+function copyReversed(scratch: u32, n: u32, p: u32): u32 {
   while (n > 0) {
     n--;
     st8(p, ld8(scratch + n));
@@ -128,10 +133,5 @@ export function u32Format(v: u32, p: u32, scratch: u32): u32 {
     v = q;
     n++;
   }
-  while (n > 0) {
-    n--;
-    st8(p, ld8(scratch + n));
-    p++;
-  }
-  return p;
+  return copyReversed(scratch, n, p);
 }

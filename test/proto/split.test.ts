@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient, readThroughSync, show, splitTextReplies, syncRequest } from '../support/client.js';
 import { startReference, startSubject } from '../support/reference.js';
 import type { ServerHandle } from '../support/servers.js';
+import { prng } from '../support/prng.js';
 
 const LONG_KEY = 'K'.repeat(251);
 const KEY_250 = 'L'.repeat(250);
@@ -94,17 +95,6 @@ const SCRIPT = Buffer.from([
   'gets after\r\n',
 ].join(''), 'latin1');
 
-/** Small seeded PRNG (mulberry32), so a failing split can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

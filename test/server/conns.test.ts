@@ -6,6 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { startWasmcached, type ServerHandle } from '../support/servers.js';
+import { prng } from '../support/prng.js';
 
 const AGAINST_MEMCACHED = process.env.TEST_TARGET === 'memcached';
 
@@ -90,17 +91,6 @@ class RawClient {
 
 const VERSION_REPLY = 'VERSION 1.6.18\r\n';
 
-/** Small deterministic PRNG (mulberry32) so a failing split can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(n: number, seed: number): Buffer {
   const r = prng(seed);
