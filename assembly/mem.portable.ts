@@ -3,7 +3,12 @@
 // ./mem; nothing else differs between the two builds.
 
 const MAX_BYTES = 4294901760; // 65535 WebAssembly pages, as the WASM build
-let buf = new ArrayBuffer(65536, { maxByteLength: MAX_BYTES } as any) as ArrayBuffer;
+// A plain ArrayBuffer, replaced by a larger copy when memory grows: typed
+// arrays over a resizable ArrayBuffer stay on a slow path in Node 20's V8
+// (measured: the whole JS build ran 1.6-1.9x slower). Growth happens only
+// when a store is created or its limit raised; the host re-makes its views
+// whenever memoryBuffer() returns a new buffer, as it does for WASM memory.
+let buf = new ArrayBuffer(65536);
 let u8 = new Uint8Array(buf);
 let u16 = new Uint16Array(buf);
 let u32 = new Uint32Array(buf);
@@ -42,9 +47,10 @@ export function memGrowTo(bytes: number): boolean {
   const want = Math.ceil(bytes / 65536) * 65536;
   if (want <= buf.byteLength) return true;
   if (want > MAX_BYTES) return false;
-  try { (buf as any).resize(want); } catch { return false; }
-  // A resized buffer keeps its identity, but length-tracking views are not
-  // used here: re-make them.
+  let next: ArrayBuffer;
+  try { next = new ArrayBuffer(want); } catch { return false; }
+  new Uint8Array(next).set(u8);
+  buf = next;
   u8 = new Uint8Array(buf); u16 = new Uint16Array(buf); u32 = new Uint32Array(buf);
   return true;
 }
