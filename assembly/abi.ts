@@ -31,6 +31,8 @@ export const OPT_NO_CAS: u32 = 2;         // -C
 export const OPT_SHUTDOWN: u32 = 4;       // -A
 export const OPT_NO_FLUSH: u32 = 8;       // -F
 export const OPT_DEBUG_TIME: u32 = 16;    // -o debug_time: enables `debugtime <secs>`
+export const OPT_SASL: u32 = 32;          // -S: binary protocol only, SASL PLAIN required
+export const OPT_AUTH_FILE: u32 = 64;     // -Y: text protocol only, `set` with "user pass" first
 
 // ---- limits (LIMIT_*) -------------------------------------------------------
 export const LIMIT_KEY_LEN: u32 = 250;
@@ -58,6 +60,16 @@ export const R_SKIP: u32 = 76;
  *  every call and writes it back before that connection's next call (0 for a
  *  connection that has none), so a connection may pause after any call. */
 export const R_RESUME: u32 = 104;
+/** In and out, per connection, kept by the host exactly like R_RESUME (0 for
+ *  a new connection): the protocol the connection speaks, decided from its
+ *  first byte (CONN_TEXT / CONN_BINARY), and whether it has authenticated. */
+export const R_CONN: u32 = 216;
+export const CONN_PROTOCOL: u32 = 3;   // mask: 0 = not decided yet
+export const CONN_TEXT: u32 = 1;
+export const CONN_BINARY: u32 = 2;
+export const CONN_AUTHENTICATED: u32 = 4;
+/** A SASL exchange is waiting for its SASL_STEP. */
+export const CONN_SASL_STARTED: u32 = 8;
 
 // ---- store header: regions and sizes ----------------------------------------
 export const H_IN_PTR: u32 = 80;     // input region address

@@ -5,9 +5,11 @@
 //             slab bookkeeping                                   (H_*, 1 KiB)
 //   +256      engine counters, 8 bytes each                      (stats.ts)
 //   +512      host counters, 8 bytes each                        (HS_* in abi.ts)
+//   +768      more engine counters (ids 32..63)                  (stats.ts)
 //   +1024     slab class table, CLASS_REC bytes per class        (slabs.ts)
 //   +17408    page owner table: class id of each page, u32       (slabs.ts)
 //   +33792    scratch: token table of the executing command      (proto/)
+//   +49152    credentials file for -S / -Y, AUTH_MAX bytes       (proto/sasl.ts)
 //   +65536    input region  (H_IN_CAP bytes)
 //             output region (H_OUT_CAP bytes)
 //             hash region: two alternating bucket arrays         (assoc.ts)
@@ -71,13 +73,18 @@ export const H_PINNED: u32 = 200;
 export const H_AUTOMOVE: u32 = 204;       // `slabs automove` level; 0 = no page moves
 export const H_CRAWLER_ON: u32 = 208;     // `lru_crawler enable|disable`
 export const H_SPARE: u32 = 212;
-// 216, 220: proto/text.ts resume bookkeeping
+// 216: R_CONN of abi.ts (host-owned, per connection)
+export const H_AUTH_LEN: u32 = 220;       // bytes of the credentials file at AUTH_DATA
+// 224..255: free
 
 export const STATS_BASE: u32 = 256;
+export const STATS_EXT_BASE: u32 = 768;
 export const CLASS_TABLE: u32 = 1024;
 export const PAGE_OWNERS: u32 = 17408;
 export const MAX_PAGES: u32 = 4096;
 export const SCRATCH: u32 = 33792;
+export const AUTH_DATA: u32 = 49152;
+export const AUTH_MAX: u32 = 16384;
 export const REGIONS: u32 = 65536;
 /** Linear memory a 32-bit WebAssembly module can have (65535 pages). */
 export const MEMORY_LIMIT: u32 = 0xffff0000;

@@ -1,12 +1,19 @@
 // The engine's whole ABI: these exports and nothing else. Arguments and
 // results are 32-bit integers; bytes move through each store's input and
 // output regions, and results are read from its header (assembly/abi.ts).
-import { arenaCreate, arenaSelect, clockSet, hget, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP } from './arena';
-import { ST_OK } from './abi';
+import {
+  S, arenaCreate, arenaSelect, clockSet, hget, hset, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_OPTS, H_AUTH_LEN,
+  AUTH_DATA, AUTH_MAX,
+} from './arena';
+import {
+  ST_OK, ST_NO_MEMORY, R_CONN, CONN_PROTOCOL, CONN_TEXT, CONN_BINARY, OPT_SASL, OPT_AUTH_FILE,
+} from './abi';
+import { ld8, copy } from './mem';
 import { slabsInit } from './slabs';
 import { assocInit, assocTick } from './assoc';
 import { crawlerStep } from './crawler';
 import { textExecute } from './proto/text';
+import { binaryExecute, BIN_REQ_MAGIC } from './proto/binary';
 
 /** Chunks the expiry crawler visits per tick. */
 const CRAWL_BUDGET: u32 = 65536;
@@ -27,7 +34,33 @@ export function mc_execute(store: u32, len: u32, now: u32): u32 {
   arenaSelect(store);
   clockSet(now);
   const cap = hget(H_IN_CAP);
-  return textExecute(hget(H_IN_PTR), len < cap ? len : cap, hget(H_OUT_PTR), hget(H_OUT_CAP));
+  const inPtr = hget(H_IN_PTR);
+  const n = len < cap ? len : cap;
+  let conn = hget(R_CONN);
+  if ((conn & CONN_PROTOCOL) == 0 && n > 0) {
+    // memcached decides once per connection from the first byte; -S allows
+    // only the binary protocol and -Y only the text protocol.
+    const opts = hget(H_OPTS);
+    let proto = ld8(inPtr) == BIN_REQ_MAGIC ? CONN_BINARY : CONN_TEXT;
+    if ((opts & OPT_SASL) != 0) proto = CONN_BINARY;
+    if ((opts & OPT_AUTH_FILE) != 0) proto = CONN_TEXT;
+    conn = (conn | proto) >>> 0;
+    hset(R_CONN, conn);
+  }
+  if ((conn & CONN_PROTOCOL) == CONN_BINARY) return binaryExecute(inPtr, n, hget(H_OUT_PTR), hget(H_OUT_CAP));
+  return textExecute(inPtr, n, hget(H_OUT_PTR), hget(H_OUT_CAP));
+}
+
+/**
+ * Gives the store the credentials file for -S / -Y (`user:password` lines):
+ * its first `len` bytes are in the input region. ST_NO_MEMORY if too long.
+ */
+export function mc_set_auth(store: u32, len: u32): u32 {
+  arenaSelect(store);
+  if (len > AUTH_MAX) return ST_NO_MEMORY;
+  copy(S + AUTH_DATA, hget(H_IN_PTR), len);
+  hset(H_AUTH_LEN, len);
+  return ST_OK;
 }
 
 /** Clock, a bounded step of the expiry crawler and of hash expansion. */

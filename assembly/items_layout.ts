@@ -41,3 +41,10 @@ export const IF_FREE: u32 = 2;
 export const IF_FETCHED: u32 = 4;
 /** Read again after IF_FETCHED: gets a second chance at the LRU tail. */
 export const IF_ACTIVE: u32 = 8;
+/** A client was told it won the right to recompute this item (meta `W`);
+ *  others get `Z` until a new value replaces it (memcached's ITEM_TOKEN_SENT). */
+export const IF_TOKEN_SENT: u32 = 16;
+/** Invalidated by `md ... I` or a stale-allowed `ms`: served with `X`. */
+export const IF_STALE: u32 = 32;
+/** The key was given base64-encoded (meta `b`): print it encoded. */
+export const IF_KEY_BINARY: u32 = 64;

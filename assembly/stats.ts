@@ -2,7 +2,7 @@
 // `stats` output is in proto/text_stats.ts). memcached keeps most of these per
 // thread and per slab class; one engine call runs at a time, so one copy does.
 import { ld32, st32, fill } from './mem';
-import { S, STATS_BASE } from './arena';
+import { S, STATS_BASE, STATS_EXT_BASE } from './arena';
 import { u64IncAt, u64AddAt } from './u64';
 
 export const C_CMD_GET: u32 = 0;
@@ -37,14 +37,26 @@ export const C_EVICTED_ACTIVE: u32 = 28;
 export const C_CRAWLER_RECLAIMED: u32 = 29;
 export const C_SLABS_MOVED: u32 = 30;
 export const C_CMD_META: u32 = 31;
-export const C_COUNT: u32 = 32;
+// Ids from 32 on live in the second block (STATS_EXT_BASE).
+export const C_AUTH_CMDS: u32 = 32;
+export const C_AUTH_ERRORS: u32 = 33;
+export const C_COUNT: u32 = 34;
+/** Slots in the first block (STATS_BASE..HS_BASE). */
+const FIRST_BLOCK: u32 = 32;
 
-export function statInc(id: u32): void { u64IncAt(S + STATS_BASE + (id << 3)); }
-export function statAdd(id: u32, v: u32): void { u64AddAt(S + STATS_BASE + (id << 3), v); }
-export function statLo(id: u32): u32 { return ld32(S + STATS_BASE + (id << 3)); }
-export function statHi(id: u32): u32 { return ld32(S + STATS_BASE + (id << 3) + 4); }
-export function statsReset(): void { fill(S + STATS_BASE, 0, C_COUNT << 3); }
+function statAddr(id: u32): u32 {
+  return id < FIRST_BLOCK ? S + STATS_BASE + (id << 3) : S + STATS_EXT_BASE + ((id - FIRST_BLOCK) << 3);
+}
+
+export function statInc(id: u32): void { u64IncAt(statAddr(id)); }
+export function statAdd(id: u32, v: u32): void { u64AddAt(statAddr(id), v); }
+export function statLo(id: u32): u32 { return ld32(statAddr(id)); }
+export function statHi(id: u32): u32 { return ld32(statAddr(id) + 4); }
+export function statsReset(): void {
+  fill(S + STATS_BASE, 0, FIRST_BLOCK << 3);
+  fill(S + STATS_EXT_BASE, 0, (C_COUNT - FIRST_BLOCK) << 3);
+}
 export function statSet(id: u32, lo: u32, hi: u32): void {
-  st32(S + STATS_BASE + (id << 3), lo);
-  st32(S + STATS_BASE + (id << 3) + 4, hi);
+  st32(statAddr(id), lo);
+  st32(statAddr(id) + 4, hi);
 }

@@ -11,7 +11,10 @@ import {
   itemAlloc, itemFree, itemGet, itemLink, itemReplace, itemUnlink, itemData, itemKey, itemBump,
   nextCas, itemSetCas,
 } from './items';
-import { IT_FLAGS, IT_EXPTIME, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KLEN, IT_HASH, IT_TIME } from './items_layout';
+import {
+  IT_FLAGS, IT_EXPTIME, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KLEN, IT_HASH, IT_TIME, IT_IFLAGS,
+  IF_STALE, IF_TOKEN_SENT,
+} from './items_layout';
 import { cls, CL_CAS_HITS, CL_CAS_BADVAL, CL_INCR_HITS, CL_DECR_HITS } from './slabs';
 import { u64Add, u64Lt, u64IncAt, u64Format, R_HI, R_LO } from './u64';
 import { parseU64, N_HI, N_LO } from './numbers';
@@ -35,6 +38,10 @@ export const DELTA_OK: u32 = 0;
 export const DELTA_NON_NUMERIC: u32 = 1;
 export const DELTA_EOM: u32 = 2;
 export const DELTA_NOT_FOUND: u32 = 3;
+export const DELTA_CAS_MISMATCH: u32 = 4;
+
+/** The item a STORED storeItem linked (the joined one for append/prepend). */
+export let STORED_ITEM: u32 = 0;
 
 /**
  * memcached's realtime(): 0 = never; up to 30 days = relative seconds;
@@ -69,9 +76,12 @@ export function itemSizeOk(nkey: u32, flags: u32, nbytes: u32): bool {
 
 /**
  * Stores in-flight item `it` per `comm`; takes ownership (links or frees
- * it). For CMD_CAS, (casHi, casLo) is the client's unique.
+ * it). For CMD_CAS, (casHi, casLo) is the client's unique; with `allowStale`
+ * (meta `ms ... I`) a unique older than the item's still stores, marked
+ * stale, keeping the old expiry and win token (memcached's CAS_ALLOW_STALE).
  */
-export function storeItem(it: u32, comm: u32, casHi: u32, casLo: u32): u32 {
+export function storeItem(it: u32, comm: u32, casHi: u32, casLo: u32, allowStale: bool): u32 {
+  STORED_ITEM = it;
   const nkey: u32 = ld8(it + IT_KLEN);
   const old = itemGet(itemKey(it), nkey, ld32(it + IT_HASH), false);
   let stored = NOT_STORED;
@@ -85,6 +95,14 @@ export function storeItem(it: u32, comm: u32, casHi: u32, casLo: u32): u32 {
       itemTouchTime(old);
     } else if (comm == CMD_CAS) {
       if (casMatch) {
+        u64IncAt(cls(ld8(old + IT_CLS)) + CL_CAS_HITS);
+        itemReplace(old, it);
+        return STORED;
+      }
+      // (a zero unique never counts as older, as in memcached 1.6.18)
+      if (allowStale && !casNone && u64Lt(casHi, casLo, oldHi, oldLo)) {
+        st32(it + IT_EXPTIME, ld32(old + IT_EXPTIME));
+        st8(it + IT_IFLAGS, ld8(it + IT_IFLAGS) | IF_STALE | (ld8(old + IT_IFLAGS) & IF_TOKEN_SENT));
         u64IncAt(cls(ld8(old + IT_CLS)) + CL_CAS_HITS);
         itemReplace(old, it);
         return STORED;
@@ -113,6 +131,7 @@ export function storeItem(it: u32, comm: u32, casHi: u32, casLo: u32): u32 {
             }
             itemReplace(old, joined);
             itemFree(it);
+            STORED_ITEM = joined;
             return STORED;
           }
         }
@@ -144,6 +163,8 @@ function itemTouchTime(it: u32): void {
 
 /** Result digits of the last storeDelta (at DELTA_BUF, DELTA_LEN bytes). */
 export let DELTA_LEN: u32 = 0;
+/** The item holding the result of the last DELTA_OK storeDelta. */
+export let DELTA_ITEM: u32 = 0;
 
 /**
  * incr/decr: 64-bit, incr wraps, decr stops at 0. The new value's digits are
@@ -151,11 +172,13 @@ export let DELTA_LEN: u32 = 0;
  * item is updated in place, padded with spaces (as memcached: "100" - 1 is
  * stored as "99 "); otherwise a new item replaces it.
  */
-export function storeDelta(key: u32, nkey: u32, hv: u32, incr: bool, dHi: u32, dLo: u32, buf: u32, scratch: u32): u32 {
+export function storeDelta(key: u32, nkey: u32, hv: u32, incr: bool, dHi: u32, dLo: u32, buf: u32, scratch: u32, casHi: u32, casLo: u32): u32 {
   const it = itemGet(key, nkey, hv, false);
   if (it == 0) return DELTA_NOT_FOUND;
   const vlen = ld32(it + IT_VLEN);
   if (vlen == 0) return DELTA_NON_NUMERIC;
+  // A nonzero unique (meta `ma ... C`) must match, as in do_add_delta.
+  if ((casHi | casLo) != 0 && (ld32(it + IT_CAS_HI) != casHi || ld32(it + IT_CAS_LO) != casLo)) return DELTA_CAS_MISMATCH;
   const data = itemData(it);
   if (!parseU64(data, data + vlen)) return DELTA_NON_NUMERIC;
   let hi = N_HI;
@@ -185,6 +208,7 @@ export function storeDelta(key: u32, nkey: u32, hv: u32, incr: bool, dHi: u32, d
     copy(data, buf, len);
     for (let i = len; i < vlen; i++) st8(data + i, 32);
     itemTouchTime(it);
+    DELTA_ITEM = it;
     return DELTA_OK;
   }
   hset(H_PINNED, it);
@@ -193,7 +217,14 @@ export function storeDelta(key: u32, nkey: u32, hv: u32, incr: bool, dHi: u32, d
   if (grown == 0) return DELTA_EOM;
   copy(itemData(grown), buf, len);
   itemReplace(it, grown);
+  DELTA_ITEM = grown;
   return DELTA_OK;
+}
+
+/** A failed store must not leave the old value readable: drops the key. */
+export function storeDrop(key: u32, nkey: u32, hv: u32): void {
+  const old = itemGet(key, nkey, hv, false);
+  if (old != 0) itemUnlink(old);
 }
 
 /** delete: true if a live item was removed. */
@@ -203,6 +234,30 @@ export function storeDelete(key: u32, nkey: u32, hv: u32): u32 {
   const c: u32 = ld8(it + IT_CLS);
   itemUnlink(it);
   return c;
+}
+
+/**
+ * Links a new item holding `vlen` bytes at `value` (may be 0 bytes) for a
+ * key known to be missing: meta vivify-on-miss, binary incr's initial value.
+ * Returns it, or 0 (memory).
+ */
+export function storeCreate(key: u32, nkey: u32, hv: u32, value: u32, vlen: u32, exptime: u32): u32 {
+  const it = itemAlloc(key, nkey, hv, 0, exptime, vlen);
+  if (it == 0) return 0;
+  copy(itemData(it), value, vlen);
+  itemLink(it);
+  return it;
+}
+
+/**
+ * Meta invalidation (`md ... I`): the item stays readable but stale, gets a
+ * new unique, may get a new expiry, and the next reader wins a recompute.
+ */
+export function storeInvalidate(it: u32, setTtl: bool, exptime: u32): void {
+  if (setTtl) st32(it + IT_EXPTIME, exptime);
+  st8(it + IT_IFLAGS, (ld8(it + IT_IFLAGS) | IF_STALE) & ~IF_TOKEN_SENT);
+  nextCas();
+  itemSetCas(it, R_HI, R_LO);
 }
 
 /** touch / gat: the live item with its expiry changed, or 0. */
@@ -217,8 +272,12 @@ export function storeTouch(key: u32, nkey: u32, hv: u32, exptime: u32): u32 {
  * (memcached's oldest_live / oldest_cas). `delay` is the parsed int32.
  */
 export function storeFlush(delay: u32): void {
+  storeFlushUntil((delay & 0x80000000) == 0 && delay > 0 ? realtime(delay) : currentTime());
+}
+
+/** Items stored before relative time `newOldest` become invisible. */
+export function storeFlushUntil(newOldest: u32): void {
   const now = currentTime();
-  const newOldest: u32 = (delay & 0x80000000) == 0 && delay > 0 ? realtime(delay) : now;
   if ((hget(H_OPTS) & OPT_NO_CAS) == 0) {
     const oldest = newOldest - 1;
     hset(H_OLDEST_LIVE, oldest);

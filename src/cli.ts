@@ -2,7 +2,8 @@
 // -h, -V or a graceful stop; 1 when the store cannot be created; 2 for a bad
 // command line; 70 after an engine trap; 71 (memcached's EX_OSERR) when the
 // address cannot be bound.
-import { parseSettings, storeOptions, usage, SettingsError, VERSION_LINE } from './settings.js';
+import { readFileSync } from 'node:fs';
+import { parseSettings, storeOptions, usage, SettingsError, VERSION_LINE, type Settings } from './settings.js';
 import { createLogger } from './log.js';
 import { loadWasmEngine } from './engine/wasm.js';
 import { loadJsEngine } from './engine/js.js';
@@ -11,6 +12,16 @@ import { CacheServer } from './server.js';
 
 const EXIT_USAGE = 2;
 const EXIT_LISTEN = 71;
+
+/** The `user:password` file -Y names, or for -S the one memcached's
+ *  SASL password database setting names. */
+function credentialsFile(settings: Settings): string | null {
+  if (settings.authFile !== null) return settings.authFile;
+  if (!settings.sasl) return null;
+  const pwdb = process.env.MEMCACHED_SASL_PWDB;
+  if (!pwdb) throw new Error('-S needs MEMCACHED_SASL_PWDB to name a file of user:password lines');
+  return pwdb;
+}
 
 async function main(argv: string[]): Promise<void> {
   let cmd;
@@ -28,6 +39,8 @@ async function main(argv: string[]): Promise<void> {
   let store: Store;
   try {
     store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
+    const credentials = credentialsFile(settings);
+    if (credentials !== null) store.setAuth(readFileSync(credentials));
   } catch (err) {
     process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -47,6 +47,8 @@ export class Conn {
   private need = 0;
   /** Where this connection's interrupted multiget resumes (R_RESUME); 0 = none. */
   private resume = 0;
+  /** The engine's R_CONN for this connection: protocol and authentication. */
+  private connState = 0;
   /** Bytes still to drop from future data (the rest of a swallowed value). */
   private skip = 0;
   /** Replies held while `skip` > 0: memcached answers a rejected value only
@@ -165,6 +167,7 @@ export class Conn {
       this.copyPending(store.input(), offered);
       let status: number;
       store.resume = this.resume;
+      store.conn = this.connState;
       try {
         status = store.execute(offered, this.host.now());
       } catch (err) {
@@ -181,6 +184,7 @@ export class Conn {
         outBytes += produced;
       }
       this.resume = store.resume;
+      this.connState = store.conn;
       const consumed = store.consumed;
       this.drop(consumed);
       this.need = store.need;

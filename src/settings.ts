@@ -3,13 +3,15 @@
 // a pure function of argv so every flag and every rejection is unit-tested
 // without starting a server. The option table below is the single list: the
 // parser and the -h text are both derived from it.
-import { OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME } from '../assembly/abi.js';
+import {
+  OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_SASL, OPT_AUTH_FILE,
+} from '../assembly/abi.js';
 import type { StoreOptions } from './engine/types.js';
 import pkg from '../package.json' with { type: 'json' };
 
 /** The memcached release whose text protocol we follow (`version` answers it). */
 export const PROTOCOL_VERSION = '1.6.18';
-export const VERSION_LINE = `wasmcached ${pkg.version} (memcached ${PROTOCOL_VERSION} text protocol)`;
+export const VERSION_LINE = `wasmcached ${pkg.version} (memcached ${PROTOCOL_VERSION} protocols)`;
 
 /** A 32-bit WebAssembly memory is 4 GiB in all; the rest holds the hash table and buffers. */
 export const MAX_MEMORY_MB = 3072;
@@ -40,6 +42,10 @@ export interface Settings {
   idleTimeout: number;
   /** -o debug_time: enables the `debugtime <secs>` command */
   debugTime: boolean;
+  /** -S: binary protocol only, SASL PLAIN against the MEMCACHED_SASL_PWDB file */
+  sasl: boolean;
+  /** -Y: text protocol only, authenticated by a `set` of "user pass" */
+  authFile: string | null;
   engine: 'wasm' | 'js';
 }
 
@@ -71,6 +77,8 @@ export function defaultSettings(): Settings {
     threads: 4,
     idleTimeout: 0,
     debugTime: false,
+    sasl: false,
+    authFile: null,
     engine: 'wasm',
   };
 }
@@ -133,6 +141,13 @@ const OPTIONS: OptionSpec[] = [
     apply(s, v, f) { s.threads = parseInteger(v, f, 1, 1024, 'number of threads must be from 1 to 1024'); } },
   { short: 'u', long: 'user', arg: 'user', help: 'accepted for compatibility and ignored',
     apply() { /* memcached start scripts pass it; we never switch users */ } },
+  { short: 'S', long: 'enable-sasl', help: 'require SASL PLAIN (binary protocol only); users from the file named by $MEMCACHED_SASL_PWDB',
+    apply(s) { s.sasl = true; } },
+  { short: 'Y', long: 'auth-file', arg: 'file', help: 'require text-protocol authentication against "user:password" lines of this file',
+    apply(s, v, f) {
+      if (v === '') throw new SettingsError(`${f} needs a path`);
+      s.authFile = v;
+    } },
   { short: 'o', long: 'extended', arg: 'opts', help: 'comma-separated: idle_timeout=<secs>, debug_time',
     apply(s, v, f) { applyExtended(s, v, f); } },
   { long: 'engine', arg: 'name', help: 'engine build: wasm (default) or js (the same engine compiled to plain JavaScript)',
@@ -205,6 +220,9 @@ function checkCombination(s: Settings): void {
   if (s.itemSizeMax > (s.memoryMB * 1024 * 1024) / 2) {
     throw new SettingsError(`cannot set item size limit higher than 1/2 of memory max (-I ${formatSize(s.itemSizeMax)} with -m ${s.memoryMB})`);
   }
+  if (s.sasl && s.authFile !== null) {
+    throw new SettingsError('-S (binary protocol only) and -Y (text protocol only) cannot be combined');
+  }
   if (s.chunkMin >= s.itemSizeMax) {
     throw new SettingsError(`slab min size (-n ${s.chunkMin}) must be smaller than the max item size (-I ${formatSize(s.itemSizeMax)})`);
   }
@@ -275,6 +293,8 @@ export function storeOptions(s: Settings): StoreOptions {
   if (s.enableShutdown) opts |= OPT_SHUTDOWN;
   if (s.disableFlushAll) opts |= OPT_NO_FLUSH;
   if (s.debugTime) opts |= OPT_DEBUG_TIME;
+  if (s.sasl) opts |= OPT_SASL;
+  if (s.authFile !== null) opts |= OPT_AUTH_FILE;
   return {
     memoryMB: s.memoryMB,
     itemSizeMax: s.itemSizeMax,

@@ -19,13 +19,14 @@ import {
 } from '../arena';
 import {
   ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, LIMIT_KEY_LEN,
-  LIMIT_LINE, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME,
+  LIMIT_LINE, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_AUTH_FILE,
 } from '../abi';
+import { processAsciiAuth, connAuthenticated, AUTH_NEXT } from './sasl';
 import { tokenize, tokPtr, tokLen, tokEnd, tokIs, bytesAre, nextWord, WORD_END } from './tokens';
 import { outBegin, outRoom, outStr, outBytes, outCRLF, outU32, outU64, OUT } from './out';
 import { parseU32, parseU64, parseI32, N_HI, N_LO } from '../numbers';
 import {
-  storeItem, storeDelta, storeDelete, storeTouch, storeFlush, realtime, positiveTime, itemSizeOk,
+  storeItem, storeDelta, storeDelete, storeDrop, storeTouch, storeFlush, realtime, positiveTime, itemSizeOk,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
   DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_LEN,
 } from '../store';
@@ -42,12 +43,8 @@ import {
 import { outString, setNoreplyMaybe, noreplyReset, noreplyTake, noreplyIsSet } from './reply';
 import { processStats, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
 
-const P_DONE: u32 = 0;
-const P_NEED: u32 = 1;
-const P_OUT_FULL: u32 = 2;
-const P_SKIP: u32 = 3;
-const P_CLOSE: u32 = 4;
-const P_SHUTDOWN: u32 = 5;
+import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN } from './flow';
+import { processMetaGet, processMetaSet, processMetaDelete, processMetaArithmetic, processMetaDebug, META_NEXT } from './meta';
 
 /** Room kept free before starting any command; every non-get reply (stats
  *  included) fits in it. */
@@ -103,7 +100,13 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
     lineEnd = find(pos, lineEnd, 0);
     NEXT = nl + 1;
     noreplyReset();
-    const r = processCommand(pos, lineEnd);
+    let r: u32 = P_DONE;
+    if ((hget(H_OPTS) & OPT_AUTH_FILE) != 0 && !connAuthenticated()) {
+      r = processAsciiAuth(pos, lineEnd, NEXT, IN_END);
+      NEXT = AUTH_NEXT;
+    } else {
+      r = processCommand(pos, lineEnd);
+    }
     if (r == P_DONE) {
       pos = NEXT;
       continue;
@@ -130,14 +133,23 @@ function processCommand(p: u32, lineEnd: u32): u32 {
   }
   const c0: u32 = ld8(tokPtr(0));
   const l0 = tokLen(0);
-  if (c0 == 109 && l0 == 2) { // 'm': meta commands
-    if (ld8(tokPtr(0) + 1) == 110) { // mn
+  if (c0 == 109 && l0 == 2) { // 'm': meta commands (proto/meta.ts)
+    const c1: u32 = ld8(tokPtr(0) + 1);
+    if (c1 == 110) { // mn
       outString('MN');
       return P_DONE;
     }
-    // TODO(#4): mg ms md ma me
-    outString('ERROR');
-    return P_DONE;
+    if (c1 == 101) return processMetaDebug(ntok);
+    if (ntok < 3 || (c1 != 103 && c1 != 115 && c1 != 100 && c1 != 97)) {
+      outString('ERROR');
+      return P_DONE;
+    }
+    if (c1 == 103) return processMetaGet(ntok);
+    if (c1 == 100) return processMetaDelete(ntok);
+    if (c1 == 97) return processMetaArithmetic(ntok);
+    const r = processMetaSet(ntok, p, NEXT, IN_END);
+    NEXT = META_NEXT;
+    return r;
   }
   if (c0 == 103) { // 'g'
     if (ntok < 3) { outString('ERROR'); return P_DONE; }
@@ -271,7 +283,7 @@ function processUpdate(ntok: u32, lineStart: u32, comm: u32, handleCas: bool): u
     outString('SERVER_ERROR object too large for cache');
     statInc(C_STORE_TOO_LARGE);
     // A failed set must not leave the old value readable.
-    if (comm == CMD_SET) dropKey(key, nkey, hv);
+    if (comm == CMD_SET) storeDrop(key, nkey, hv);
     return swallow(nbytes);
   }
   if (IN_END - NEXT < nbytes) {
@@ -282,7 +294,7 @@ function processUpdate(ntok: u32, lineStart: u32, comm: u32, handleCas: bool): u
   if (it == 0) {
     outString('SERVER_ERROR out of memory storing object');
     statInc(C_STORE_NO_MEMORY);
-    if (comm == CMD_SET) dropKey(key, nkey, hv);
+    if (comm == CMD_SET) storeDrop(key, nkey, hv);
     NEXT += nbytes;
     return P_DONE;
   }
@@ -296,7 +308,7 @@ function processUpdate(ntok: u32, lineStart: u32, comm: u32, handleCas: bool): u
     return P_DONE;
   }
   NEXT += nbytes;
-  const r = storeItem(it, comm, casHi, casLo);
+  const r = storeItem(it, comm, casHi, casLo, false);
   if (r == STORED) outString('STORED');
   else if (r == EXISTS) outString('EXISTS');
   else if (r == NOT_FOUND) outString('NOT_FOUND');
@@ -309,10 +321,6 @@ function badFormat(): u32 {
   return P_DONE;
 }
 
-function dropKey(key: u32, nkey: u32, hv: u32): void {
-  const old = itemGet(key, nkey, hv, false);
-  if (old != 0) itemUnlink(old);
-}
 
 // ---- get / gets / gat / gats ----------------------------------------------
 
@@ -439,7 +447,7 @@ function processArithmetic(ntok: u32, incr: bool): void {
     return;
   }
   const key = tokPtr(1);
-  const r = storeDelta(key, nkey, itemHash(key, nkey), incr, N_HI, N_LO, deltaBuf(), deltaScratch());
+  const r = storeDelta(key, nkey, itemHash(key, nkey), incr, N_HI, N_LO, deltaBuf(), deltaScratch(), 0, 0);
   if (r == DELTA_OK) {
     if (noreplyTake()) return;
     outBytes(deltaBuf(), DELTA_LEN);

@@ -22,7 +22,7 @@ import { outString, setNoreplyMaybe } from './reply';
 import { parseU32, parseI32, N_LO } from '../numbers';
 import { u64Add, R_HI, R_LO } from '../u64';
 import {
-  statLo, statHi, statsReset, C_CMD_GET, C_CMD_SET, C_CMD_FLUSH, C_CMD_TOUCH, C_CMD_META, C_GET_HITS,
+  statLo, statHi, statsReset, C_AUTH_CMDS, C_AUTH_ERRORS, C_CMD_GET, C_CMD_SET, C_CMD_FLUSH, C_CMD_TOUCH, C_CMD_META, C_GET_HITS,
   C_GET_MISSES, C_GET_EXPIRED, C_GET_FLUSHED, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES,
   C_CAS_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES, C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_BYTES_READ,
   C_BYTES_WRITTEN, C_TOTAL_ITEMS, C_EVICTIONS, C_RECLAIMED, C_EXPIRED_UNFETCHED, C_EVICTED_UNFETCHED,
@@ -172,8 +172,8 @@ function statsGeneral(): void {
   sCounter('touch_misses', C_TOUCH_MISSES);
   sCounter('store_too_large', C_STORE_TOO_LARGE);
   sCounter('store_no_memory', C_STORE_NO_MEMORY);
-  sU32('auth_cmds', 0);
-  sU32('auth_errors', 0);
+  sCounter('auth_cmds', C_AUTH_CMDS);
+  sCounter('auth_errors', C_AUTH_ERRORS);
   if (hostLo(HS_IDLE_TIMEOUT) != 0) sHost('idle_kicks', HS_IDLE_KICKS);
   sCounter('bytes_read', C_BYTES_READ);
   sCounter('bytes_written', C_BYTES_WRITTEN);

@@ -2,7 +2,7 @@
 // reads the store header; views are re-made whenever memory has grown
 // (a view over a grown memory's old buffer is detached and reads as empty).
 import {
-  R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
+  R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
   H_VERBOSITY, H_STORE_BYTES, HS_BASE,
 } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
@@ -70,6 +70,20 @@ export class Store {
    *  execute, written back before that connection's next one. */
   get resume(): number { this.views(); return this.word(R_RESUME); }
   set resume(v: number) { this.views(); this.u32[(this.base + R_RESUME) >>> 2] = v >>> 0; }
+
+  /** A connection's protocol and authentication (R_CONN): saved and
+   *  restored around each execute exactly like `resume`; 0 when new. */
+  get conn(): number { this.views(); return this.word(R_CONN); }
+  set conn(v: number) { this.views(); this.u32[(this.base + R_CONN) >>> 2] = v >>> 0; }
+
+  /** Hands the engine the credentials file of -S / -Y (`user:password` lines). */
+  setAuth(bytes: Uint8Array): void {
+    if (bytes.length > this.inputCapacity) throw new StoreInitError('credentials file too large');
+    this.input().set(bytes);
+    if (this.build.exports.mc_set_auth(this.base, bytes.length) !== ST_OK) {
+      throw new StoreInitError(`credentials file too large (${bytes.length} bytes)`);
+    }
+  }
 
   /** The response bytes of the last execute. The region is reused by the next
    *  call: copy before writing to a socket (Buffer.from(view) copies). */

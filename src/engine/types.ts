@@ -11,6 +11,8 @@ export interface EngineExports {
   mc_execute(store: number, len: number, now: number): number;
   /** Clock, expiry crawler and hash-table expansion; bounded work per call. */
   mc_tick(store: number, now: number): number;
+  /** Copies input[0, len) in as the credentials file (-S, -Y); an ST_* code. */
+  mc_set_auth(store: number, len: number): number;
 }
 
 export interface EngineBuild {

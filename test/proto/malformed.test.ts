@@ -150,6 +150,19 @@ const CASES: Case[] = [
   { name: 'flags of 2^32 and 2^32-1', steps: ['set f 4294967296 0 1\r\nx\r\nget f\r\nset f 4294967295 0 1\r\nx\r\nget f\r\n'] },
   { name: 'flags of -1 and abc', steps: ['set f -1 0 1\r\nx\r\nset f abc 0 1\r\nx\r\n'] },
   { name: 'exptime of abc and 2^64', steps: ['set e 0 abc 1\r\nx\r\nset e 0 18446744073709551616 1\r\nx\r\n'] },
+  // meta commands (CVE-2020-22570: crafted meta flags crashed 1.6.0-1.6.2)
+  { name: 'mg with 23 flags and with more than fit a token batch', steps: [`mg __kept ${'v '.repeat(22)}\r\nmg __kept ${'O1 '.repeat(40)}\r\n`] },
+  { name: 'ms with 30 tokens', steps: [`ms k 1 ${'c '.repeat(28)}\r\nx\r\n`] },
+  { name: 'meta numbers out of range', steps: ['mg __kept T99999999999999999999 v\r\nmg k N- v\r\nmg k R+ v\r\nma k J18446744073709551616 N0\r\nma k D-1\r\nms k 1 C18446744073709551616\r\nx\r\n'] },
+  { name: 'ms data lengths: 2147483647, 2147483646, -1, abc', steps: ['ms k 2147483647\r\nx\r\nms k 2147483646 T0\r\nms k -1\r\nx\r\nms k abc\r\nx\r\n'] },
+  { name: 'ms left waiting for data', steps: ['ms k 10 T0\r\nabc'], probe: false },
+  { name: 'ms over 1 MB, data sent: swallowed', steps: [`ms k ${MB + 1} T0\r\n${a(MB + 1)}\r\nmg k v\r\n`] },
+  { name: 'ms data longer and shorter than announced', steps: ['ms k 3\r\nabcde\r\nms k 8 q\r\nabc\r\nmn\r\nmn\r\n'] },
+  { name: 'base64 keys: garbage, padding, 250 and 252 symbols', steps: [`mg ==== b\r\nmg YQ=== b\r\nmg ${a(248, 'A')}== b v\r\nmg ${a(252, 'A')} b v\r\nms ${a(248, 'A')}== 1 b k\r\nx\r\n`] },
+  { name: 'meta flags with NUL and 0xff', steps: ['mg __kept v\0k\r\nmg __kept \xff\r\nmg __kept v \xfe\r\n'] },
+  { name: 'meta line of 2100 bytes without newline', steps: [`mg __kept v O${a(2100, 'o')}`, '\r\n'] },
+  { name: 'me with garbage, mn with many tokens', steps: [`me __kept b c d\r\nme ${k251}\r\nmn ${'x '.repeat(30)}\r\n`] },
+  { name: 'md and ma with every flag', steps: ['md __kept q k O9 I T30 C0 b\r\nma __kept N0 J1 D1 MI v c q k O1 T30 C0 t\r\n'] },
 ];
 
 let pair: ServerPair | undefined;

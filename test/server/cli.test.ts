@@ -96,7 +96,7 @@ describe.skipIf(AGAINST_MEMCACHED)('command line of wasmcached', () => {
     for (const flag of ['-V', '--version']) {
       const r = await runCli([flag]);
       expect(r.code).toBe(0);
-      expect(r.stdout).toBe('wasmcached 0.1.0 (memcached 1.6.18 text protocol)\n');
+      expect(r.stdout).toBe('wasmcached 0.1.0 (memcached 1.6.18 protocols)\n');
     }
   });
 

@@ -4,7 +4,9 @@ import { describe, it, expect } from 'vitest';
 import {
   parseSettings, defaultSettings, storeOptions, usage, SettingsError, VERSION_LINE, type Settings,
 } from '../../src/settings.js';
-import { OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME } from '../../assembly/abi.js';
+import {
+  OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_SASL, OPT_AUTH_FILE,
+} from '../../assembly/abi.js';
 
 function run(...argv: string[]): Settings {
   const cmd = parseSettings(argv);
@@ -160,6 +162,15 @@ describe('every flag', () => {
     expect(run('--engine', 'js').engine).toBe('js');
   });
 
+  it('-S / --enable-sasl and -Y / --auth-file, which exclude each other', () => {
+    expect(run('-S').sasl).toBe(true);
+    expect(storeOptions(run('--enable-sasl')).opts).toBe(OPT_SASL);
+    expect(run('-Y', 'users.txt').authFile).toBe('users.txt');
+    expect(storeOptions(run('--auth-file=users.txt')).opts).toBe(OPT_AUTH_FILE);
+    expect(rejection('-Y', '')).toBe('-Y needs a path');
+    expect(rejection('-S', '-Y', 'users.txt')).toBe('-S (binary protocol only) and -Y (text protocol only) cannot be combined');
+  });
+
   it('-h / --help and -V / --version act where they appear', () => {
     expect(parseSettings(['-h'])).toEqual({ action: 'help' });
     expect(parseSettings(['--help'])).toEqual({ action: 'help' });
@@ -182,7 +193,7 @@ describe('every flag', () => {
   });
 
   it('the version line', () => {
-    expect(VERSION_LINE).toBe('wasmcached 0.1.0 (memcached 1.6.18 text protocol)');
+    expect(VERSION_LINE).toBe('wasmcached 0.1.0 (memcached 1.6.18 protocols)');
   });
 });
 

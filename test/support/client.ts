@@ -169,6 +169,13 @@ export function textReplyLength(buf: Buffer, off = 0): number {
       pos = end;
       continue;
     }
+    if (pos === off && startsWith(line, 'VA ')) {
+      // a meta value: the line, <n> bytes and CRLF are one reply
+      const n = Number(line.toString('latin1').split(' ')[1]);
+      if (!Number.isSafeInteger(n) || n < 0) throw new Error(`bad VA line: ${show(line)}`);
+      const end = eol + 2 + n + 2;
+      return buf.length < end ? -1 : end - off;
+    }
     if (startsWith(line, 'STAT ') || startsWith(line, 'ITEM ')) { pos = eol + 2; continue; }
     // END closes a multi-line reply; any other line (an error after some
     // values) also ends it.

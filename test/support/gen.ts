@@ -28,7 +28,12 @@
 //   memcached's strtoull skip past the end of the data into stale memory
 //   (a value "\t" can decr to whatever digits follow it there);
 // - no TTL that could expire during the test, no delayed flush_all, no stats,
-//   no quit, no HTTP-looking request lines.
+//   no quit, no HTTP-looking request lines;
+// - meta commands ask for no flag whose answer depends on the clock (`t`,
+//   `l`) and use no `me` (it prints slab classes, which are sized
+//   differently); `ma` waits for earlier replies like incr/decr and keeps
+//   to small initial values and deltas (the 2^63 rule above); recache
+//   bounds (`R`) are far from every TTL in use.
 import fc from 'fast-check';
 import { show } from './client.js';
 
@@ -340,6 +345,63 @@ const miscArb: fc.Arbitrary<Unit> = fc
   ))
   .map(([l, tokens]) => new RawUnit(line(l, tokens), tokens[0] === 'incr' || tokens[0] === 'decr'));
 
+// ---- meta commands ------------------------------------------------------------
+
+/** A key as an mg/ms/md/ma key token: as is, or base64 with the `b` flag. */
+const metaKeyArb: fc.Arbitrary<{ token: Buffer; flags: string[] }> = fc.oneof(
+  { weight: 6, arbitrary: keyArb.map((k) => ({ token: k, flags: [] as string[] })) },
+  { weight: 2, arbitrary: keyArb.map((k) => ({ token: b(k.toString('base64')), flags: ['b'] })) },
+  { weight: 1, arbitrary: fc.constantFrom('!!!!', 'YQ', 'Y===').map((t) => ({ token: b(t), flags: ['b'] })) },
+);
+
+/** Flags whose answers do not depend on the clock, and a few bad ones. */
+const MG_FLAGS = ['v', 'k', 'c', 'f', 's', 'q', 'u', 'h', 'O123', 'Oabc', 'N10000', 'R20000', 'R300', 'T10000', 'T0', 'T-1', 'E5', 'P1', 'L2'];
+const BAD_FLAGS = ['!', 'Tx', 'N', `O${'o'.repeat(40)}`, 'Mx', 'vv', '\xff'];
+
+/** A subset of `pool` in random order, sometimes with a bad or repeated flag. */
+const flagListArb = (pool: string[]): fc.Arbitrary<string[]> => fc
+  .tuple(fc.shuffledSubarray(pool, { maxLength: 7 }), fc.oneof(
+    { weight: 12, arbitrary: fc.constant([] as string[]) },
+    { weight: 1, arbitrary: fc.constantFrom(...BAD_FLAGS).map((f) => [f]) },
+    { weight: 1, arbitrary: fc.constantFrom(...pool).map((f) => [f]) },
+  ))
+  .chain(([flags, extra]) => fc.integer({ min: 0, max: flags.length }).map((at) => [...flags.slice(0, at), ...extra, ...flags.slice(at)]));
+
+const mgArb: fc.Arbitrary<Unit> = fc
+  .tuple(layoutArb, metaKeyArb, flagListArb(MG_FLAGS))
+  .map(([l, k, flags]) => new RawUnit(line(l, ['mg', k.token, ...k.flags, ...flags])));
+
+const MS_FLAGS = ['c', 'k', 'q', 's', 'O9', 'F42', 'F-1', 'T10000', 'T-1', 'I', 'C0', 'C1', 'MA', 'MP', 'ME', 'MR', 'MS'];
+
+const msArb: fc.Arbitrary<Unit> = fc
+  .tuple(layoutArb, metaKeyArb, valueArb, flagListArb(MS_FLAGS), fc.oneof(
+    { weight: 20, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(-1, 1) }))
+  .map(([l, k, v, flags, skew]) => {
+    // Appended or prepended digits could build a number of 19+ digits (see
+    // the rules on top): those values start with a non-digit.
+    const joins = flags.includes('MA') || flags.includes('MP');
+    const value = joins ? cat('x', v.subarray(0, SHORT_DATA)) : skew === 0 ? v : v.subarray(0, SHORT_DATA);
+    const declared = Math.max(0, value.length + skew);
+    // a wrong length leaves bytes to be read as a (short) command line
+    const tail = skew === 0 ? '\r\n' : '\r\nmn\r\nmn\r\n';
+    return new RawUnit(cat(line(l, ['ms', k.token, String(declared), ...k.flags, ...flags]), value, tail));
+  });
+
+const mdArb: fc.Arbitrary<Unit> = fc
+  .tuple(layoutArb, metaKeyArb, flagListArb(['q', 'k', 'O9', 'I', 'T10000', 'C0', 'C1', 'x']))
+  .map(([l, k, flags]) => new RawUnit(line(l, ['md', k.token, ...k.flags, ...flags])));
+
+const maArb: fc.Arbitrary<Unit> = fc
+  .tuple(layoutArb, numericKeyArb, flagListArb(['N0', 'N10000', 'J5', 'J4294967296', 'D3', 'D1000', 'MD', 'MI', 'M+', 'M-', 'v', 'c', 'q', 'k', 'O1', 'T10000', 'C1', 'Dx']))
+  .map(([l, key, flags]) => new RawUnit(line(l, ['ma', key, ...flags]), true));
+
+const mnArb: fc.Arbitrary<Unit> = layoutArb.map((l) => new RawUnit(line(l, ['mn'])));
+
+const metaArb: fc.Arbitrary<Unit> = fc.oneof(
+  { weight: 5, arbitrary: mgArb }, { weight: 4, arbitrary: msArb }, { weight: 2, arbitrary: mdArb },
+  { weight: 2, arbitrary: maArb }, { weight: 1, arbitrary: mnArb },
+);
+
 /** One unit of traffic, weighted toward the commands that change state. */
 export const unitArb: fc.Arbitrary<Unit[]> = fc.oneof(
   { weight: 10, arbitrary: storageArb.map((u) => [u]) },
@@ -352,6 +414,7 @@ export const unitArb: fc.Arbitrary<Unit[]> = fc.oneof(
   { weight: 3, arbitrary: deleteArb.map((u) => [u]) },
   { weight: 1, arbitrary: flushArb.map((u) => [u]) },
   { weight: 1, arbitrary: miscArb.map((u) => [u]) },
+  { weight: 6, arbitrary: metaArb.map((u) => [u]) },
 );
 
 /** A sequence of `min`..`max` units (a cas with its gets counts as one). */

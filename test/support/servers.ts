@@ -100,14 +100,14 @@ function translateForMemcached(args: string[]): string[] {
  * Starts Debian's memcached on an OS-chosen port: `-p -1` plus
  * MEMCACHED_PORT_FILENAME makes it write `TCP INET: <port>` to a file.
  */
-export async function startMemcached(args: string[] = []): Promise<ServerHandle> {
+export async function startMemcached(args: string[] = [], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ServerHandle> {
   const bin = which('memcached');
   if (!bin) throw new Error('memcached is not installed (apt-get install -y memcached)');
   const dir = mkdtempSync(join(tmpdir(), 'mc-'));
   const portFile = join(dir, 'port');
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const proc = spawn(bin, ['-p', '-1', '-U', '0', '-l', '127.0.0.1', ...(asRoot ? ['-u', 'root'] : []), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env, MEMCACHED_PORT_FILENAME: portFile },
   });
   const deadline = Date.now() + 10000;
   let port = 0;
