@@ -71,6 +71,58 @@ export const CONN_AUTHENTICATED: u32 = 4;
 /** A SASL exchange is waiting for its SASL_STEP. */
 export const CONN_SASL_STARTED: u32 = 8;
 
+// ---- store header: results of the last mc_op (R_OP_*) ---------------------
+// mc_op (assembly/embed.ts) runs one logical operation for an embedding host:
+// the key, then the value, at the start of the input region; a value or
+// incr/decr digits come back at the start of the output region.
+export const R_OP_VLEN: u32 = 224;     // bytes in the output region
+export const R_OP_FLAGS: u32 = 228;    // client flags of the item read
+export const R_OP_CAS_LO: u32 = 232;   // CAS unique of the item read or stored
+export const R_OP_CAS_HI: u32 = 236;
+
+// mc_op operations (OP_*)
+export const OP_GET: u32 = 1;
+export const OP_SET: u32 = 2;
+export const OP_ADD: u32 = 3;
+export const OP_REPLACE: u32 = 4;
+export const OP_APPEND: u32 = 5;
+export const OP_PREPEND: u32 = 6;
+/** Compare-and-set: (casHi, casLo) is the unique from OP_GET. */
+export const OP_CAS: u32 = 7;
+export const OP_DELETE: u32 = 8;
+export const OP_TOUCH: u32 = 9;
+/** incr / decr: (casHi, casLo) is the 64-bit delta; digits in the output. */
+export const OP_INCR: u32 = 10;
+export const OP_DECR: u32 = 11;
+export const OP_FLUSH: u32 = 12;
+/** Like OP_GET without counting a fetch or copying the value. */
+export const OP_HAS: u32 = 13;
+/** Counters as u32 words in the output region, at OPS_* indexes. */
+export const OP_STATS: u32 = 14;
+
+// mc_op results (OPR_*)
+export const OPR_OK: u32 = 0;          // found / stored / deleted / touched
+export const OPR_NOT_FOUND: u32 = 1;
+export const OPR_NOT_STORED: u32 = 2;
+export const OPR_EXISTS: u32 = 3;
+export const OPR_TOO_LARGE: u32 = 4;   // over -I: nothing changed
+export const OPR_NO_MEMORY: u32 = 5;
+export const OPR_NON_NUMERIC: u32 = 6;
+export const OPR_BAD_REQUEST: u32 = 7; // key length or operation out of range
+
+// OP_STATS words (OPS_*), 64-bit counters as (lo, hi)
+export const OPS_ITEMS: u32 = 0;
+export const OPS_BYTES_LO: u32 = 1;
+export const OPS_BYTES_HI: u32 = 2;
+export const OPS_HITS_LO: u32 = 3;
+export const OPS_HITS_HI: u32 = 4;
+export const OPS_MISSES_LO: u32 = 5;
+export const OPS_MISSES_HI: u32 = 6;
+export const OPS_EVICTIONS_LO: u32 = 7;
+export const OPS_EVICTIONS_HI: u32 = 8;
+export const OPS_LIMIT_MB: u32 = 9;
+export const OPS_COUNT: u32 = 10;
+
 // ---- store header: regions and sizes ----------------------------------------
 export const H_IN_PTR: u32 = 80;     // input region address
 export const H_IN_CAP: u32 = 84;     // input region size

@@ -75,7 +75,8 @@ export const H_CRAWLER_ON: u32 = 208;     // `lru_crawler enable|disable`
 export const H_SPARE: u32 = 212;
 // 216: R_CONN of abi.ts (host-owned, per connection)
 export const H_AUTH_LEN: u32 = 220;       // bytes of the credentials file at AUTH_DATA
-// 224..255: free
+// 224..239: R_OP_* of abi.ts (results of mc_op)
+// 240..255: free
 
 export const STATS_BASE: u32 = 256;
 export const STATS_EXT_BASE: u32 = 768;

@@ -14,6 +14,7 @@ import { assocInit, assocTick } from './assoc';
 import { crawlerStep } from './crawler';
 import { textExecute } from './proto/text';
 import { binaryExecute, BIN_REQ_MAGIC } from './proto/binary';
+import { embedOp } from './embed';
 
 /** Chunks the expiry crawler visits per tick. */
 const CRAWL_BUDGET: u32 = 65536;
@@ -73,3 +74,12 @@ export function mc_tick(store: u32, now: u32): u32 {
 }
 
 
+
+/**
+ * One logical operation for an embedding host (assembly/embed.ts): the key,
+ * then the value, at the start of the input region; an OPR_* result, with
+ * details in R_OP_* and the output region.
+ */
+export function mc_op(store: u32, op: u32, keyLen: u32, valueLen: u32, flags: u32, ttl: u32, casHi: u32, casLo: u32, now: u32): u32 {
+  return embedOp(store, op, keyLen, valueLen, flags, ttl, casHi, casLo, now);
+}

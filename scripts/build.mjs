@@ -1,5 +1,6 @@
-// Builds the engine (asc -> build/wasmcached.wasm) and the host bundle
-// (esbuild -> dist/cli.js). Run by `npm run build`, and by `prepare` on npm ci.
+// Builds the engine (asc -> build/wasmcached.wasm), the host bundle
+// (esbuild -> dist/cli.js), the library bundles and their types (dist/).
+// Run by `npm run build`, and by `prepare` on npm ci.
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -12,14 +13,16 @@ const targets = process.argv.includes('--debug') ? ['release', 'debug'] : ['rele
 for (const target of targets) {
   execFileSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
 }
+const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning', plugins: [portableEsbuild] };
+await build({ ...common, entryPoints: [join(root, 'src', 'cli.ts')], outfile: join(root, 'dist', 'cli.js'), platform: 'node' });
+// The library: for Node-like runtimes (the engine module read from
+// build/wasmcached.wasm), for browsers and workers (the module's bytes
+// inlined, no node: imports), and the in-process server.
+await build({ ...common, entryPoints: [join(root, 'src', 'embed', 'node.ts')], outfile: join(root, 'dist', 'index.node.js'), platform: 'node' });
 await build({
-  entryPoints: [join(root, 'src', 'cli.ts')],
-  outfile: join(root, 'dist', 'cli.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'es2022',
-  sourcemap: true,
-  logLevel: 'warning',
-  plugins: [portableEsbuild],
+  ...common, entryPoints: [join(root, 'src', 'embed', 'browser.ts')], outfile: join(root, 'dist', 'index.browser.js'),
+  platform: 'neutral', loader: { '.wasm': 'binary' }, minify: true,
 });
+await build({ ...common, entryPoints: [join(root, 'src', 'server-api.ts')], outfile: join(root, 'dist', 'server.js'), platform: 'node' });
+// Type declarations of the public entries.
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.types.json'], { cwd: root, stdio: 'inherit' });

@@ -3,7 +3,7 @@
 // (a view over a grown memory's old buffer is detached and reads as empty).
 import {
   R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
-  H_VERBOSITY, H_STORE_BYTES, HS_BASE,
+  H_VERBOSITY, H_STORE_BYTES, HS_BASE, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI,
 } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
 
@@ -91,6 +91,29 @@ export class Store {
     this.views();
     const p = this.word(H_OUT_PTR);
     return this.u8.subarray(p, p + this.word(R_OUT_LEN));
+  }
+
+  /** One logical operation (mc_op): key then value already in input(). */
+  op(op: number, keyLen: number, valueLen: number, flags: number, ttl: number, casHi: number, casLo: number, nowSec: number): number {
+    return this.build.exports.mc_op(this.base, op, keyLen, valueLen, flags >>> 0, ttl >>> 0, casHi >>> 0, casLo >>> 0, nowSec);
+  }
+
+  /** Results of the last op (R_OP_* in assembly/abi.ts). */
+  get opFlags(): number { this.views(); return this.word(R_OP_FLAGS); }
+  get opCasHi(): number { this.views(); return this.word(R_OP_CAS_HI); }
+  get opCasLo(): number { this.views(); return this.word(R_OP_CAS_LO); }
+
+  /** The bytes the last op wrote (a value, digits, counters); reused by the next call. */
+  opOutput(): Uint8Array {
+    this.views();
+    const p = this.word(H_OUT_PTR);
+    return this.u8.subarray(p, p + this.word(R_OP_VLEN));
+  }
+
+  /** The first `n` words of the output region (OP_STATS). */
+  opWords(n: number): Uint32Array {
+    this.views();
+    return this.u32.slice(this.word(H_OUT_PTR) >>> 2, (this.word(H_OUT_PTR) >>> 2) + n);
   }
 
   /** Sets a host counter (HS_* id) that `stats` reports. */

@@ -13,6 +13,8 @@ export interface EngineExports {
   mc_tick(store: number, now: number): number;
   /** Copies input[0, len) in as the credentials file (-S, -Y); an ST_* code. */
   mc_set_auth(store: number, len: number): number;
+  /** One logical operation (OP_* of assembly/abi.ts); an OPR_* code. */
+  mc_op(store: number, op: number, keyLen: number, valueLen: number, flags: number, ttl: number, casHi: number, casLo: number, now: number): number;
 }
 
 export interface EngineBuild {

@@ -1,7 +1,7 @@
-// Loads the WebAssembly build of the engine. The module has no imports (stub
-// runtime, no managed objects), so instantiation needs nothing from the host.
+// Loads the WebAssembly build of the engine from build/wasmcached.wasm.
 import { existsSync, readFileSync } from 'node:fs';
-import type { EngineBuild, EngineExports } from './types.js';
+import type { EngineBuild } from './types.js';
+import { instantiateWasmEngine } from './wasm_instance.js';
 
 /** build/wasmcached.wasm, relative to this file in src/engine/ or bundled in dist/. */
 export function wasmPath(): URL {
@@ -13,12 +13,5 @@ export function wasmPath(): URL {
 }
 
 export function loadWasmEngine(module?: WebAssembly.Module): EngineBuild {
-  const mod = module ?? new WebAssembly.Module(readFileSync(wasmPath()));
-  const instance = new WebAssembly.Instance(mod, {});
-  const exports = instance.exports as unknown as EngineExports & { memory: WebAssembly.Memory };
-  return {
-    kind: 'wasm',
-    exports,
-    buffer: () => exports.memory.buffer,
-  };
+  return instantiateWasmEngine(module ?? new WebAssembly.Module(readFileSync(wasmPath())));
 }

@@ -1,0 +1,297 @@
+// The embeddable cache: one store of the engine (WebAssembly, or the pure-JS
+// build of the same source) behind a typed API. Every operation is one mc_op
+// call; nothing about caching is decided here, only argument checking and
+// byte conversion. Memory is one fixed arena, so the budget is real bytes
+// and millions of entries are no garbage for the JS collector.
+import {
+  OP_GET, OP_SET, OP_ADD, OP_REPLACE, OP_APPEND, OP_PREPEND, OP_CAS, OP_DELETE, OP_TOUCH, OP_INCR, OP_DECR,
+  OP_FLUSH, OP_HAS, OP_STATS, OPR_OK, OPR_NOT_FOUND, OPR_EXISTS, OPR_TOO_LARGE, OPR_NO_MEMORY, OPR_NON_NUMERIC,
+  OPS_ITEMS, OPS_BYTES_LO, OPS_BYTES_HI, OPS_HITS_LO, OPS_HITS_HI, OPS_MISSES_LO, OPS_MISSES_HI,
+  OPS_EVICTIONS_LO, OPS_EVICTIONS_HI, OPS_LIMIT_MB, OPS_COUNT, LIMIT_KEY_LEN,
+} from '../../assembly/abi.js';
+import { Store, StoreInitError } from '../engine/store.js';
+import { loadJsEngine } from '../engine/js.js';
+import { instantiateWasmEngine } from '../engine/wasm_instance.js';
+import type { EngineBuild } from '../engine/types.js';
+import {
+  CacheError, InvalidKeyError, InvalidArgumentError, ItemTooLargeError, OutOfMemoryError, NonNumericValueError,
+  CreateCacheError,
+} from './errors.js';
+import { Coalescer, type FetchOptions, type Loader } from './fetch.js';
+
+export type Key = string | Uint8Array;
+export type Value = string | Uint8Array;
+
+export interface CacheOptions {
+  /** Memory for items in bytes, rounded up to whole MiB (slab pages); default 64 MiB. */
+  memory?: number;
+  /** Largest item (key + value + header) in bytes, as memcached's -I; default 1 MiB. */
+  maxItemSize?: number;
+  /** TTL in seconds for writes that give none; 0 (default) = no expiry. */
+  ttl?: number;
+  /** 'wasm' (default) or 'js', the pure-JS build of the same engine. */
+  engine?: 'wasm' | 'js';
+  /** A compiled engine module (build/wasmcached.wasm), for engine 'wasm'. */
+  module?: WebAssembly.Module;
+  /** Unix time in seconds (tests inject a clock); default the system clock. */
+  now?: () => number;
+}
+
+export interface SetOptions {
+  /** memcached exptime: seconds up to 30 days, larger = unix time, negative = expired. */
+  ttl?: number;
+  /** 32-bit client flags stored with the item. */
+  flags?: number;
+}
+
+export interface Entry {
+  value: Uint8Array;
+  flags: number;
+  /** The item's CAS unique, for cas(). */
+  cas: bigint;
+}
+
+export interface CacheStats {
+  items: number;
+  /** Bytes of stored items (key, value and item header). */
+  bytes: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+  /** The memory budget in bytes. */
+  limitBytes: number;
+}
+
+export type CasResult = 'stored' | 'exists' | 'not_found';
+
+const MIB = 1048576;
+const DEFAULT_MEMORY = 64 * MIB;
+const DEFAULT_ITEM_MAX = MIB;
+/** The engine's expiry crawler runs every this many operations. */
+const TICK_EVERY = 1024;
+const U64_MAX = (1n << 64n) - 1n;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class Cache {
+  private readonly defaultTtl: number;
+  private readonly clock: () => number;
+  private readonly coalescer: Coalescer;
+  private ops = 0;
+
+  /** Use createCache() or createCacheSync(). */
+  constructor(private readonly store: Store, options: CacheOptions) {
+    this.defaultTtl = options.ttl === undefined ? 0 : checkTtl(options.ttl);
+    this.clock = options.now ?? (() => Math.floor(Date.now() / 1000));
+    this.coalescer = new Coalescer(this);
+  }
+
+  /** The engine build behind this cache. */
+  get engine(): 'wasm' | 'js' { return this.store.build.kind; }
+
+  /** Current unix time in seconds, from the clock the cache was made with. */
+  now(): number { return this.clock() >>> 0; }
+
+  get(key: Key): Uint8Array | undefined {
+    if (this.run(OP_GET, key) !== OPR_OK) return undefined;
+    return this.store.opOutput().slice();
+  }
+
+  /** get() decoded as UTF-8. */
+  getString(key: Key): string | undefined {
+    if (this.run(OP_GET, key) !== OPR_OK) return undefined;
+    return decoder.decode(this.store.opOutput());
+  }
+
+  /** The value with its flags and CAS unique. */
+  gets(key: Key): Entry | undefined {
+    if (this.run(OP_GET, key) !== OPR_OK) return undefined;
+    const s = this.store;
+    return { value: s.opOutput().slice(), flags: s.opFlags, cas: (BigInt(s.opCasHi) << 32n) | BigInt(s.opCasLo) };
+  }
+
+  /** Whether a live item exists; counts no hit or miss. */
+  has(key: Key): boolean { return this.run(OP_HAS, key) === OPR_OK; }
+
+  set(key: Key, value: Value, options?: SetOptions): boolean { return this.write(OP_SET, key, value, options) === OPR_OK; }
+  /** Stores only if the key is missing. */
+  add(key: Key, value: Value, options?: SetOptions): boolean { return this.write(OP_ADD, key, value, options) === OPR_OK; }
+  /** Stores only if the key exists. */
+  replace(key: Key, value: Value, options?: SetOptions): boolean { return this.write(OP_REPLACE, key, value, options) === OPR_OK; }
+  /** Appends to an existing value (its flags and TTL are kept). */
+  append(key: Key, value: Value): boolean { return this.write(OP_APPEND, key, value, undefined) === OPR_OK; }
+  prepend(key: Key, value: Value): boolean { return this.write(OP_PREPEND, key, value, undefined) === OPR_OK; }
+
+  /** Stores only if the item still has the CAS unique `cas` from gets(). */
+  cas(key: Key, value: Value, cas: bigint, options?: SetOptions): CasResult {
+    if (typeof cas !== 'bigint' || cas < 0n || cas > U64_MAX) throw new InvalidArgumentError('cas must be a bigint in [0, 2^64)');
+    const r = this.write(OP_CAS, key, value, options, cas);
+    return r === OPR_OK ? 'stored' : r === OPR_EXISTS ? 'exists' : 'not_found';
+  }
+
+  delete(key: Key): boolean { return this.run(OP_DELETE, key) === OPR_OK; }
+
+  /** Gives a live item a new TTL. */
+  touch(key: Key, ttl: number): boolean { return this.run(OP_TOUCH, key, 0, 0, checkTtl(ttl)) === OPR_OK; }
+
+  /** Adds to a decimal value, wrapping at 2^64; undefined if the key is missing. */
+  incr(key: Key, delta: bigint | number = 1n): bigint | undefined { return this.delta(OP_INCR, key, delta); }
+  /** Subtracts from a decimal value, stopping at 0; undefined if the key is missing. */
+  decr(key: Key, delta: bigint | number = 1n): bigint | undefined { return this.delta(OP_DECR, key, delta); }
+
+  /** Makes every item invisible (memcached's flush_all). */
+  clear(): void {
+    this.store.op(OP_FLUSH, 0, 0, 0, 0, 0, 0, this.now());
+  }
+
+  stats(): CacheStats {
+    this.store.op(OP_STATS, 0, 0, 0, 0, 0, 0, this.now());
+    const w = this.store.opWords(OPS_COUNT);
+    const u64 = (lo: number, hi: number) => w[hi] * 4294967296 + w[lo];
+    return {
+      items: w[OPS_ITEMS],
+      bytes: u64(OPS_BYTES_LO, OPS_BYTES_HI),
+      hits: u64(OPS_HITS_LO, OPS_HITS_HI),
+      misses: u64(OPS_MISSES_LO, OPS_MISSES_HI),
+      evictions: u64(OPS_EVICTIONS_LO, OPS_EVICTIONS_HI),
+      limitBytes: w[OPS_LIMIT_MB] * MIB,
+    };
+  }
+
+  /**
+   * The cached value, or the loader's result stored with `ttl`. Concurrent
+   * misses of one key share one loader call; with `staleWhileRevalidate`
+   * an item older than `ttl` is still served for that many seconds while
+   * one refresh runs. A loader error reaches every waiter and stores nothing.
+   */
+  fetch(key: Key, loader: Loader, options?: FetchOptions): Promise<Uint8Array> {
+    return this.coalescer.fetch(keyBytes(key), loader, options ?? {});
+  }
+
+  // ---- plumbing ----
+
+  private delta(op: number, key: Key, delta: bigint | number): bigint | undefined {
+    let d: bigint;
+    if (typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0) d = BigInt(delta);
+    else if (typeof delta === 'bigint' && delta >= 0n && delta <= U64_MAX) d = delta;
+    else throw new InvalidArgumentError('delta must be a non-negative integer below 2^64');
+    const r = this.run(op, key, 0, 0, 0, Number(d >> 32n), Number(d & 0xffffffffn));
+    if (r === OPR_NOT_FOUND) return undefined;
+    if (r === OPR_NON_NUMERIC) throw new NonNumericValueError('cannot increment or decrement a non-numeric value');
+    if (r === OPR_NO_MEMORY) throw new OutOfMemoryError('out of memory');
+    return BigInt(decoder.decode(this.store.opOutput()));
+  }
+
+  private write(op: number, key: Key, value: Value, options: SetOptions | undefined, cas = 0n): number {
+    const ttl = options?.ttl === undefined ? this.defaultTtl : checkTtl(options.ttl);
+    const flags = options?.flags ?? 0;
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new InvalidArgumentError('flags must be an integer in [0, 2^32)');
+    const r = this.run(op, key, value, flags, ttl, Number(cas >> 32n), Number(cas & 0xffffffffn));
+    if (r === OPR_TOO_LARGE) throw new ItemTooLargeError('item larger than maxItemSize');
+    if (r === OPR_NO_MEMORY) throw new OutOfMemoryError('out of memory storing the item');
+    return r;
+  }
+
+  /** Copies key (and value) into the input region and runs one op. */
+  private run(op: number, key: Key, value: Value | 0 = 0, flags = 0, ttl = 0, hi = 0, lo = 0): number {
+    const s = this.store;
+    const input = s.input();
+    const keyLen = putKey(input, key);
+    let valueLen = 0;
+    if (value !== 0) {
+      if (typeof value === 'string') {
+        const room = input.length - keyLen;
+        // UTF-8 takes at most 3 bytes per UTF-16 unit.
+        if (value.length * 3 > room && encoder.encode(value).length > room) throw new ItemTooLargeError('item larger than maxItemSize');
+        valueLen = encoder.encodeInto(value, input.subarray(keyLen)).written;
+      } else if (value instanceof Uint8Array) {
+        if (value.length > input.length - keyLen) throw new ItemTooLargeError('item larger than maxItemSize');
+        input.set(value, keyLen);
+        valueLen = value.length;
+      } else {
+        throw new InvalidArgumentError('value must be a string or a Uint8Array');
+      }
+    }
+    const now = this.now();
+    if (++this.ops % TICK_EVERY === 0) {
+      s.tick(now);
+      this.coalescer.prune(now);
+    }
+    return s.op(op, keyLen, valueLen, flags, ttl, hi, lo, now);
+  }
+}
+
+function checkTtl(ttl: number): number {
+  if (!Number.isInteger(ttl) || ttl < -2147483648 || ttl > 2147483647) throw new InvalidArgumentError('ttl must be an integer number of seconds (int32)');
+  return ttl;
+}
+
+/** Writes the key at the start of `input`; returns its length in bytes. */
+function putKey(input: Uint8Array, key: Key): number {
+  let n: number;
+  if (typeof key === 'string') {
+    if (key.length > LIMIT_KEY_LEN) {
+      if (encoder.encode(key).length > LIMIT_KEY_LEN) throw new InvalidKeyError(`key longer than ${LIMIT_KEY_LEN} bytes`);
+    }
+    n = encoder.encodeInto(key, input).written;
+  } else if (key instanceof Uint8Array) {
+    if (key.length > LIMIT_KEY_LEN) throw new InvalidKeyError(`key longer than ${LIMIT_KEY_LEN} bytes`);
+    input.set(key);
+    n = key.length;
+  } else {
+    throw new InvalidKeyError('key must be a string or a Uint8Array');
+  }
+  if (n === 0) throw new InvalidKeyError('key must not be empty');
+  if (n > LIMIT_KEY_LEN) throw new InvalidKeyError(`key longer than ${LIMIT_KEY_LEN} bytes`);
+  return n;
+}
+
+function keyBytes(key: Key): Uint8Array {
+  if (typeof key === 'string') return encoder.encode(key);
+  if (key instanceof Uint8Array) return key.slice();
+  throw new InvalidKeyError('key must be a string or a Uint8Array');
+}
+
+function checkOptions(o: CacheOptions): void {
+  if (o.memory !== undefined && !(Number.isFinite(o.memory) && o.memory > 0)) throw new InvalidArgumentError('memory must be a positive number of bytes');
+  if (o.maxItemSize !== undefined && !(Number.isInteger(o.maxItemSize) && o.maxItemSize >= 1024 && o.maxItemSize <= 1024 * MIB)) {
+    throw new InvalidArgumentError('maxItemSize must be an integer from 1024 to 1 GiB');
+  }
+  if (o.engine !== undefined && o.engine !== 'wasm' && o.engine !== 'js') throw new InvalidArgumentError("engine must be 'wasm' or 'js'");
+  if (o.module !== undefined && !(o.module instanceof WebAssembly.Module)) throw new InvalidArgumentError('module must be a WebAssembly.Module');
+}
+
+function openCache(build: EngineBuild, o: CacheOptions): Cache {
+  const memoryMB = Math.max(1, Math.ceil((o.memory ?? DEFAULT_MEMORY) / MIB));
+  const now = (o.now ?? (() => Math.floor(Date.now() / 1000)))() >>> 0;
+  try {
+    const store = Store.create(build, { memoryMB, itemSizeMax: o.maxItemSize ?? DEFAULT_ITEM_MAX, chunkMin: 48, growthFactor: 1.25, opts: 0 }, now);
+    return new Cache(store, o);
+  } catch (err) {
+    if (err instanceof StoreInitError) throw new CreateCacheError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * Creates a cache without waiting: engine 'js', or engine 'wasm' with an
+ * already compiled `module` (edge runtimes forbid compiling from bytes).
+ */
+export function createCacheSync(options: CacheOptions = {}): Cache {
+  checkOptions(options);
+  if (options.engine === 'js') return openCache(loadJsEngine(), options);
+  if (!options.module) throw new InvalidArgumentError("createCacheSync needs options.module (a compiled WebAssembly.Module) or engine 'js'");
+  return openCache(instantiateWasmEngine(options.module), options);
+}
+
+/** createCache for a runtime that finds the engine module with `loadModule`. */
+export function cacheFactory(loadModule: () => Promise<WebAssembly.Module>): (options?: CacheOptions) => Promise<Cache> {
+  return async (options = {}) => {
+    checkOptions(options);
+    if (options.engine === 'js' || options.module) return createCacheSync(options);
+    return createCacheSync({ ...options, module: await loadModule() });
+  };
+}
+
+export { CacheError };
