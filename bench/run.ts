@@ -9,8 +9,9 @@ import { engineSection } from './engine.bench.js';
 import { serverSection } from './server.bench.js';
 import { memorySection } from './memory.bench.js';
 import { pausesSection } from './pauses.bench.js';
+import { embeddedSection } from './embedded.bench.js';
 
-const SECTIONS: Section[] = [engineSection, serverSection, memorySection, pausesSection];
+const SECTIONS: Section[] = [engineSection, serverSection, memorySection, pausesSection, embeddedSection];
 
 function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<string> } {
   const o: { quick: boolean; out?: string; only?: Set<string> } = { quick: false };
@@ -22,7 +23,7 @@ function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<s
     else if (a === '--only') o.only = new Set(argv[++i].split(','));
     else if (a.startsWith('--only=')) o.only = new Set(a.slice(7).split(','));
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,memory,pauses]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,memory,pauses,embedded]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${a}\n`);

@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, '.bench');
 const outfile = join(outdir, 'run.js');
 // The child scripts run one measurement each in a fresh process (bench/child.ts).
-const entries = ['run', 'memory-child', 'pauses-child'];
+const entries = ['run', 'memory-child', 'pauses-child', 'embedded-child'];
 await build({
   entryPoints: entries.map((e) => join(root, 'bench', `${e}.ts`)),
   outdir,

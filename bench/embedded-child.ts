@@ -1,0 +1,147 @@
+// One embedded-cache measurement in a fresh process (started by
+// embedded.bench.ts with --expose-gc), through the library's public API
+// (createCache) against lru-cache and a Map holding a copy of each value:
+//   embedded-child.js ops <wasm|js|lru-cache|map> <entries> <fillSeconds> <mixSeconds>
+//     fills `entries` items, measures memory, then get/set ops/s (all-set,
+//     all-get, 90/10) over random present keys;
+//   embedded-child.js churn <wasm|js|lru-cache> <capacity> <sets> <seconds>
+//     random sets over twice the capacity (fill, then evict).
+// Work runs in batches of 1000 ops, one event-loop turn each; every GC pause
+// is recorded. Prints one JSON line.
+import { readFileSync } from 'node:fs';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { LRUCache } from 'lru-cache';
+import { createCache } from '../src/embed/node.js';
+import { key, prng } from './workload.js';
+
+const VALUE_BYTES = 100;
+const PER_TURN = 1000;
+/** A 16-byte key and a 100-byte value take a 192-byte chunk (header included). */
+const CHUNK_BYTES = 192;
+
+interface Contender {
+  set(k: string, v: Uint8Array): void;
+  get(k: string): unknown;
+  items(): number;
+}
+
+/** `slack`: room for every entry and more (ops); without, the budget holds `entries` and evicts beyond (churn). */
+async function contender(kind: string, entries: number, slack: boolean): Promise<Contender> {
+  if (kind === 'wasm' || kind === 'js') {
+    const memory = slack ? Math.ceil(entries * CHUNK_BYTES * 1.02) + (16 << 20) : entries * CHUNK_BYTES;
+    const cache = await createCache({ engine: kind, memory });
+    return { set: (k, v) => { cache.set(k, v); }, get: (k) => cache.get(k), items: () => cache.stats().items };
+  }
+  // The JS caches keep the value object, so each set stores its own copy.
+  if (kind === 'lru-cache') {
+    const lru = new LRUCache<string, Uint8Array>({ max: entries });
+    return { set: (k, v) => { lru.set(k, v.slice()); }, get: (k) => lru.get(k), items: () => lru.size };
+  }
+  if (kind === 'map') {
+    const map = new Map<string, Uint8Array>();
+    return { set: (k, v) => { map.set(k, v.slice()); }, get: (k) => map.get(k), items: () => map.size };
+  }
+  throw new Error(`unknown contender ${kind}`);
+}
+
+function rssBytes(): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+}
+
+function settle(): void {
+  for (let i = 0; i < 3; i++) globalThis.gc?.();
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+/** GC pauses recorded from start() until stop(). */
+class Pauses {
+  private list: number[] = [];
+  private readonly obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) this.list.push(e.duration); });
+  start(): void { this.list = []; this.obs.observe({ entryTypes: ['gc'] }); }
+  async stop(): Promise<{ gc_count: number; gc_total_ms: number; gc_max_ms: number }> {
+    // Let the observer deliver the last entries.
+    await new Promise((r) => setTimeout(r, 50));
+    this.obs.disconnect();
+    return { gc_count: this.list.length, gc_total_ms: this.list.reduce((a, b) => a + b, 0), gc_max_ms: Math.max(0, ...this.list) };
+  }
+}
+
+/** Runs `op(i)` in turns of PER_TURN until `count` ops or `seconds` pass. */
+async function loop(count: number, seconds: number, op: (i: number) => void): Promise<{ ops: number; seconds: number }> {
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  let done = 0;
+  while (done < count && performance.now() < deadline) {
+    const end = Math.min(count, done + PER_TURN);
+    for (let i = done; i < end; i++) op(i);
+    done = end;
+    await turn();
+  }
+  return { ops: done, seconds: (performance.now() - start) / 1000 };
+}
+
+function valueBytes(): Uint8Array {
+  const v = new Uint8Array(VALUE_BYTES);
+  for (let i = 0; i < v.length; i++) v[i] = 97 + ((i * 7) % 26);
+  return v;
+}
+
+async function ops(kind: string, entries: number, fillSeconds: number, mixSeconds: number): Promise<Record<string, unknown>> {
+  const c = await contender(kind, entries, true);
+  const v = valueBytes();
+  const pauses = new Pauses();
+  settle();
+  const rss0 = rssBytes();
+  const m0 = process.memoryUsage();
+  pauses.start();
+  const fill = await loop(entries, fillSeconds, (i) => c.set(key(i), v));
+  const fillGc = await pauses.stop();
+  settle();
+  const rss1 = rssBytes();
+  const m1 = process.memoryUsage();
+  const filled = fill.ops;
+  const result: Record<string, unknown> = {
+    entries, filled, items: c.items(), fill_seconds: fill.seconds, fill_sets_per_s: filled / fill.seconds, fill_gc: fillGc,
+    rss_growth: rss1 - rss0, heap_external_growth: m1.heapUsed + m1.external - (m0.heapUsed + m0.external),
+  };
+  const rnd = prng(777);
+  const pick = () => key(Math.floor(rnd() * filled));
+  const mixes: Record<string, (i: number) => void> = {
+    set: () => c.set(pick(), v),
+    get: () => { c.get(pick()); },
+    mixed: () => { if (rnd() < 0.9) c.get(pick()); else c.set(pick(), v); },
+  };
+  for (const [name, op] of Object.entries(mixes)) {
+    settle();
+    pauses.start();
+    const r = await loop(Number.MAX_SAFE_INTEGER, mixSeconds, op);
+    result[name] = { ops: r.ops, seconds: r.seconds, ops_per_s: r.ops / r.seconds, ...(await pauses.stop()) };
+  }
+  return result;
+}
+
+async function churn(kind: string, capacity: number, sets: number, seconds: number): Promise<Record<string, unknown>> {
+  const c = await contender(kind, capacity, false);
+  const v = valueBytes();
+  const rnd = prng(12345);
+  const keyspace = 2 * capacity;
+  const pauses = new Pauses();
+  settle();
+  pauses.start();
+  const r = await loop(sets, seconds, () => c.set(key(Math.floor(rnd() * keyspace)), v));
+  return { capacity, sets: r.ops, seconds: r.seconds, sets_per_s: r.ops / r.seconds, items: c.items(), ...(await pauses.stop()) };
+}
+
+async function main(): Promise<void> {
+  const [what, kind, nArg, aArg, bArg] = process.argv.slice(2);
+  if (!globalThis.gc) throw new Error('run with --expose-gc');
+  const n = Number(nArg);
+  const result = what === 'ops' ? await ops(kind, n, Number(aArg), Number(bArg))
+    : what === 'churn' ? await churn(kind, n, Number(aArg), Number(bArg))
+      : undefined;
+  if (!result) throw new Error(`unknown measurement ${what}`);
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+await main();

@@ -1,0 +1,104 @@
+// embedded: the library as an in-process cache, through its public API
+// (createCache, engines 'wasm' and 'js'), against lru-cache (max entries)
+// and a Map: get/set ops/s, bytes per item and GC pauses at millions of
+// entries of 100-byte values, and GC pauses while a full cache churns. Each
+// measurement runs in its own process (bench/embedded-child.ts), bounded in
+// operations and in seconds.
+import { runChild } from './child.js';
+import { fmt, type Section, type SectionResult } from './types.js';
+
+interface Gc { gc_count: number; gc_total_ms: number; gc_max_ms: number }
+interface Mix extends Gc { ops: number; seconds: number; ops_per_s: number }
+interface OpsFigures {
+  entries: number; filled: number; items: number; fill_seconds: number; fill_sets_per_s: number; fill_gc: Gc;
+  rss_growth: number; heap_external_growth: number; set: Mix; get: Mix; mixed: Mix;
+}
+interface ChurnFigures extends Gc { capacity: number; sets: number; seconds: number; sets_per_s: number; items: number }
+
+const CONTENDERS = ['wasm', 'js', 'lru-cache', 'map'] as const;
+const CHURNERS = ['wasm', 'lru-cache'] as const;
+const LABEL: Record<string, string> = { wasm: 'createCache (wasm)', js: 'createCache (js)', 'lru-cache': 'lru-cache', map: 'Map' };
+/** Targets: the store's memory at most this fraction of lru-cache's; no GC pause above MAX_PAUSE_MS while churning. */
+const MEMORY_RATIO = 0.5;
+const MAX_PAUSE_MS = 5;
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+export const embeddedSection: Section = {
+  key: 'embedded',
+  title: 'embedded cache (library API)',
+  async run(ctx): Promise<SectionResult> {
+    const sizes = ctx.quick ? [200_000] : [1_000_000, 5_000_000];
+    const fillSeconds = ctx.quick ? 5 : 60;
+    const mixSeconds = ctx.quick ? 0.4 : 2;
+    const capacity = ctx.quick ? 200_000 : 2_000_000;
+    const churnSets = 3 * capacity;
+    const churnSeconds = ctx.quick ? 1.5 : 30;
+    const notes: string[] = [];
+
+    const ops: Record<number, Record<string, OpsFigures>> = {};
+    for (const entries of sizes) {
+      ops[entries] = {};
+      for (const c of CONTENDERS) {
+        ctx.progress(`${LABEL[c]}: ${n(entries)} entries, fill (cap ${fillSeconds} s) then ${mixSeconds} s per mix`);
+        const r = await runChild<OpsFigures>('embedded-child', ['ops', c, entries, fillSeconds, mixSeconds], (fillSeconds + 3 * mixSeconds + 60) * 1000);
+        ops[entries][c] = r;
+        if (r.filled < entries) notes.push(`${LABEL[c]} was stopped at the ${fillSeconds} s fill cap after ${n(r.filled)} of ${n(entries)} entries (per-item figures are over what it holds)`);
+        else if (r.items < entries) notes.push(`${LABEL[c]} at ${n(entries)} entries kept ${n(r.items)} (evicted ${n(entries - r.items)})`);
+      }
+    }
+    const churn: Record<string, ChurnFigures> = {};
+    for (const c of CHURNERS) {
+      ctx.progress(`${LABEL[c]}: churn at capacity ${n(capacity)}, up to ${n(churnSets)} sets or ${churnSeconds} s`);
+      churn[c] = await runChild<ChurnFigures>('embedded-child', ['churn', c, capacity, churnSets, churnSeconds], (churnSeconds + 60) * 1000);
+      if (churn[c].sets < churnSets) notes.push(`${LABEL[c]} churn was stopped at the ${churnSeconds} s cap after ${n(churn[c].sets)} of ${n(churnSets)} sets`);
+    }
+
+    const opsRows: (string | number)[][] = [];
+    const memRows: (string | number)[][] = [];
+    for (const entries of sizes) {
+      for (const c of CONTENDERS) {
+        const r = ops[entries][c];
+        const held = Math.max(1, r.items);
+        opsRows.push([`${LABEL[c]} @ ${n(entries)}`, n(r.filled), fmt(r.fill_sets_per_s), fmt(r.set.ops_per_s), fmt(r.get.ops_per_s), fmt(r.mixed.ops_per_s)]);
+        memRows.push([
+          `${LABEL[c]} @ ${n(entries)}`, fmt(r.rss_growth / held), fmt(r.heap_external_growth / held),
+          r.fill_gc.gc_count, fmt(r.fill_gc.gc_max_ms), fmt(r.fill_gc.gc_total_ms),
+          fmt(Math.max(r.set.gc_max_ms, r.get.gc_max_ms, r.mixed.gc_max_ms)), fmt(r.set.gc_total_ms + r.get.gc_total_ms + r.mixed.gc_total_ms),
+        ]);
+      }
+    }
+    const churnRows = CHURNERS.map((c) => {
+      const r = churn[c];
+      return [LABEL[c], `${n(r.sets)} / ${n(churnSets)}`, fmt(r.seconds), fmt(r.sets_per_s), n(r.items), r.gc_count, fmt(r.gc_total_ms), fmt(r.gc_max_ms)];
+    });
+
+    const at = sizes[0];
+    const perItem = (c: string) => ops[at][c].rss_growth / Math.max(1, ops[at][c].items);
+    const ratio = perItem('wasm') / perItem('lru-cache');
+    const memMet = ratio <= MEMORY_RATIO;
+    const pauseMet = churn.wasm.gc_max_ms <= MAX_PAUSE_MS;
+    notes.unshift(
+      `target at ${n(at)} entries of 100 B values the store uses <= ${MEMORY_RATIO}x lru-cache's memory (RSS growth per item): ${memMet ? 'met' : 'NOT met'} ` +
+      `(${fmt(perItem('wasm'))} vs ${fmt(perItem('lru-cache'))} B/item, ${fmt(ratio)}x)`,
+      `target no GC pause over ${MAX_PAUSE_MS} ms while ${n(capacity)} entries churn (createCache, wasm): ${pauseMet ? 'met' : 'NOT met'} ` +
+      `(max ${fmt(churn.wasm.gc_max_ms)} ms; lru-cache max ${fmt(churn['lru-cache'].gc_max_ms)} ms)`,
+      'keys are 16-byte strings made per op (the same work for every contender); values are one 100-byte Uint8Array: the cache copies it into its arena, ' +
+      'lru-cache and Map store a copy each; get from the cache returns a fresh copy, from lru-cache and Map the stored object',
+      'work runs in batches of 1000 ops per event-loop turn; GC pauses are every pause the process recorded (scavenges included); wall-clock on a shared host',
+    );
+    if (ctx.quick) notes.push(`quick mode: ${n(at)} entries (full: 1,000,000 and 5,000,000), churn at capacity ${n(capacity)} for ${churnSeconds} s (full: 2,000,000, 30 s); fixed costs weigh more per item`);
+    return {
+      tables: [
+        { title: 'embedded: ops/s through the API (16 B keys, 100 B values, random present keys)', headers: ['contender @ entries', 'filled', 'fill sets/s', 'all-set ops/s', 'all-get ops/s', '90/10 get/set ops/s'], rows: opsRows },
+        { title: 'embedded: bytes per item and GC pauses', headers: ['contender @ entries', 'RSS B/item', 'heapUsed+external B/item', 'fill GCs', 'fill GC max ms', 'fill GC total ms', 'ops GC max ms', 'ops GC total ms'], rows: memRows },
+        { title: `embedded: churn at capacity ${n(capacity)} (random sets over ${n(2 * capacity)} keys)`, headers: ['contender', 'sets done', 's', 'sets/s', 'items', 'GCs', 'GC total ms', 'GC max ms'], rows: churnRows },
+      ],
+      json: {
+        sizes, fill_seconds_cap: fillSeconds, mix_seconds: mixSeconds, ops, churn: { capacity, sets_target: churnSets, seconds_cap: churnSeconds, ...churn },
+        targets: { memory_at_most_half_lru: memMet, memory_ratio: ratio, churn_gc_max_under_5ms: pauseMet },
+      },
+      notes,
+    };
+  },
+};
