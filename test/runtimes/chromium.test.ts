@@ -6,7 +6,7 @@
 // the browser makes elsewhere fails the test.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -164,9 +164,14 @@ describe.skipIf(!haveTool('chromium'))('the library in headless Chromium', () =>
       await page.waitForFunction((n) => Number(document.body.dataset.evictions) > n, before, { timeout: 10_000 });
       expectOnlyLoopback();
 
-      // Only on request, so a test run never writes into the repository.
+      // The screenshot the README shows: taken on every run (a PNG of the
+      // viewport's size), written into the repository only on request.
+      const png = await page.screenshot();
+      expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      const viewport = page.viewportSize()!;
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([viewport.width, viewport.height]);
       if (process.env.UPDATE_SCREENSHOT === '1') {
-        await page.screenshot({ path: join(ROOT, 'examples', 'browser', 'screenshot.png') });
+        writeFileSync(join(ROOT, 'examples', 'browser', 'screenshot.png'), png);
       }
     } finally {
       await page.close();
