@@ -10,6 +10,8 @@ import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { build as buildHistogram } from 'hdr-histogram-js';
+// mulberry32: reproducible key choice without Math.random's hidden state.
+import { prng } from '../test/support/prng.js';
 
 export interface LoadConfig {
   port: number;
@@ -68,17 +70,6 @@ const CH_N = 78;
 const CH_S = 83;
 const CH_T = 84;
 
-/** mulberry32: reproducible key choice without Math.random's hidden state. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function encodeSet(key: string, value: string): string {
   return `set ${key} 0 0 ${value.length}\r\n${value}\r\n`;
@@ -99,7 +90,7 @@ function buildRunRing(cfg: LoadConfig): RequestRing {
   const value = 'x'.repeat(cfg.valueSize);
   const avg = 24 + (1 - cfg.getRatio) * (cfg.valueSize + 32);
   const count = Math.max(16384, Math.min(262144, Math.floor((32 << 20) / avg)));
-  const random = rng(cfg.seed);
+  const random = prng(cfg.seed);
   const reqs: string[] = [];
   for (let i = 0; i < count; i++) {
     const key = cfg.keyPrefix + Math.floor(random() * cfg.keys);
@@ -307,7 +298,7 @@ class LoadGen {
     const cfg = this.cfg;
     const done = new Promise<boolean>((resolve) => { this.finish = resolve; });
     const hardStop = setTimeout(() => this.finish(true), cfg.timeoutMs);
-    const random = rng(cfg.seed ^ 0x5bd1e995);
+    const random = prng(cfg.seed ^ 0x5bd1e995);
     const perConn = Math.ceil(cfg.keys / cfg.connections);
     for (let c = 0; c < cfg.connections; c++) {
       if (cfg.mode === 'run') {

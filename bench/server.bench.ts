@@ -6,7 +6,6 @@
 // contender runs in the same round, in an order rotated each round, and the
 // figures quoted are medians of per-round ratios. The server is pinned to
 // CPU 0 and the load generator (bench/loadgen.ts, its own process) to CPU 1.
-import { build } from 'esbuild';
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,20 +60,9 @@ function plan(quick: boolean): Plan {
     : { rounds: 3, warmupMs: 1000, durationMs: 5000, workloads: WORKLOADS };
 }
 
-/** Bundles the generator and the do-nothing server next to the bench bundle. */
-async function bundleHelpers(): Promise<{ loadgen: string; nullServer: string }> {
-  await build({
-    entryPoints: { loadgen: join(ROOT, 'bench', 'loadgen.ts'), 'null-server': join(ROOT, 'bench', 'null-server.ts') },
-    outdir: OUT_DIR,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return { loadgen: join(OUT_DIR, 'loadgen.js'), nullServer: join(OUT_DIR, 'null-server.js') };
-}
+/** The generator and the do-nothing server, bundled by scripts/bench.mjs. */
+const LOADGEN_JS = join(OUT_DIR, 'loadgen.js');
+const NULL_SERVER_JS = join(OUT_DIR, 'null-server.js');
 
 function clockTicks(): number {
   const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
@@ -127,7 +115,8 @@ export const serverSection: Section = {
     const notes: string[] = [];
     const tasksetAvailable = which('taskset') !== null;
     ctx.progress('bundling the load generator');
-    const { loadgen, nullServer } = await bundleHelpers();
+    const loadgen = LOADGEN_JS;
+    const nullServer = NULL_SERVER_JS;
     const clkTck = clockTicks();
     const { list, missing } = contenders({ root: ROOT, nullServer, cpu: tasksetAvailable ? SERVER_CPU : null, memoryMb: MEMORY_MB });
     notes.push(...missing);

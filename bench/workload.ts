@@ -2,17 +2,7 @@
 // values of a chosen size, pipelined in batches of text-protocol commands.
 // Deterministic (seeded), so every contender gets the very same bytes.
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../test/support/prng.js';
 
 /** Key number i as 16 bytes: "key:" and 12 digits. */
 export function key(i: number): string {

@@ -10,8 +10,10 @@ import { portableEsbuild } from './portable.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, '.bench');
 const outfile = join(outdir, 'run.js');
-// The child scripts run one measurement each in a fresh process (bench/child.ts).
-const entries = ['run', 'memory-child', 'pauses-child', 'embedded-child'];
+// The child scripts run one measurement each in a fresh process
+// (bench/child.ts); the load generator and the do-nothing server are the
+// server section's separate processes.
+const entries = ['run', 'memory-child', 'pauses-child', 'embedded-child', 'loadgen', 'null-server'];
 await build({
   entryPoints: entries.map((e) => join(root, 'bench', `${e}.ts`)),
   outdir,
