@@ -15,12 +15,12 @@
 import { ld8, st8, ld32, copy } from '../mem';
 import { S, SCRATCH, hget, hset, currentTime, H_OPTS, H_ITEM_MAX } from '../arena';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, LIMIT_KEY_LEN, OPT_NO_FLUSH, OPT_SASL,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, R_NEED, R_SKIP, LIMIT_KEY_LEN, OPT_NO_FLUSH, OPT_SASL,
 } from '../abi';
 import { outBegin, outRoom, outStr, outBytes, outByte, outRewind, OUT } from './out';
 import { noreplyReset } from './reply';
 import { tokenize } from './tokens';
-import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE } from './flow';
+import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, execBegin, execEnd } from './flow';
 import {
   storeItem, storeDelta, storeCreate, storeDrop, storeTouch, storeFlushUntil, realtime, itemSizeOk, STORED_ITEM,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
@@ -31,9 +31,9 @@ import { IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KEY } from '../item
 import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_CMD_SET, CL_DELETE_HITS } from '../slabs';
 import { u64IncAt, u64Format, u64Parse, R_HI, R_LO } from '../u64';
 import {
-  statInc, statAdd, C_CMD_GET, C_CMD_TOUCH, C_GET_HITS, C_GET_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES,
+  statInc, C_CMD_GET, C_CMD_TOUCH, C_GET_HITS, C_GET_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES,
   C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES, C_CMD_FLUSH,
-  C_BYTES_READ, C_BYTES_WRITTEN, C_CMD_SET,
+  C_CMD_SET,
 } from '../stats';
 import { processStats } from './text_admin';
 import { saslListMechs, saslAuth, connAuthenticated } from './sasl';
@@ -174,9 +174,7 @@ export function binResponse(body: u32, n: u32): void {
  */
 export function binaryExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32 {
   IN_END = inPtr + len;
-  outBegin(outPtr, outPtr + outCap);
-  hset(R_NEED, 0);
-  hset(R_SKIP, 0);
+  execBegin(outPtr, outCap);
   let flushed = outPtr;
   let pos = inPtr;
   let status = ST_OK;
@@ -223,10 +221,7 @@ export function binaryExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u
     else if (r == P_CLOSE) { status = ST_CLOSE; pos = IN_END; }
     break; // P_NEED: wait for the rest of this packet
   }
-  hset(R_CONSUMED, pos - inPtr);
-  hset(R_OUT_LEN, OUT - outPtr);
-  statAdd(C_BYTES_READ, pos - inPtr);
-  statAdd(C_BYTES_WRITTEN, OUT - outPtr);
+  execEnd(inPtr, pos, outPtr);
   return status;
 }
 

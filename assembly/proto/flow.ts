@@ -1,9 +1,30 @@
 // Outcomes of one command, shared by the protocol front ends: done (advance
 // past it), need more input (R_NEED), output full (call again), swallow the
 // rest of the stream (R_SKIP), close, shutdown.
+import { hset } from '../arena';
+import { R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP } from '../abi';
+import { outBegin, OUT } from './out';
+import { statAdd, C_BYTES_READ, C_BYTES_WRITTEN } from '../stats';
+
 export const P_DONE: u32 = 0;
 export const P_NEED: u32 = 1;
 export const P_OUT_FULL: u32 = 2;
 export const P_SKIP: u32 = 3;
 export const P_CLOSE: u32 = 4;
 export const P_SHUTDOWN: u32 = 5;
+
+// The bookkeeping every executor does around one mc_execute call.
+/** Starts a call: replies go to [outPtr, outPtr+outCap); no need, no skip yet. */
+export function execBegin(outPtr: u32, outCap: u32): void {
+  outBegin(outPtr, outPtr + outCap);
+  hset(R_NEED, 0);
+  hset(R_SKIP, 0);
+}
+
+/** Ends a call: reports how far input was consumed and output written. */
+export function execEnd(inPtr: u32, pos: u32, outPtr: u32): void {
+  hset(R_CONSUMED, pos - inPtr);
+  hset(R_OUT_LEN, OUT - outPtr);
+  statAdd(C_BYTES_READ, pos - inPtr);
+  statAdd(C_BYTES_WRITTEN, OUT - outPtr);
+}

@@ -18,12 +18,12 @@ import {
   H_IN_CAP, H_TIME_OFFSET, H_CURRENT_TIME,
 } from '../arena';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, LIMIT_KEY_LEN,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, R_NEED, R_SKIP, LIMIT_KEY_LEN,
   LIMIT_LINE, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_AUTH_FILE,
 } from '../abi';
 import { processAsciiAuth, connAuthenticated, AUTH_NEXT } from './sasl';
 import { tokenize, tokPtr, tokLen, tokEnd, tokIs, bytesAre, nextWord, WORD_END } from './tokens';
-import { outBegin, outRoom, outStr, outBytes, outCRLF, outU32, outU64, OUT } from './out';
+import { outRoom, outStr, outBytes, outCRLF, outU32, outU64, OUT } from './out';
 import { parseU32, parseU64, parseI32, N_HI, N_LO } from '../numbers';
 import {
   storeItem, storeDelta, storeDelete, storeDrop, storeTouch, storeFlush, realtime, positiveTime, itemSizeOk,
@@ -36,14 +36,13 @@ import { ld32 } from '../mem';
 import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_CMD_SET, CL_DELETE_HITS } from '../slabs';
 import { u64IncAt } from '../u64';
 import {
-  statInc, statAdd, C_CMD_GET, C_CMD_TOUCH, C_GET_HITS, C_GET_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES,
+  statInc, C_CMD_GET, C_CMD_TOUCH, C_GET_HITS, C_GET_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES,
   C_CMD_SET, C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES,
-  C_CMD_FLUSH, C_BYTES_READ, C_BYTES_WRITTEN,
-} from '../stats';
+  C_CMD_FLUSH, } from '../stats';
 import { outString, setNoreplyMaybe, noreplyReset, noreplyTake, noreplyIsSet } from './reply';
 import { processStats, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
 
-import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN } from './flow';
+import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, execBegin, execEnd } from './flow';
 import { processMetaGet, processMetaSet, processMetaDelete, processMetaArithmetic, processMetaDebug, META_NEXT } from './meta';
 
 /** Room kept free before starting any command; every non-get reply (stats
@@ -73,9 +72,7 @@ function isMultigetPrefix(p: u32, end: u32): bool {
  */
 export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32 {
   IN_END = inPtr + len;
-  outBegin(outPtr, outPtr + outCap);
-  hset(R_NEED, 0);
-  hset(R_SKIP, 0);
+  execBegin(outPtr, outCap);
   let pos = inPtr;
   let status = ST_OK;
   while (pos < IN_END) {
@@ -117,10 +114,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
     else if (r == P_SHUTDOWN) { status = ST_SHUTDOWN; pos = NEXT; }
     break; // P_NEED: wait for the rest of this command
   }
-  hset(R_CONSUMED, pos - inPtr);
-  hset(R_OUT_LEN, OUT - outPtr);
-  statAdd(C_BYTES_READ, pos - inPtr);
-  statAdd(C_BYTES_WRITTEN, OUT - outPtr);
+  execEnd(inPtr, pos, outPtr);
   return status;
 }
 
