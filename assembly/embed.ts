@@ -19,15 +19,15 @@ import {
 import {
   storeItem, storeDelta, storeDelete, storeTouch, storeFlush, realtime, positiveTime, itemSizeOk,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND, STORED_ITEM,
-  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_LEN,
+  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_LEN, countSet,
 } from './store';
 import { itemAlloc, itemGet, itemData, itemHash } from './items';
 import { IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS } from './items_layout';
-import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_CMD_SET, CL_DELETE_HITS } from './slabs';
+import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_DELETE_HITS } from './slabs';
 import { u64IncAt } from './u64';
 import {
   statInc, statLo, statHi, C_CMD_GET, C_CMD_TOUCH, C_GET_HITS, C_GET_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES,
-  C_CMD_SET, C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES, C_CMD_FLUSH,
+  C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES, C_CMD_FLUSH,
   C_EVICTIONS,
 } from './stats';
 
@@ -120,8 +120,7 @@ function opStore(op: u32, key: u32, nkey: u32, hv: u32, vlen: u32, flags: u32, t
     return OPR_NO_MEMORY;
   }
   copy(itemData(it), key + nkey, vlen);
-  statInc(C_CMD_SET);
-  u64IncAt(cls(ld8(it + IT_CLS)) + CL_CMD_SET);
+  countSet(it);
   let comm = CMD_SET;
   if (op == OP_ADD) comm = CMD_ADD;
   else if (op == OP_REPLACE) comm = CMD_REPLACE;

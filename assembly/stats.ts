@@ -6,7 +6,8 @@ import { S, STATS_BASE, STATS_EXT_BASE } from './arena';
 import { u64IncAt, u64AddAt } from './u64';
 
 export const C_CMD_GET: u32 = 0;
-export const C_CMD_SET: u32 = 1;
+/** Unused slot: cmd_set is counted per class (CL_CMD_SET; store.ts countSet). */
+export const C_UNUSED_1: u32 = 1;
 export const C_CMD_FLUSH: u32 = 2;
 export const C_CMD_TOUCH: u32 = 3;
 export const C_GET_HITS: u32 = 4;

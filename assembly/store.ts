@@ -15,7 +15,7 @@ import {
   IT_FLAGS, IT_EXPTIME, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KLEN, IT_HASH, IT_TIME, IT_IFLAGS,
   IF_STALE, IF_TOKEN_SENT,
 } from './items_layout';
-import { cls, CL_CAS_HITS, CL_CAS_BADVAL, CL_INCR_HITS, CL_DECR_HITS } from './slabs';
+import { cls, CL_CAS_HITS, CL_CAS_BADVAL, CL_INCR_HITS, CL_DECR_HITS, CL_CMD_SET } from './slabs';
 import { u64Add, u64Lt, u64IncAt, u64Format, R_HI, R_LO } from './u64';
 import { parseU64, N_HI, N_LO } from './numbers';
 import { statInc, C_CAS_MISSES } from './stats';
@@ -292,3 +292,10 @@ export function storeFlushUntil(newOldest: u32): void {
 }
 
 export { itemBump };
+
+/** A set-type command brought its data into `it`: counted per class, as
+ *  memcached does, before the store decides (a bad data chunk counts too).
+ *  `stats` reports cmd_set as the sum over classes. */
+export function countSet(it: u32): void {
+  u64IncAt(cls(ld8(it + IT_CLS)) + CL_CMD_SET);
+}

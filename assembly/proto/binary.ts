@@ -24,17 +24,16 @@ import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, execBegin, execEnd } from 
 import {
   storeItem, storeDelta, storeCreate, storeDrop, storeTouch, storeFlushUntil, realtime, itemSizeOk, STORED_ITEM,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
-  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_NOT_FOUND, DELTA_ITEM, DELTA_LEN,
+  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_NOT_FOUND, DELTA_ITEM, DELTA_LEN, countSet,
 } from '../store';
 import { itemAlloc, itemGet, itemUnlink, itemData, itemHash } from '../items';
 import { IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KEY } from '../items_layout';
-import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_CMD_SET, CL_DELETE_HITS } from '../slabs';
+import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_DELETE_HITS } from '../slabs';
 import { u64IncAt, u64Format, u64Parse, R_HI, R_LO } from '../u64';
 import {
   statInc, C_CMD_GET, C_CMD_TOUCH, C_GET_HITS, C_GET_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES,
   C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES, C_CMD_FLUSH,
-  C_CMD_SET,
-} from '../stats';
+  } from '../stats';
 import { processStats } from './text_admin';
 import { saslListMechs, saslAuth, connAuthenticated } from './sasl';
 
@@ -445,8 +444,7 @@ function processUpdate(): u32 {
   }
   copy(itemData(it), NEXT, vlen);
   NEXT += vlen;
-  statInc(C_CMD_SET);
-  u64IncAt(cls(ld8(it + IT_CLS)) + CL_CMD_SET);
+  countSet(it);
   let comm = CMD_SET;
   if (c == OP_ADD) comm = CMD_ADD;
   else if (c == OP_REPLACE) comm = CMD_REPLACE;

@@ -25,17 +25,17 @@ import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP } from './flow';
 import {
   storeItem, storeDelta, storeCreate, storeDrop, storeInvalidate, storeDelete, realtime, positiveTime, itemSizeOk,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
-  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_NOT_FOUND, DELTA_CAS_MISMATCH, DELTA_LEN, DELTA_ITEM, STORED_ITEM,
+  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_NOT_FOUND, DELTA_CAS_MISMATCH, DELTA_LEN, DELTA_ITEM, STORED_ITEM, countSet,
 } from '../store';
 import { itemAlloc, itemFree, itemGet, itemUnlink, itemData, itemHash, itemBump } from '../items';
 import {
   IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KLEN, IT_KEY, IT_EXPTIME, IT_TIME, IT_IFLAGS,
   IF_FETCHED, IF_TOKEN_SENT, IF_STALE, IF_KEY_BINARY,
 } from '../items_layout';
-import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_CMD_SET, CL_DELETE_HITS } from '../slabs';
+import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_DELETE_HITS } from '../slabs';
 import { u64IncAt, u64Format } from '../u64';
 import {
-  statInc, C_CMD_GET, C_CMD_TOUCH, C_GET_HITS, C_GET_MISSES, C_TOUCH_HITS, C_CMD_SET, C_STORE_TOO_LARGE,
+  statInc, C_CMD_GET, C_CMD_TOUCH, C_GET_HITS, C_GET_MISSES, C_TOUCH_HITS, C_STORE_TOO_LARGE,
   C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES, C_CMD_META,
 } from '../stats';
 
@@ -407,8 +407,7 @@ export function processMetaSet(ntok: u32, lineStart: u32, next: u32, inEnd: u32)
   }
   copy(itemData(it), next, vlen);
   META_NEXT = next + nbytes;
-  statInc(C_CMD_SET);
-  u64IncAt(cls(ld8(it + IT_CLS)) + CL_CMD_SET);
+  countSet(it);
   if (ld8(next + vlen) != 13 || ld8(next + vlen + 1) != 10) {
     itemFree(it);
     outStr('CLIENT_ERROR bad data chunk');

@@ -28,16 +28,16 @@ import { parseU32, parseU64, parseI32, N_HI, N_LO } from '../numbers';
 import {
   storeItem, storeDelta, storeDelete, storeDrop, storeTouch, storeFlush, realtime, positiveTime, itemSizeOk,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
-  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_LEN,
+  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_LEN, countSet,
 } from '../store';
 import { itemAlloc, itemFree, itemGet, itemUnlink, itemData, itemHash } from '../items';
 import { IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KLEN, IT_KEY } from '../items_layout';
 import { ld32 } from '../mem';
-import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_CMD_SET, CL_DELETE_HITS } from '../slabs';
+import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_DELETE_HITS } from '../slabs';
 import { u64IncAt } from '../u64';
 import {
   statInc, C_CMD_GET, C_CMD_TOUCH, C_GET_HITS, C_GET_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES,
-  C_CMD_SET, C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES,
+  C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES,
   C_CMD_FLUSH, } from '../stats';
 import { outString, setNoreplyMaybe, noreplyReset, noreplyTake, noreplyIsSet } from './reply';
 import { processStats, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
@@ -293,8 +293,7 @@ function processUpdate(ntok: u32, lineStart: u32, comm: u32, handleCas: bool): u
     return P_DONE;
   }
   copy(itemData(it), NEXT, vlen);
-  statInc(C_CMD_SET);
-  u64IncAt(cls(ld8(it + IT_CLS)) + CL_CMD_SET);
+  countSet(it);
   if (ld8(NEXT + vlen) != 13 || ld8(NEXT + vlen + 1) != 10) {
     itemFree(it);
     NEXT += nbytes;
