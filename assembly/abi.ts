@@ -24,6 +24,16 @@ export const ST_CLOSE: u32 = 2;
 export const ST_SHUTDOWN: u32 = 3;
 /** mc_init: the arena could not be allocated. */
 export const ST_NO_MEMORY: u32 = 4;
+/** A storage command's line is complete and its item allocated, but its
+ *  value has not all arrived. R_CONSUMED covers the commands before it. The
+ *  host keeps the command's first R_VALUE_AT bytes (its line, or binary
+ *  header, extras and key), copies the next R_VALUE_LEN bytes of the stream
+ *  straight into the item at R_VALUE_PTR as they arrive, keeps the
+ *  R_VALUE_TRAILER bytes after them (the CRLF of text and meta) in
+ *  R_VALUE_TAIL, and then calls again with the kept bytes followed by the
+ *  rest of the stream: the command runs with its value already in place
+ *  (memcached's conn_nread, without a per-connection copy of the value). */
+export const ST_VALUE: u32 = 5;
 
 // ---- option bits passed to mc_init (OPT_*) ---------------------------------
 export const OPT_NO_EVICTIONS: u32 = 1;   // -M
@@ -55,15 +65,46 @@ export const R_NEED: u32 = 72;
 /** Bytes the host must drop from the stream after R_CONSUMED: the rest of a
  *  rejected value that had not arrived yet (memcached's conn_swallow). */
 export const R_SKIP: u32 = 76;
-/** In and out, per connection: where a multiget stopped by ST_OUT_FULL
- *  resumes (keys already answered; 0 = start fresh). The host saves it after
- *  every call and writes it back before that connection's next call (0 for a
- *  connection that has none), so a connection may pause after any call. */
-export const R_RESUME: u32 = 104;
-/** In and out, per connection, kept by the host exactly like R_RESUME (0 for
- *  a new connection): the protocol the connection speaks, decided from its
- *  first byte (CONN_TEXT / CONN_BINARY), and whether it has authenticated. */
-export const R_CONN: u32 = 216;
+// ---- per-connection state (R_CONN_STATE) -----------------------------------
+// CONN_WORDS words that belong to one connection. The host saves them after
+// every call and writes them back before that connection's next call (all 0
+// for a new connection), so a connection may pause after any call, and calls
+// mc_conn_close with them when the connection goes away (an item receiving
+// a value, or pinned while its value is sent, is released there).
+export const R_CONN_STATE: u32 = 704;
+export const CONN_WORDS: u32 = 8;
+/** Where a multiget stopped by ST_OUT_FULL resumes (keys already answered;
+ *  0 = start fresh). */
+export const R_RESUME: u32 = 704;
+/** The protocol the connection speaks, decided from its first byte
+ *  (CONN_TEXT / CONN_BINARY), and whether it has authenticated. */
+export const R_CONN: u32 = 708;
+/** The in-flight item of an ST_VALUE, 0 = none. */
+export const R_VALUE_ITEM: u32 = 712;
+/** Set by the host when the value is in place: VALUE_READY | the trailer
+ *  bytes that followed it (first byte in bits 0-7, second in 8-15). */
+export const R_VALUE_TAIL: u32 = 716;
+export const VALUE_READY: u32 = 0x10000;
+/** A text multiget longer than the input: the command whose keys are
+ *  still arriving (MGET_*), 0 = none. */
+export const R_MGET: u32 = 720;
+/** Its expiry (gat, gats). */
+export const R_MGET_EXPTIME: u32 = 724;
+/** An item whose value did not fit the output: sent from R_SEND_OFF on at
+ *  the start of the next call; pinned until then. */
+export const R_SEND_ITEM: u32 = 728;
+/** Bytes of the value already sent | SEND_CRLF when "\r\n" follows it. */
+export const R_SEND_OFF: u32 = 732;
+export const SEND_CRLF: u32 = 0x80000000;
+
+// ---- results of an ST_VALUE (see ST_VALUE) --------------------------------
+export const R_VALUE_PTR: u32 = 640;
+export const R_VALUE_LEN: u32 = 644;
+export const R_VALUE_AT: u32 = 648;
+export const R_VALUE_TRAILER: u32 = 652;
+/** In, set by the host: most bytes a call may write to the output region
+ *  (0 = the whole region). Bounds what one connection makes the host hold. */
+export const H_OUT_LIMIT: u32 = 656;
 export const CONN_PROTOCOL: u32 = 3;   // mask: 0 = not decided yet
 export const CONN_TEXT: u32 = 1;
 export const CONN_BINARY: u32 = 2;

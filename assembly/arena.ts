@@ -73,7 +73,7 @@ export const H_PINNED: u32 = 200;
 export const H_AUTOMOVE: u32 = 204;       // `slabs automove` level; 0 = no page moves
 export const H_CRAWLER_ON: u32 = 208;     // `lru_crawler enable|disable`
 export const H_SPARE: u32 = 212;
-// 216: R_CONN of abi.ts (host-owned, per connection)
+// 216: free
 export const H_AUTH_LEN: u32 = 220;       // bytes of the credentials file at AUTH_DATA
 // 224..239: R_OP_* of abi.ts (results of mc_op)
 // 240..255: free

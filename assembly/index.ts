@@ -6,8 +6,9 @@ import {
   AUTH_DATA, AUTH_MAX,
 } from './arena';
 import {
-  ST_OK, ST_NO_MEMORY, R_CONN, CONN_PROTOCOL, CONN_TEXT, CONN_BINARY, OPT_SASL, OPT_AUTH_FILE,
+  ST_OK, ST_NO_MEMORY, R_CONN, CONN_PROTOCOL, CONN_TEXT, CONN_BINARY, OPT_SASL, OPT_AUTH_FILE, H_OUT_LIMIT,
 } from './abi';
+import { valueUnclaimed, valuesRelease } from './proto/values';
 import { ld8, copy } from './mem';
 import { slabsInit } from './slabs';
 import { assocInit, assocTick } from './assoc';
@@ -48,8 +49,25 @@ export function mc_execute(store: u32, len: u32, now: u32): u32 {
     conn = (conn | proto) >>> 0;
     hset(R_CONN, conn);
   }
-  if ((conn & CONN_PROTOCOL) == CONN_BINARY) return binaryExecute(inPtr, n, hget(H_OUT_PTR), hget(H_OUT_CAP));
-  return textExecute(inPtr, n, hget(H_OUT_PTR), hget(H_OUT_CAP));
+  let outCap = hget(H_OUT_CAP);
+  const limit = hget(H_OUT_LIMIT);
+  if (limit != 0 && limit < outCap) outCap = limit;
+  const status = (conn & CONN_PROTOCOL) == CONN_BINARY
+    ? binaryExecute(inPtr, n, hget(H_OUT_PTR), outCap)
+    : textExecute(inPtr, n, hget(H_OUT_PTR), outCap);
+  valueUnclaimed();
+  return status;
+}
+
+/**
+ * The connection whose state (R_CONN_STATE) the host has just written back
+ * is gone: frees the item its value was arriving into and unpins the item
+ * it was being sent.
+ */
+export function mc_conn_close(store: u32): u32 {
+  arenaSelect(store);
+  valuesRelease();
+  return ST_OK;
 }
 
 /**

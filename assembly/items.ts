@@ -11,7 +11,7 @@ import {
 import { OPT_NO_CAS, OPT_NO_EVICTIONS } from './abi';
 import {
   IT_HASH, IT_EXPTIME, IT_TIME, IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_KLEN, IT_CLS,
-  IT_IFLAGS, IT_KEY, IT_PREV, ITEM_HEADER, IF_LINKED, IF_FETCHED, IF_ACTIVE,
+  IT_IFLAGS, IT_KEY, IT_PREV, IT_REFS, ITEM_HEADER, IF_LINKED, IF_FREE, IF_FETCHED, IF_ACTIVE,
 } from './items_layout';
 import {
   slabsAlloc, slabsFree, slabsClassFor, slabsPageMovable, slabsFinishMove, clGet, clSet, cls,
@@ -104,11 +104,33 @@ function itemUnlinkKeep(it: u32): void {
   u64SubAt(cls(c) + CL_REQUESTED, total);
 }
 
-/** Unlinks a linked item and frees its chunk. */
+/** Unlinks a linked item and frees its chunk, or leaves the chunk to the
+ *  last itemUnpin while a connection is still sending its value. */
 export function itemUnlink(it: u32): void {
   itemUnlinkKeep(it);
-  slabsFree(it);
+  if (ld8(it + IT_REFS) == 0) slabsFree(it);
 }
+
+/**
+ * Pins an item while its value is sent over more than one call (memcached's
+ * refcount): it is not evicted, its chunk is not freed even if it is
+ * unlinked, and its page does not move, until the matching itemUnpin.
+ * False when the count is saturated; the caller then waits.
+ */
+export function itemPin(it: u32): bool {
+  const refs: u32 = ld8(it + IT_REFS);
+  if (refs == 255) return false;
+  st8(it + IT_REFS, refs + 1);
+  return true;
+}
+
+export function itemUnpin(it: u32): void {
+  const refs: u32 = ld8(it + IT_REFS) - 1;
+  st8(it + IT_REFS, refs);
+  if (refs == 0 && (ld8(it + IT_IFLAGS) & (IF_LINKED | IF_FREE)) == 0) slabsFree(it);
+}
+
+export function itemIsPinned(it: u32): bool { return ld8(it + IT_REFS) != 0; }
 
 /** Replaces linked `old` by in-flight `it` (same key). */
 export function itemReplace(old: u32, it: u32): void {
@@ -189,7 +211,7 @@ function lruPullTail(c: u32, evict: bool): bool {
   while (it != 0 && tries > 0) {
     tries--;
     const prev = ld32(it + IT_PREV);
-    if (it == pinned) {
+    if (it == pinned || ld8(it + IT_REFS) != 0) {
       it = prev;
       continue;
     }

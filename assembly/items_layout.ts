@@ -13,7 +13,7 @@
 //   40  1    IT_KLEN     key bytes (1..250)
 //   41  1    IT_CLS      slab class
 //   42  1    IT_IFLAGS   IF_* bits
-//   43  1    (spare)
+//   43  1    IT_REFS     connections sending this item's value (pins it)
 //   44  ...  key bytes, then value bytes
 //
 // All addresses are u32 offsets into linear memory; chunks are 8-aligned.
@@ -30,6 +30,7 @@ export const IT_CAS_HI: u32 = 36;
 export const IT_KLEN: u32 = 40;
 export const IT_CLS: u32 = 41;
 export const IT_IFLAGS: u32 = 42;
+export const IT_REFS: u32 = 43;
 export const IT_KEY: u32 = 44;
 export const ITEM_HEADER: u32 = 44;
 

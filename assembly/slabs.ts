@@ -22,7 +22,7 @@ import {
   H_PAGES_CARVED, H_FREE_PAGE, H_NCLASSES, CLASS_TABLE, PAGE_OWNERS,
 } from './arena';
 import { MAX_CLASSES } from './abi';
-import { IT_PREV, IT_NEXT, IT_IFLAGS, IT_CLS, IF_FREE, ITEM_HEADER } from './items_layout';
+import { IT_PREV, IT_NEXT, IT_IFLAGS, IT_CLS, IT_REFS, IF_FREE, ITEM_HEADER } from './items_layout';
 
 // ---- class record (CLASS_REC bytes per class, class 0 unused) ----------------
 export const CLASS_REC: u32 = 256;
@@ -163,6 +163,7 @@ export function slabsAlloc(c: u32): u32 {
   }
   st8(it + IT_IFLAGS, 0);
   st8(it + IT_CLS, c);
+  st8(it + IT_REFS, 0);
   return it;
 }
 
@@ -182,7 +183,8 @@ export function slabsFree(it: u32): void {
  * Whether the page holding `anyChunk` (of class src) can be moved to another
  * class: every chunk must be free or linked (the caller then evicts the linked
  * ones and calls slabsFinishMove). False when the page holds an in-flight
- * chunk or `pinned`.
+ * chunk (a value still arriving), `pinned`, or an item whose value is being
+ * sent.
  */
 export function slabsPageMovable(src: u32, anyChunk: u32, pinned: u32): bool {
   const page = pageIndexOf(anyChunk);
@@ -190,7 +192,7 @@ export function slabsPageMovable(src: u32, anyChunk: u32, pinned: u32): bool {
   const end = pageEnd(page);
   for (let p = pageFirst(page); p < end; p += size) {
     const f: u32 = ld8(p + IT_IFLAGS);
-    if ((f & 3) == 0 || p == pinned) return false;
+    if ((f & 3) == 0 || p == pinned || ld8(p + IT_REFS) != 0) return false;
   }
   return true;
 }

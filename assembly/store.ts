@@ -9,7 +9,7 @@ import {
 import { OPT_NO_CAS, REALTIME_MAXDELTA } from './abi';
 import {
   itemAlloc, itemFree, itemGet, itemLink, itemReplace, itemUnlink, itemData, itemKey, itemBump,
-  nextCas, itemSetCas,
+  nextCas, itemSetCas, itemIsPinned,
 } from './items';
 import {
   IT_FLAGS, IT_EXPTIME, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KLEN, IT_HASH, IT_TIME, IT_IFLAGS,
@@ -202,7 +202,9 @@ export function storeDelta(key: u32, nkey: u32, hv: u32, incr: bool, dHi: u32, d
   }
   const len = u64Format(hi, lo, buf, scratch) - buf;
   DELTA_LEN = len;
-  if (len <= vlen) {
+  // In place only while no connection is sending the old digits (memcached:
+  // refcount == 2), else they would change under the reader.
+  if (len <= vlen && !itemIsPinned(it)) {
     nextCas();
     itemSetCas(it, R_HI, R_LO);
     copy(data, buf, len);

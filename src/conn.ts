@@ -1,26 +1,33 @@
 // One client socket: the read -> execute -> write loop. This file never looks
-// inside the bytes; the engine parses and answers, and reports through the
-// store header how much input it consumed, how many more bytes the pending
-// command needs (`need`) and how many to drop unseen (`skip`, the tail of a
-// rejected value). The connection keeps the unconsumed input as a queue of
-// received chunks and hands the engine at most one input region's worth per
-// call.
+// inside the bytes; the engine parses and answers, and Session (session.ts)
+// keeps what the connection has received but the engine has not consumed,
+// and copies a value that arrives over several reads straight into its item.
 //
-// Backpressure: once more than WRITE_HIGH_WATER bytes wait in the socket, the
-// connection stops reading and executing until 'drain'; a client that
-// pipelines requests without reading replies therefore holds a bounded amount
-// of server memory. A run that has produced RUN_OUTPUT_BUDGET bytes writes
-// them and continues on a later turn of the event loop, so one busy client
-// cannot starve the others. Either may happen after any call, even inside a
-// multiget: the connection keeps the engine's resume point (R_RESUME) and
-// hands it back on its next call.
+// Output is bounded per connection: an engine call writes at most
+// OUTPUT_PER_CALL bytes (values larger than that go out in pieces, their item
+// pinned in the arena), each call's output is written at once, and no call is
+// made while more than SOCKET_HIGH_WATER bytes wait in the socket. So a
+// client that never reads its replies makes the host hold less than
+// SOCKET_HIGH_WATER + OUTPUT_PER_CALL (256 KiB); reading from it stops until
+// 'drain'. A run that has produced RUN_OUTPUT_BUDGET bytes continues on a
+// later turn of the event loop, so one busy client cannot starve the others.
+// Either may happen after any call, even inside a multiget: the engine's
+// per-connection state (R_CONN_STATE) is saved after every call.
 import type { Socket } from 'node:net';
-import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN } from '../assembly/abi.js';
+import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_VALUE } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
+import { Session } from './session.js';
 
-export const WRITE_HIGH_WATER = 4 * 1024 * 1024;
+/** No engine call while more than this waits in the socket. */
+export const SOCKET_HIGH_WATER = 64 * 1024;
+/** Most bytes one engine call writes (the store's H_OUT_LIMIT). */
+export const OUTPUT_PER_CALL = 192 * 1024;
 export const RUN_OUTPUT_BUDGET = 1024 * 1024;
+/** Most input bytes handed to one engine call. */
+export const INPUT_PER_CALL = 64 * 1024;
+/** Unconsumable input above this closes the connection: no command needs it. */
+export const MAX_PENDING = 256 * 1024;
 
 /** What a connection needs from the server that owns it. */
 export interface ConnHost {
@@ -39,36 +46,25 @@ export interface ConnHost {
 }
 
 export class Conn {
-  /** Received bytes not yet consumed: chunks[head..] in arrival order. */
-  private chunks: Buffer[] = [];
-  private head = 0;
-  private pendingLen = 0;
-  /** Run the engine only once this many bytes are pending (0: any byte may help). */
-  private need = 0;
-  /** Where this connection's interrupted multiget resumes (R_RESUME); 0 = none. */
-  private resume = 0;
-  /** The engine's R_CONN for this connection: protocol and authentication. */
-  private connState = 0;
-  /** Bytes still to drop from future data (the rest of a swallowed value). */
-  private skip = 0;
-  /** Replies held while `skip` > 0: memcached answers a rejected value only
-   *  once all of its bytes have arrived, and never if they do not. */
-  private held: Buffer[] = [];
-  private heldBytes = 0;
+  private readonly session: Session;
   /** Paused until the socket drains below the high-water mark. */
   private waitingDrain = false;
-  /** A run yielded; it continues on the next turn of the event loop. */
+  /** A run yielded; it continues on a later turn of the event loop. */
   private waitingTurn = false;
   /** The client sent FIN: finish what is pending, then close. */
   private peerEnded = false;
   /** We are closing: nothing more is read or executed. */
   private closing = false;
   private closed = false;
+  /** Replies held while a rejected value is dropped: memcached answers it
+   *  only once all of its bytes have arrived, and never if they do not. */
+  private held: Buffer[] | null = null;
   /** Seconds; updated when bytes arrive. */
   lastActive: number;
 
   constructor(readonly socket: Socket, readonly id: number, private readonly host: ConnHost) {
     this.lastActive = host.now();
+    this.session = new Session(host.store);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
@@ -80,9 +76,13 @@ export class Conn {
     socket.on('close', () => {
       this.closing = true;
       this.closed = true;
-      this.chunks = [];
-      this.head = 0;
-      this.pendingLen = 0;
+      // Items held for this connection (a value half received, or half
+      // sent) go back to the arena.
+      try {
+        this.session.close();
+      } catch (err) {
+        host.trapped(this, err);
+      }
       host.closed(this);
     });
   }
@@ -108,18 +108,17 @@ export class Conn {
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.lastActive = this.host.now();
-    if (this.skip > 0) {
-      if (chunk.length < this.skip) { this.skip -= chunk.length; return; }
-      chunk = chunk.subarray(this.skip);
-      this.skip = 0;
-      this.write([], 0);
-      if (chunk.length === 0) return;
+    const session = this.session;
+    try {
+      session.push(chunk);
+    } catch (err) {
+      this.closing = true;
+      this.host.trapped(this, err);
+      return;
     }
-    this.chunks.push(chunk);
-    this.pendingLen += chunk.length;
+    if (this.held !== null && !session.skipping) this.write(null);
     if (this.waitingDrain || this.waitingTurn) return;
-    if (this.pendingLen < this.need) return;
-    this.run();
+    if (session.runnable()) this.run();
   }
 
   private onEnd(): void {
@@ -137,13 +136,8 @@ export class Conn {
   /** Resumes after a pause: runs what is pending, or closes after a FIN. */
   private proceed(): void {
     if (this.closing) return;
-    if (this.runnable()) this.run();
+    if (this.session.runnable()) this.run();
     else this.finishIfDone();
-  }
-
-  /** Whether another engine call can make progress. */
-  private runnable(): boolean {
-    return this.pendingLen > 0 && (this.resume !== 0 || this.pendingLen >= this.need);
   }
 
   /** After the client's FIN, close once nothing more can run. */
@@ -153,139 +147,92 @@ export class Conn {
 
   /**
    * Executes pending input until it is used up, the engine needs more bytes,
-   * the output budget is spent, or the engine closes the connection. All
-   * output of one run goes out in a single write.
+   * the socket holds SOCKET_HIGH_WATER, the run's output budget is spent, or
+   * the engine closes the connection. Each call's output is written at once.
    */
   private run(): void {
-    const store = this.host.store;
-    const cap = store.inputCapacity;
-    const out: Buffer[] = [];
+    const session = this.session;
     let outBytes = 0;
-    while (this.runnable()) {
-      const pendingBefore = this.pendingLen;
-      const offered = Math.min(pendingBefore, cap);
-      this.copyPending(store.input(), offered);
+    while (session.runnable()) {
+      const pendingBefore = session.pendingLen;
       let status: number;
-      store.resume = this.resume;
-      store.conn = this.connState;
       try {
-        status = store.execute(offered, this.host.now());
+        status = session.execute(this.host.now(), INPUT_PER_CALL);
       } catch (err) {
-        this.write(out, outBytes);
         this.closing = true;
         this.host.trapped(this, err);
         return;
       }
-      const produced = store.outLen;
-      if (produced > 0) {
-        // A copy: the output region is overwritten by the next call, while the
-        // socket may hold this buffer until the client reads it.
-        out.push(Buffer.from(store.output()));
-        outBytes += produced;
+      const out = session.output;
+      if (out !== null) {
+        this.write(out);
+        outBytes += out.length;
       }
-      this.resume = store.resume;
-      this.connState = store.conn;
-      const consumed = store.consumed;
-      this.drop(consumed);
-      this.need = store.need;
-      const skip = store.skip;
-      if (skip > 0) {
-        const dropped = Math.min(skip, this.pendingLen);
-        this.drop(dropped);
-        this.skip = skip - dropped;
-      }
-
       if (status === ST_CLOSE || status === ST_SHUTDOWN) {
-        this.write(out, outBytes);
         this.end();
         if (status === ST_SHUTDOWN) this.host.shutdown();
         return;
       }
-      if (status !== ST_OK && status !== ST_OUT_FULL) {
-        this.write(out, outBytes);
+      if (status !== ST_OK && status !== ST_OUT_FULL && status !== ST_VALUE) {
         this.host.log.error(`<${this.id} engine returned unknown status ${status}; closing the connection`);
         this.end();
         return;
       }
-      if (status === ST_OK && consumed === 0) {
-        // Nothing could run. The engine closes connections whose line is too
-        // long; this guard only keeps a broken exchange from growing forever.
-        if (this.pendingLen >= 2 * cap) {
-          this.write(out, outBytes);
-          this.host.log.warn(`<${this.id} ${this.pendingLen} bytes pending and none consumable; closing the connection`);
-          this.end();
-          return;
-        }
-        break;
+      if (this.waitingDrain || this.closing) return;
+      const consumed = session.consumed;
+      if (status === ST_OUT_FULL && consumed === 0 && out === null) {
+        // No progress: an item to send is pinned by too many readers; retry soon.
+        this.pauseRun(1);
+        return;
       }
-      // The engine had all pending bytes and left a partial command: wait for more.
-      if (status === ST_OK && consumed < offered && offered === pendingBefore) break;
-      if (outBytes >= RUN_OUTPUT_BUDGET && this.runnable()) {
-        this.write(out, outBytes);
-        if (!this.waitingDrain && !this.closing) {
-          this.waitingTurn = true;
-          this.host.yielded();
-          setImmediate(() => { this.waitingTurn = false; this.proceed(); });
+      if (status === ST_OK) {
+        if (consumed === 0) {
+          // Nothing could run. The engine consumes or rejects every command;
+          // this guard only keeps a broken exchange from growing forever.
+          if (session.pendingLen >= MAX_PENDING) {
+            this.host.log.warn(`<${this.id} ${session.pendingLen} bytes pending and none consumable; closing the connection`);
+            this.end();
+            return;
+          }
+          break;
         }
+        // The engine had all pending bytes and left a partial command: wait for more.
+        if (session.pendingLen > 0 && pendingBefore <= INPUT_PER_CALL) break;
+      }
+      if (outBytes >= RUN_OUTPUT_BUDGET && session.runnable()) {
+        this.host.yielded();
+        this.pauseRun(0);
         return;
       }
     }
-    this.write(out, outBytes);
-    if (!this.waitingDrain) this.finishIfDone();
+    this.finishIfDone();
   }
 
-  /** One socket write for everything a run produced; pauses reading above the high-water mark. */
-  private write(out: Buffer[], outBytes: number): void {
+  /** Continues the run on a later turn (0) or after `ms` milliseconds. */
+  private pauseRun(ms: number): void {
+    this.waitingTurn = true;
+    const go = () => { this.waitingTurn = false; this.proceed(); };
+    if (ms === 0) setImmediate(go); else setTimeout(go, ms);
+  }
+
+  /** Writes one call's output (null: only what was held); pauses reading
+   *  above the high-water mark. */
+  private write(out: Buffer | null): void {
     if (this.closed) return;
-    if (this.skip > 0) {
-      this.held.push(...out);
-      this.heldBytes += outBytes;
+    if (this.session.skipping) {
+      if (out !== null) (this.held ??= []).push(out);
       return;
     }
-    if (this.heldBytes > 0) {
-      out = [...this.held, ...out];
-      outBytes += this.heldBytes;
-      this.held = [];
-      this.heldBytes = 0;
+    if (this.held !== null) {
+      if (out !== null) this.held.push(out);
+      out = Buffer.concat(this.held);
+      this.held = null;
     }
-    if (outBytes === 0) return;
-    this.socket.write(out.length === 1 ? out[0] : Buffer.concat(out, outBytes));
-    if (this.socket.writableLength > WRITE_HIGH_WATER && !this.waitingDrain && !this.closing) {
+    if (out === null) return;
+    this.socket.write(out);
+    if (this.socket.writableLength > SOCKET_HIGH_WATER && !this.waitingDrain && !this.closing) {
       this.waitingDrain = true;
       this.socket.pause();
-    }
-  }
-
-  /** Copies the first n pending bytes into the engine's input region. */
-  private copyPending(input: Uint8Array, n: number): void {
-    let off = 0;
-    for (let i = this.head; off < n; i++) {
-      const c = this.chunks[i];
-      const take = Math.min(c.length, n - off);
-      input.set(take === c.length ? c : c.subarray(0, take), off);
-      off += take;
-    }
-  }
-
-  /** Removes n bytes from the front of the pending input. */
-  private drop(n: number): void {
-    this.pendingLen -= n;
-    while (n > 0) {
-      const c = this.chunks[this.head];
-      if (c.length <= n) {
-        n -= c.length;
-        this.head++;
-      } else {
-        this.chunks[this.head] = c.subarray(n);
-        n = 0;
-      }
-    }
-    if (this.head === this.chunks.length) {
-      this.chunks.length = 0;
-      this.head = 0;
-    } else if (this.head >= 1024) {
-      this.chunks = this.chunks.slice(this.head);
-      this.head = 0;
     }
   }
 }

@@ -14,7 +14,7 @@ import {
 import type { Store } from './engine/store.js';
 import type { Settings } from './settings.js';
 import type { Logger } from './log.js';
-import { Conn, type ConnHost } from './conn.js';
+import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { startTicker } from './ticker.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
@@ -55,6 +55,8 @@ export class CacheServer implements ConnHost {
     this.store = opts.store;
     this.log = opts.log;
     this.exit = opts.exit;
+    // Bounds what one call, and so one connection, makes the host hold.
+    this.store.outputLimit = OUTPUT_PER_CALL;
     this.listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
   }
 

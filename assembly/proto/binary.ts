@@ -15,12 +15,13 @@
 import { ld8, st8, ld32, copy } from '../mem';
 import { S, SCRATCH, hget, hset, currentTime, H_OPTS, H_ITEM_MAX } from '../arena';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, R_NEED, R_SKIP, LIMIT_KEY_LEN, OPT_NO_FLUSH, OPT_SASL,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_VALUE, R_NEED, R_SKIP, LIMIT_KEY_LEN, OPT_NO_FLUSH, OPT_SASL,
 } from '../abi';
 import { outBegin, outRoom, outStr, outBytes, outByte, outRewind, OUT } from './out';
 import { noreplyReset } from './reply';
 import { tokenize } from './tokens';
-import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, execBegin, execEnd } from './flow';
+import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd } from './flow';
+import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT } from './values';
 import {
   storeItem, storeDelta, storeCreate, storeDrop, storeTouch, storeFlushUntil, realtime, itemSizeOk, STORED_ITEM,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
@@ -91,8 +92,6 @@ export const BS_AUTH_CONTINUE: u32 = 0x21;
 export const BS_UNKNOWN_COMMAND: u32 = 0x81;
 export const BS_ENOMEM: u32 = 0x82;
 
-/** Room kept free before starting a packet (see text.ts). */
-const OUT_RESERVE: u32 = 131072;
 
 // The packet being executed.
 let REQ: u32 = 0;
@@ -174,7 +173,11 @@ export function binResponse(body: u32, n: u32): void {
 export function binaryExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32 {
   IN_END = inPtr + len;
   execBegin(outPtr, outCap);
-  let flushed = outPtr;
+  if (!sendContinue()) {
+    execEnd(inPtr, inPtr, outPtr);
+    return ST_OUT_FULL;
+  }
+  let flushed = OUT;
   let pos = inPtr;
   let status = ST_OK;
   while (pos < IN_END) {
@@ -213,9 +216,15 @@ export function binaryExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u
     if (r == P_DONE) {
       if (OPCODE == OP_NOOP) flushed = OUT;
       pos = NEXT;
+      // A value is being sent in pieces: nothing else may be written.
+      if (sendPending()) {
+        status = ST_OUT_FULL;
+        break;
+      }
       continue;
     }
     if (r == P_OUT_FULL) status = ST_OUT_FULL;
+    else if (r == P_VALUE) status = ST_VALUE;
     else if (r == P_SKIP) pos = IN_END;
     else if (r == P_CLOSE) { status = ST_CLOSE; pos = IN_END; }
     break; // P_NEED: wait for the rest of this packet
@@ -367,8 +376,8 @@ function processGetOrTouch(): u32 {
   const returnValue = c != OP_TOUCH;
   const key = binKey();
   const nkey = BIN_KEYLEN;
-  // A value can be as large as an item: only start with room for one.
-  if (outRoom() < hget(H_ITEM_MAX) + 512) return P_OUT_FULL;
+  // Room for the header; the value may go out in pieces (values.ts).
+  if (outRoom() < VALUE_HEAD_ROOM) return P_OUT_FULL;
   const hv = itemHash(key, nkey);
   const it = touch ? storeTouch(key, nkey, hv, realtime(be32(ext()))) : itemGet(key, nkey, hv, true);
   if (it == 0) {
@@ -404,7 +413,8 @@ function processGetOrTouch(): u32 {
   binHeader(BS_SUCCESS, 4, klen, 4 + klen + vlen);
   outBe32(ld32(it + IT_FLAGS));
   if (returnKey) outBytes(it + IT_KEY, nkey);
-  if (returnValue) outBytes(itemData(it), vlen);
+  // A value larger than the room left is finished at the next calls.
+  if (returnValue) sendValue(it, itemData(it), vlen, false);
   return P_DONE;
 }
 
@@ -433,17 +443,16 @@ function processUpdate(): u32 {
     if (c == OP_SET) storeDrop(key, nkey, hv);
     return swallowed ? swallow(vlen) : P_DONE;
   }
-  if (IN_END - NEXT < vlen) return needBody();
-  const it = itemAlloc(key, nkey, hv, flags, exptime, vlen);
-  if (it == 0) {
+  const v = valueIn(REQ, NEXT, IN_END, key, nkey, hv, flags, exptime, vlen, 0);
+  if (v == V_PENDING) return P_VALUE;
+  if (v == V_NO_MEMORY) {
     binError(BS_ENOMEM);
     statInc(C_STORE_NO_MEMORY);
     if (c == OP_SET) storeDrop(key, nkey, hv);
-    NEXT += vlen;
-    return P_DONE;
+    return swallow(vlen);
   }
-  copy(itemData(it), NEXT, vlen);
-  NEXT += vlen;
+  const it = VALUE_ITEM;
+  NEXT = VALUE_NEXT;
   countSet(it);
   let comm = CMD_SET;
   if (c == OP_ADD) comm = CMD_ADD;

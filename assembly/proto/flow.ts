@@ -12,6 +12,16 @@ export const P_OUT_FULL: u32 = 2;
 export const P_SKIP: u32 = 3;
 export const P_CLOSE: u32 = 4;
 export const P_SHUTDOWN: u32 = 5;
+/** The command's value is arriving: end the call with ST_VALUE (values.ts). */
+export const P_VALUE: u32 = 6;
+
+/** Output room kept free before starting a command: every reply other than
+ *  a value (stats included) fits in it; values larger than the room left are
+ *  sent in pieces (values.ts). The host's output limit must be at least
+ *  twice this (binary STAT renders text, then packets, in one call). */
+export const OUT_RESERVE: u32 = 65536;
+/** Room for the line (text, meta) or header (binary) in front of a value. */
+export const VALUE_HEAD_ROOM: u32 = 1024;
 
 // The bookkeeping every executor does around one mc_execute call.
 /** Starts a call: replies go to [outPtr, outPtr+outCap); no need, no skip yet. */

@@ -21,7 +21,8 @@ import { tokPtr, tokLen, tokIs } from './tokens';
 import { outStr, outBytes, outByte, outCRLF, outU32, outU64, outRoom, outRewind, outI32, OUT } from './out';
 import { parseU32, parseU64, parseI32, N_HI, N_LO } from '../numbers';
 import { base64Decode, base64Encode } from './base64';
-import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP } from './flow';
+import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_VALUE, VALUE_HEAD_ROOM } from './flow';
+import { valueIn, sendValue, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VALUE_BAD_TRAILER } from './values';
 import {
   storeItem, storeDelta, storeCreate, storeDrop, storeInvalidate, storeDelete, realtime, positiveTime, itemSizeOk,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
@@ -238,8 +239,8 @@ function commonChecks(ntok: u32, errTooLong: u32): bool {
 
 export function processMetaGet(ntok: u32): u32 {
   if (!commonChecks(ntok, E_TOO_LONG_MG)) return P_DONE;
-  // A value can be as large as an item: only start with room for one.
-  if (outRoom() < hget(H_ITEM_MAX) + 1024) return P_OUT_FULL;
+  // Room for the header line; the value may go out in pieces (values.ts).
+  if (outRoom() < VALUE_HEAD_ROOM) return P_OUT_FULL;
   if (!preparse(2, ntok)) {
     outError(ERR);
     return P_DONE;
@@ -324,10 +325,8 @@ export function processMetaGet(ntok: u32): u32 {
     st8(it + IT_IFLAGS, ld8(it + IT_IFLAGS) | IF_TOKEN_SENT);
   }
   outCRLF();
-  if (F_VALUE) {
-    outBytes(itemData(it), vlen);
-    outCRLF();
-  }
+  // A value larger than the room left is finished at the next calls.
+  if (F_VALUE) sendValue(it, itemData(it), vlen, true);
   if (!F_NOUPDATE) itemBump(it);
   if (ttlSet) {
     statInc(C_CMD_TOUCH);
@@ -391,24 +390,20 @@ export function processMetaSet(ntok: u32, lineStart: u32, next: u32, inEnd: u32)
     storeDrop(KEY, NKEY, hv);
     return swallow(nbytes, inEnd);
   }
-  if (inEnd - next < nbytes) {
-    hset(R_NEED, next - lineStart + nbytes);
-    return P_NEED;
-  }
   const vlen = nbytes - 2;
-  const it = itemAlloc(KEY, NKEY, hv, CLIENT_FLAGS, EXPTIME, vlen);
-  if (it == 0) {
+  const v = valueIn(lineStart, next, inEnd, KEY, NKEY, hv, CLIENT_FLAGS, EXPTIME, vlen, 2);
+  if (v == V_PENDING) return P_VALUE;
+  if (v == V_NO_MEMORY) {
     outStr('SERVER_ERROR out of memory storing object');
     outCRLF();
     statInc(C_STORE_NO_MEMORY);
     storeDrop(KEY, NKEY, hv);
-    META_NEXT = next + nbytes;
-    return P_DONE;
+    return swallow(nbytes, inEnd);
   }
-  copy(itemData(it), next, vlen);
-  META_NEXT = next + nbytes;
+  const it = VALUE_ITEM;
+  META_NEXT = VALUE_NEXT;
   countSet(it);
-  if (ld8(next + vlen) != 13 || ld8(next + vlen + 1) != 10) {
+  if (VALUE_BAD_TRAILER) {
     itemFree(it);
     outStr('CLIENT_ERROR bad data chunk');
     outCRLF();

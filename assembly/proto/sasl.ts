@@ -106,6 +106,9 @@ function plainMatches(data: u32, n: u32): bool {
 
 // ---- text tokens (-Y) -------------------------------------------------------------
 
+/** The longest "user pass" value a -Y connection may send. */
+const AUTH_VALUE_MAX: u32 = 8192;
+
 /** Where the input continues after processAsciiAuth. */
 export let AUTH_NEXT: u32 = 0;
 
@@ -122,7 +125,8 @@ export function processAsciiAuth(lineStart: u32, lineEnd: u32, next: u32, inEnd:
     return P_DONE;
   }
   const size = N_LO;
-  if (size > hget(H_IN_CAP) - 4096) return P_CLOSE;
+  // Credentials are short; a larger value is not an auth attempt.
+  if (size > AUTH_VALUE_MAX) return P_CLOSE;
   const total = size + 2;
   if (inEnd - next < total) {
     hset(R_NEED, next - lineStart + total);

@@ -9,6 +9,13 @@
 // swallowed, and a line with no '\n' in 2048 bytes closes the connection
 // unless it is a multiget.
 //
+// Beyond memcached, which buffers a multiget line whole however long it is,
+// a get/gets/gat/gats line longer than MGET_STREAM_AT is answered as its keys
+// arrive (R_MGET holds the command while the rest of the line is awaited), so
+// a 50,000-key multiget needs no line buffer. Such a line cannot be checked
+// ahead for a key over 250 bytes: values before that key have been sent when
+// its CLIENT_ERROR is.
+//
 // Flow outcomes of one command (P_*): done (advance past it), need more input
 // (R_NEED), output full (call again: a multiget resumes at H_RESUME_KEYS),
 // swallow the rest of the stream (R_SKIP), close, shutdown.
@@ -18,8 +25,8 @@ import {
   H_IN_CAP, H_TIME_OFFSET, H_CURRENT_TIME,
 } from '../arena';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, R_NEED, R_SKIP, LIMIT_KEY_LEN,
-  LIMIT_LINE, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_AUTH_FILE,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_VALUE, R_NEED, R_SKIP, LIMIT_KEY_LEN,
+  LIMIT_LINE, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_AUTH_FILE, R_MGET, R_MGET_EXPTIME,
 } from '../abi';
 import { processAsciiAuth, connAuthenticated, AUTH_NEXT } from './sasl';
 import { tokenize, tokPtr, tokLen, tokEnd, tokIs, bytesAre, nextWord, WORD_END } from './tokens';
@@ -42,12 +49,21 @@ import {
 import { outString, setNoreplyMaybe, noreplyReset, noreplyTake, noreplyIsSet } from './reply';
 import { processStats, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
 
-import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, execBegin, execEnd } from './flow';
+import {
+  P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
+} from './flow';
+import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VALUE_BAD_TRAILER } from './values';
 import { processMetaGet, processMetaSet, processMetaDelete, processMetaArithmetic, processMetaDebug, META_NEXT } from './meta';
 
-/** Room kept free before starting any command; every non-get reply (stats
- *  included) fits in it. */
-const OUT_RESERVE: u32 = 131072;
+/** A multiget line with no newline yet is answered key by key past this. */
+const MGET_STREAM_AT: u32 = 16384;
+// R_MGET values: the multiget whose keys are still arriving.
+const MGET_GET: u32 = 1;
+const MGET_GETS: u32 = 2;
+const MGET_GAT: u32 = 3;
+const MGET_GATS: u32 = 4;
+/** A key was over 250 bytes: drop the rest of the line. */
+const MGET_SWALLOW: u32 = 5;
 const MAX_VERBOSITY: u32 = 2;
 const NONE: u32 = 0xffffffff;
 
@@ -58,12 +74,21 @@ let IN_END: u32 = 0;
 function deltaBuf(): u32 { return S + SCRATCH + 512; }
 function deltaScratch(): u32 { return S + SCRATCH + 768; }
 
-/** memcached keeps reading an unterminated line only if it is a multiget. */
-function isMultigetPrefix(p: u32, end: u32): bool {
+/** The MGET_* command an unterminated line starts with, or 0: memcached
+ *  keeps reading such a line only for get and gets; gat and gats are
+ *  multigets too. MGET_P is where their keys (or gat's exptime) start. */
+let MGET_P: u32 = 0;
+function multigetStart(p: u32, end: u32): u32 {
   let q = p;
   while (q < end && ld8(q) == 32) q++;
-  if (q - p > 100) return false;
-  return (end - q >= 4 && bytesAre(q, 4, 'get ')) || (end - q >= 5 && bytesAre(q, 5, 'gets '));
+  if (q - p > 100) return 0;
+  let mode: u32 = 0;
+  if (end - q >= 4 && bytesAre(q, 4, 'get ')) { mode = MGET_GET; q += 4; }
+  else if (end - q >= 5 && bytesAre(q, 5, 'gets ')) { mode = MGET_GETS; q += 5; }
+  else if (end - q >= 4 && bytesAre(q, 4, 'gat ')) { mode = MGET_GAT; q += 4; }
+  else if (end - q >= 5 && bytesAre(q, 5, 'gats ')) { mode = MGET_GATS; q += 5; }
+  MGET_P = q;
+  return mode;
 }
 
 /**
@@ -73,6 +98,10 @@ function isMultigetPrefix(p: u32, end: u32): bool {
 export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32 {
   IN_END = inPtr + len;
   execBegin(outPtr, outCap);
+  if (!sendContinue()) {
+    execEnd(inPtr, inPtr, outPtr);
+    return ST_OUT_FULL;
+  }
   let pos = inPtr;
   let status = ST_OK;
   while (pos < IN_END) {
@@ -80,14 +109,27 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
       status = ST_OUT_FULL;
       break;
     }
+    if (hget(R_MGET) != 0) {
+      // The rest of a long multiget's keys.
+      const r = multigetStream(pos);
+      pos = NEXT;
+      if (r == P_DONE) continue;
+      if (r == P_OUT_FULL) status = ST_OUT_FULL;
+      break;
+    }
     const nl = find(pos, IN_END, 10);
     if (nl == IN_END) {
       const n = IN_END - pos;
-      if (n > LIMIT_LINE && (!isMultigetPrefix(pos, IN_END) || n >= hget(H_IN_CAP) - 2)) {
-        // No newline in the first 2 KiB and not a multiget (or a multiget
-        // longer than the input region): junk, hang up (CVE-2010-1152).
+      if (n > LIMIT_LINE && multigetStart(pos, IN_END) == 0) {
+        // No newline in the first 2 KiB and not a multiget: junk, hang up
+        // (CVE-2010-1152).
         status = ST_CLOSE;
         pos = IN_END;
+      } else if (n > MGET_STREAM_AT && (hget(H_OPTS) & OPT_AUTH_FILE) == 0) {
+        const r = multigetBegin(pos);
+        pos = NEXT;
+        if (r == P_DONE) continue;
+        if (r == P_OUT_FULL) status = ST_OUT_FULL;
       }
       break;
     }
@@ -106,9 +148,15 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
     }
     if (r == P_DONE) {
       pos = NEXT;
+      // A value is being sent in pieces: nothing else may be written.
+      if (sendPending()) {
+        status = ST_OUT_FULL;
+        break;
+      }
       continue;
     }
     if (r == P_OUT_FULL) status = ST_OUT_FULL;
+    else if (r == P_VALUE) status = ST_VALUE;
     else if (r == P_SKIP) pos = IN_END;
     else if (r == P_CLOSE) { status = ST_CLOSE; pos = NEXT; }
     else if (r == P_SHUTDOWN) { status = ST_SHUTDOWN; pos = NEXT; }
@@ -280,27 +328,22 @@ function processUpdate(ntok: u32, lineStart: u32, comm: u32, handleCas: bool): u
     if (comm == CMD_SET) storeDrop(key, nkey, hv);
     return swallow(nbytes);
   }
-  if (IN_END - NEXT < nbytes) {
-    hset(R_NEED, NEXT - lineStart + nbytes);
-    return P_NEED;
-  }
-  const it = itemAlloc(key, nkey, hv, flags, exptime, vlen);
-  if (it == 0) {
+  const v = valueIn(lineStart, NEXT, IN_END, key, nkey, hv, flags, exptime, vlen, 2);
+  if (v == V_PENDING) return P_VALUE;
+  if (v == V_NO_MEMORY) {
     outString('SERVER_ERROR out of memory storing object');
     statInc(C_STORE_NO_MEMORY);
     if (comm == CMD_SET) storeDrop(key, nkey, hv);
-    NEXT += nbytes;
-    return P_DONE;
+    return swallow(nbytes);
   }
-  copy(itemData(it), NEXT, vlen);
+  const it = VALUE_ITEM;
+  NEXT = VALUE_NEXT;
   countSet(it);
-  if (ld8(NEXT + vlen) != 13 || ld8(NEXT + vlen + 1) != 10) {
+  if (VALUE_BAD_TRAILER) {
     itemFree(it);
-    NEXT += nbytes;
     outString('CLIENT_ERROR bad data chunk');
     return P_DONE;
   }
-  NEXT += nbytes;
   const r = storeItem(it, comm, casHi, casLo, false);
   if (r == STORED) outString('STORED');
   else if (r == EXISTS) outString('EXISTS');
@@ -359,19 +402,21 @@ function processGet(ntok: u32, lineEnd: u32, returnCas: bool, touch: bool): u32 
   }
 
   const skip = hget(H_RESUME_KEYS);
-  const room: u32 = hget(H_ITEM_MAX) + 512;
   k = 0;
   p = nextWord(keys, lineEnd);
   while (p < lineEnd) {
     const e = WORD_END;
     if (k >= skip) {
-      // A VALUE can be as large as an item: flush first when it might not fit.
-      if (outRoom() < room) {
+      if (outRoom() < VALUE_HEAD_ROOM) {
         hset(H_RESUME_KEYS, k);
         return P_OUT_FULL;
       }
       const it = fetch(p, e - p, touch, exptime);
-      if (it != 0) emitValue(it, returnCas);
+      if (it != 0 && !emitValue(it, returnCas)) {
+        // The rest of this value goes out first, at the next call.
+        hset(H_RESUME_KEYS, k + 1);
+        return P_OUT_FULL;
+      }
     }
     k++;
     p = nextWord(e, lineEnd);
@@ -407,8 +452,9 @@ function fetch(key: u32, nkey: u32, touch: bool, exptime: u32): u32 {
   return it;
 }
 
-/** VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n */
-function emitValue(it: u32, returnCas: bool): void {
+/** VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n; false when the data
+ *  did not all fit (values.ts sends the rest). */
+function emitValue(it: u32, returnCas: bool): bool {
   const nkey: u32 = ld8(it + IT_KLEN);
   const vlen = ld32(it + IT_VLEN);
   outStr('VALUE ');
@@ -422,8 +468,83 @@ function emitValue(it: u32, returnCas: bool): void {
     outU64(ld32(it + IT_CAS_HI), ld32(it + IT_CAS_LO));
   }
   outCRLF();
-  outBytes(it + IT_KEY + nkey, vlen);
+  return sendValue(it, it + IT_KEY + nkey, vlen, true);
+}
+
+// ---- multigets longer than MGET_STREAM_AT ------------------------------------
+
+/** An unterminated multiget line at p: starts answering its keys. */
+function multigetBegin(p: u32): u32 {
+  const mode = multigetStart(p, IN_END);
+  let q = MGET_P;
+  let exptime: u32 = 0;
+  if (mode == MGET_GAT || mode == MGET_GATS) {
+    const t = nextWord(q, IN_END);
+    if (WORD_END == IN_END) { NEXT = p; return P_NEED; }
+    if (!parseI32(t, WORD_END)) {
+      outString('CLIENT_ERROR invalid exptime argument');
+      hset(R_MGET, MGET_SWALLOW);
+      return multigetStream(WORD_END);
+    }
+    exptime = realtime(positiveTime(N_LO));
+    q = WORD_END;
+  }
+  hset(R_MGET, mode);
+  hset(R_MGET_EXPTIME, exptime);
+  return multigetStream(q);
+}
+
+/**
+ * Answers the complete keys of a long multiget from p on: up to its newline
+ * (then END, P_DONE), or up to the last key that may still grow (P_NEED),
+ * or until the output is full (P_OUT_FULL). NEXT is where input resumes.
+ */
+function multigetStream(p: u32): u32 {
+  const mode = hget(R_MGET);
+  const nl = find(p, IN_END, 10);
+  let end = nl;
+  if (nl < IN_END && nl > p && ld8(nl - 1) == 13) end = nl - 1;
+  if (mode == MGET_SWALLOW) {
+    if (nl == IN_END) { NEXT = IN_END; return P_NEED; }
+    hset(R_MGET, 0);
+    NEXT = nl + 1;
+    return P_DONE;
+  }
+  const touch = mode == MGET_GAT || mode == MGET_GATS;
+  const returnCas = mode == MGET_GETS || mode == MGET_GATS;
+  const exptime = hget(R_MGET_EXPTIME);
+  let k = nextWord(p, end);
+  while (k < end) {
+    const e = WORD_END;
+    // Without the newline, the last word may be only part of a key.
+    if (nl == IN_END && e == end) break;
+    if (e - k > LIMIT_KEY_LEN) {
+      outString('CLIENT_ERROR bad command line format');
+      hset(R_MGET, MGET_SWALLOW);
+      return multigetStream(e);
+    }
+    if (outRoom() < VALUE_HEAD_ROOM) { NEXT = k; return P_OUT_FULL; }
+    const it = fetch(k, e - k, touch, exptime);
+    if (it != 0 && !emitValue(it, returnCas)) { NEXT = e; return P_OUT_FULL; }
+    k = nextWord(e, end);
+  }
+  if (nl == IN_END) {
+    // A partial key longer than any key can only be an error: say so now
+    // rather than buffer it.
+    if (end - k > LIMIT_KEY_LEN) {
+      outString('CLIENT_ERROR bad command line format');
+      hset(R_MGET, MGET_SWALLOW);
+      NEXT = IN_END;
+      return P_NEED;
+    }
+    NEXT = k;
+    return P_NEED;
+  }
+  hset(R_MGET, 0);
+  outStr('END');
   outCRLF();
+  NEXT = nl + 1;
+  return P_DONE;
 }
 
 // ---- incr / decr / delete / touch -------------------------------------------

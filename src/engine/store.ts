@@ -2,7 +2,8 @@
 // reads the store header; views are re-made whenever memory has grown
 // (a view over a grown memory's old buffer is detached and reads as empty).
 import {
-  R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
+  R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, R_CONN_STATE, CONN_WORDS, R_VALUE_PTR, R_VALUE_LEN,
+  R_VALUE_AT, R_VALUE_TRAILER, H_OUT_LIMIT, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
   H_VERBOSITY, H_STORE_BYTES, HS_BASE, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI,
 } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
@@ -75,6 +76,44 @@ export class Store {
    *  restored around each execute exactly like `resume`; 0 when new. */
   get conn(): number { this.views(); return this.word(R_CONN); }
   set conn(v: number) { this.views(); this.u32[(this.base + R_CONN) >>> 2] = v >>> 0; }
+
+  /** Makes `state` (CONN_WORDS words, all 0 for a new connection) the
+   *  connection state of the next call. */
+  loadConn(state: Uint32Array): void {
+    this.views();
+    this.u32.set(state, (this.base + R_CONN_STATE) >>> 2);
+  }
+
+  /** Copies the connection state the last call left into `state`. */
+  saveConn(state: Uint32Array): void {
+    this.views();
+    const i = (this.base + R_CONN_STATE) >>> 2;
+    state.set(this.u32.subarray(i, i + CONN_WORDS));
+  }
+
+  /** The connection whose state is `state` is gone: releases its items. */
+  closeConn(state: Uint32Array): void {
+    this.loadConn(state);
+    this.build.exports.mc_conn_close(this.base);
+    state.fill(0);
+  }
+
+  /** After ST_VALUE: where the value goes, how long it is, where it starts
+   *  after the consumed input, and the trailer bytes after it. */
+  get valuePtr(): number { this.views(); return this.word(R_VALUE_PTR); }
+  get valueLen(): number { this.views(); return this.word(R_VALUE_LEN); }
+  get valueAt(): number { this.views(); return this.word(R_VALUE_AT); }
+  get valueTrailer(): number { this.views(); return this.word(R_VALUE_TRAILER); }
+
+  /** A view of n bytes of the store's memory at address p (an item's value
+   *  while it arrives); valid until memory next grows. */
+  bytes(p: number, n: number): Uint8Array {
+    this.views();
+    return this.u8.subarray(p, p + n);
+  }
+
+  /** Most bytes one execute may write to the output region (0: all of it). */
+  set outputLimit(n: number) { this.views(); this.u32[(this.base + H_OUT_LIMIT) >>> 2] = n >>> 0; }
 
   /** Hands the engine the credentials file of -S / -Y (`user:password` lines). */
   setAuth(bytes: Uint8Array): void {

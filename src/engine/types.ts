@@ -15,6 +15,8 @@ export interface EngineExports {
   mc_set_auth(store: number, len: number): number;
   /** One logical operation (OP_* of assembly/abi.ts); an OPR_* code. */
   mc_op(store: number, op: number, keyLen: number, valueLen: number, flags: number, ttl: number, casHi: number, casLo: number, now: number): number;
+  /** A connection is gone: releases the items its state (R_CONN_STATE) holds. */
+  mc_conn_close(store: number): number;
 }
 
 export interface EngineBuild {

@@ -100,10 +100,10 @@ const packet: fc.Arbitrary<Buffer> = fc.oneof(
   fc.constant(frame({ opcode: OP.NOOP, magic: 0x42 })),
 );
 
-/** A fresh connection on the same store (the host resets R_CONN to 0). */
+/** A fresh connection on the same store (new connection state). */
 function reconnect(h: Harness): void {
   h.closed = false;
-  h.store.conn = 0;
+  h.reset();
 }
 
 describe('wasm and js builds are identical on the binary protocol', () => {

@@ -28,10 +28,10 @@ function send(h: Harness, ...reqs: (Request | Buffer)[]): string[] {
   return lines;
 }
 
-/** A fresh connection on the same store (the host resets R_CONN to 0). */
+/** A fresh connection on the same store (new connection state). */
 function reconnect(h: Harness): void {
   h.closed = false;
-  h.store.conn = 0;
+  h.reset();
 }
 
 const set = (key: string, value: string, cas = 0n, opcode: number = OP.SET): Request =>

@@ -117,7 +117,8 @@ const CASES: Case[] = [
   { name: 'set line of 3000 bytes without newline', steps: [`set k 0 0 1 ${a(2990, ' ')}`, '\r\nx\r\n'] },
   { name: 'multiget of 3000 bytes without newline, then the newline', steps: [`get __kept ${'k '.repeat(1500)}`, '\r\n'] },
   { name: 'gets of 3000 bytes without newline, then the newline', steps: [`gets ${'k '.repeat(1500)}`, '\r\n'] },
-  { name: 'gat of 3000 bytes without newline', steps: [`gat 0 ${'k '.repeat(1500)}`, '\r\n'] },
+  // (memcached hangs up on a gat line over 2048 bytes without newline; we
+  // answer it like get: test/proto/long-multiget.test.ts)
   { name: 'get followed by 3000 spaces, then the newline', steps: [`get${a(3000, ' ')}`, '\r\n'] },
   { name: '50 spaces then a long multiget', steps: [`${a(50, ' ')}get ${'k '.repeat(1500)}`, '\r\n'] },
   { name: '101 spaces then a long multiget', steps: [`${a(101, ' ')}get ${'k '.repeat(1500)}`, '\r\n'] },

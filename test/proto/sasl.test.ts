@@ -27,7 +27,7 @@ function send(h: Harness, ...reqs: Request[]): string[] {
 
 function reconnect(h: Harness): void {
   h.closed = false;
-  h.store.conn = 0;
+  h.reset();
 }
 
 describe.each(ENGINES)('SASL PLAIN, -S (%s engine)', (engine) => {

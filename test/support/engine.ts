@@ -4,6 +4,7 @@
 import { loadWasmEngine } from '../../src/engine/wasm.js';
 import { loadJsEngine } from '../../src/engine/js.js';
 import { Store } from '../../src/engine/store.js';
+import { Session } from '../../src/session.js';
 import { ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN } from '../../assembly/abi.js';
 import type { StoreOptions, EngineBuild } from '../../src/engine/types.js';
 
@@ -24,6 +25,8 @@ export interface Harness {
   send(data: string | Uint8Array): Buffer;
   /** send() and decode as latin1. */
   cmd(data: string): string;
+  /** Drops the connection (releasing what it held) and starts a new one. */
+  reset(): void;
   closed: boolean;
   shutdown: boolean;
   tick(): void;
@@ -34,38 +37,26 @@ export function makeStore(opts: Partial<StoreOptions> & { engine?: EngineKind } 
   const store = Store.create(loadEngine(opts.engine ?? 'wasm'), {
     memoryMB: 64, itemSizeMax: 1024 * 1024, chunkMin: 48, growthFactor: 1.25, opts: 0, ...opts,
   }, T0);
-  let pending = Buffer.alloc(0);
-  let skip = 0;
+  // One connection, driven by the host's own per-connection code.
+  let session = new Session(store);
   const h: Harness = {
     store, now: T0, closed: false, shutdown: false,
     send(data) {
-      let chunk = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
-      if (skip > 0) {
-        const n = Math.min(skip, chunk.length);
-        chunk = chunk.subarray(n);
-        skip -= n;
-      }
-      pending = Buffer.concat([pending, chunk]);
+      session.push(typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data));
       const outs: Buffer[] = [];
-      for (let guard = 0; guard < 1_000_000 && pending.length > 0; guard++) {
-        const n = Math.min(pending.length, store.inputCapacity);
-        store.input().set(pending.subarray(0, n));
-        const st = store.execute(n, h.now);
-        outs.push(Buffer.from(store.output()));
-        const consumed = store.consumed;
-        pending = pending.subarray(consumed);
-        if (store.skip > 0) {
-          const drop = Math.min(store.skip, pending.length);
-          pending = pending.subarray(drop);
-          skip = store.skip - drop;
-        }
-        if (st === ST_CLOSE) { h.closed = true; pending = Buffer.alloc(0); break; }
+      for (let guard = 0; guard < 1_000_000 && session.runnable(); guard++) {
+        const st = session.execute(h.now, store.inputCapacity);
+        if (session.output) outs.push(session.output);
+        if (st === ST_CLOSE) { h.closed = true; session.close(); session = new Session(store); break; }
         if (st === ST_SHUTDOWN) { h.shutdown = true; break; }
         if (st === ST_OUT_FULL) continue;
-        if (consumed === 0) break;
+        if (session.consumed === 0) break;
       }
-      pending = Buffer.from(pending);
       return Buffer.concat(outs);
+    },
+    reset() {
+      session.close();
+      session = new Session(store);
     },
     cmd(data) { return h.send(data).toString('latin1'); },
     tick() { store.tick(h.now); },
