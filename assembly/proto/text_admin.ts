@@ -296,8 +296,11 @@ function statsSlabs(): void {
     sClassU32('', c, 'chunks_per_page', perPage);
     sClassU32('', c, 'total_pages', pages);
     sClassU32('', c, 'total_chunks', pages * perPage);
-    sClassU32('', c, 'used_chunks', clGet(c, CL_ITEMS));
-    sClassU32('', c, 'free_chunks', clGet(c, CL_FREE_COUNT) + freeEnd);
+    const free = clGet(c, CL_FREE_COUNT) + freeEnd;
+    // As memcached: every chunk not free, so values still arriving and
+    // unlinked items still being sent count too.
+    sClassU32('', c, 'used_chunks', pages * perPage - free);
+    sClassU32('', c, 'free_chunks', free);
     sClassU32('', c, 'free_chunks_end', freeEnd);
     sClassC('', c, 'get_hits', CL_GET_HITS);
     sClassC('', c, 'cmd_set', CL_CMD_SET);

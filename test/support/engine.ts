@@ -27,6 +27,8 @@ export interface Harness {
   cmd(data: string): string;
   /** Drops the connection (releasing what it held) and starts a new one. */
   reset(): void;
+  /** Received bytes the connection holds unconsumed. */
+  pendingLen(): number;
   closed: boolean;
   shutdown: boolean;
   tick(): void;
@@ -58,6 +60,7 @@ export function makeStore(opts: Partial<StoreOptions> & { engine?: EngineKind } 
       session.close();
       session = new Session(store);
     },
+    pendingLen() { return session.pendingLen; },
     cmd(data) { return h.send(data).toString('latin1'); },
     tick() { store.tick(h.now); },
     stats(sub = '') {
