@@ -62,11 +62,16 @@ export class Conn {
   /** Seconds; updated when bytes arrive. */
   lastActive: number;
 
-  constructor(readonly socket: Socket, readonly id: number, private readonly host: ConnHost) {
+  /**
+   * `sharedReads`: the socket reads into a buffer shared by all connections
+   * and calls receive(bytes, true) itself (read-buffer.ts); otherwise its
+   * 'data' events are used. Either way the socket starts paused.
+   */
+  constructor(readonly socket: Socket, readonly id: number, private readonly host: ConnHost, sharedReads = false) {
     this.lastActive = host.now();
     this.session = new Session(host.store);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!sharedReads) socket.on('data', (chunk: Buffer) => this.receive(chunk, false));
     socket.on('end', () => this.onEnd());
     socket.on('drain', () => this.onDrain());
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -85,6 +90,7 @@ export class Conn {
       }
       host.closed(this);
     });
+    socket.resume();
   }
 
   /** True when the connection waits for a request, as opposed to writing or working. */
@@ -103,6 +109,14 @@ export class Conn {
   destroy(): void {
     this.closing = true;
     this.socket.destroy();
+  }
+
+  /** Received bytes; `transient`: a view of the shared read buffer, valid
+   *  only during this call. */
+  receive(chunk: Buffer, transient: boolean): void {
+    this.onData(chunk);
+    // What the connection keeps must not be overwritten by the next read.
+    if (transient && !this.closed) this.session.ownPending();
   }
 
   private onData(chunk: Buffer): void {

@@ -15,6 +15,7 @@ import type { Store } from './engine/store.js';
 import type { Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
+import { withSharedReadBuffer, READ_BUFFER_SIZE } from './read-buffer.js';
 import { startTicker } from './ticker.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
@@ -39,6 +40,8 @@ export class CacheServer implements ConnHost {
   private readonly exit: (code: number) => void;
   private readonly listener: Server;
   private readonly conns = new Set<Conn>();
+  /** Every connection's reads land here (read-buffer.ts). */
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
   // memcached counts its listening socket in total_connections and connection_structures.
   private totalConnections = 1;
   private peakConnections = 0;
@@ -57,7 +60,8 @@ export class CacheServer implements ConnHost {
     this.exit = opts.exit;
     // Bounds what one call, and so one connection, makes the host hold.
     this.store.outputLimit = OUTPUT_PER_CALL;
-    this.listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    // Paused on connect: nothing is read until accept() decides how (read-buffer.ts).
+    this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
   }
 
   now(): number {
@@ -154,7 +158,9 @@ export class CacheServer implements ConnHost {
       return;
     }
     const id = fdOf(socket) ?? this.nextId++;
-    const conn = new Conn(socket, id, this);
+    let conn: Conn | null = null;
+    const shared = withSharedReadBuffer(socket, this.readBuffer, (bytes) => conn!.receive(bytes, true));
+    conn = new Conn(shared ?? socket, id, this, shared !== null);
     this.conns.add(conn);
     this.totalConnections++;
     this.peakConnections = Math.max(this.peakConnections, this.conns.size);

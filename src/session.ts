@@ -68,6 +68,17 @@ export class Session {
     this.pendingLen += chunk.length;
   }
 
+  /** Copies the pending bytes into one buffer of the session's own: the
+   *  chunks received may be views of a read buffer that is about to be
+   *  reused. Pending input is at most a partial command, so this is small. */
+  ownPending(): void {
+    if (this.pendingLen === 0) return;
+    const own = Buffer.allocUnsafe(this.pendingLen);
+    this.copyPending(own, this.pendingLen);
+    this.chunks = [own];
+    this.head = 0;
+  }
+
   /** Whether an engine call can make progress now. */
   runnable(): boolean {
     if (this.valueLine !== null) return false;
