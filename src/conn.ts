@@ -18,11 +18,12 @@ import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_VALUE } from '../assembly
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import { Session } from './session.js';
+import type { OutputPool } from './output-pool.js';
 
 /** No engine call while more than this waits in the socket. */
 export const SOCKET_HIGH_WATER = 64 * 1024;
 /** Most bytes one engine call writes (the store's H_OUT_LIMIT). */
-export const OUTPUT_PER_CALL = 192 * 1024;
+export const OUTPUT_PER_CALL = 128 * 1024;
 export const RUN_OUTPUT_BUDGET = 1024 * 1024;
 /** Most input bytes handed to one engine call. */
 export const INPUT_PER_CALL = 64 * 1024;
@@ -33,6 +34,8 @@ export const MAX_PENDING = 256 * 1024;
 export interface ConnHost {
   readonly store: Store;
   readonly log: Logger;
+  /** Where replies are copied before they are written. */
+  readonly outputPool: OutputPool;
   /** Whole seconds, the clock handed to the engine. */
   now(): number;
   /** The socket has closed; forget the connection. */
@@ -69,7 +72,7 @@ export class Conn {
    */
   constructor(readonly socket: Socket, readonly id: number, private readonly host: ConnHost, sharedReads = false) {
     this.lastActive = host.now();
-    this.session = new Session(host.store);
+    this.session = new Session(host.store, (b) => host.outputPool.copy(b));
     socket.setNoDelay(true);
     if (!sharedReads) socket.on('data', (chunk: Buffer) => this.receive(chunk, false));
     socket.on('end', () => this.onEnd());
@@ -179,7 +182,7 @@ export class Conn {
       }
       const out = session.output;
       if (out !== null) {
-        this.write(out);
+        this.write(out, session.outputRelease);
         outBytes += out.length;
       }
       if (status === ST_CLOSE || status === ST_SHUTDOWN) {
@@ -231,19 +234,22 @@ export class Conn {
 
   /** Writes one call's output (null: only what was held); pauses reading
    *  above the high-water mark. */
-  private write(out: Buffer | null): void {
-    if (this.closed) return;
-    if (this.session.skipping) {
-      if (out !== null) (this.held ??= []).push(out);
+  private write(out: Buffer | null, release: (() => void) | null = null): void {
+    if (this.closed) {
+      release?.();
       return;
     }
-    if (this.held !== null) {
-      if (out !== null) this.held.push(out);
-      out = Buffer.concat(this.held);
+    if (this.session.skipping || this.held !== null) {
+      // Held (or joining held) replies are copied, so the pooled copy goes back now.
+      if (out !== null) (this.held ??= []).push(release ? Buffer.from(out) : out);
+      release?.();
+      if (this.session.skipping) return;
+      out = Buffer.concat(this.held!);
       this.held = null;
+      release = null;
     }
     if (out === null) return;
-    this.socket.write(out);
+    if (release !== null) this.socket.write(out, release); else this.socket.write(out);
     if (this.socket.writableLength > SOCKET_HIGH_WATER && !this.waitingDrain && !this.closing) {
       this.waitingDrain = true;
       this.socket.pause();

@@ -16,6 +16,7 @@ import type { Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { withSharedReadBuffer, READ_BUFFER_SIZE } from './read-buffer.js';
+import { OutputPool } from './output-pool.js';
 import { startTicker } from './ticker.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
@@ -40,6 +41,7 @@ export class CacheServer implements ConnHost {
   private readonly exit: (code: number) => void;
   private readonly listener: Server;
   private readonly conns = new Set<Conn>();
+  readonly outputPool = new OutputPool(OUTPUT_PER_CALL);
   /** Every connection's reads land here (read-buffer.ts). */
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
   // memcached counts its listening socket in total_connections and connection_structures.
@@ -198,6 +200,8 @@ export class CacheServer implements ConnHost {
 
   private tick(): void {
     const now = this.now();
+    // Reply buffers a burst needed go back to the OS (output-pool.ts).
+    this.outputPool.trim();
     try {
       this.store.tick(now);
     } catch (err) {

@@ -22,6 +22,10 @@ const VALUE_ITEM = (R_VALUE_ITEM - R_CONN_STATE) >>> 2;
 const VALUE_TAIL = (R_VALUE_TAIL - R_CONN_STATE) >>> 2;
 const SEND_ITEM = (R_SEND_ITEM - R_CONN_STATE) >>> 2;
 
+function plainCopy(b: Uint8Array): { buf: Buffer; release: null } {
+  return { buf: Buffer.from(b), release: null };
+}
+
 export class Session {
   /** The engine's per-connection words, saved after every call. */
   readonly state = new Uint32Array(CONN_WORDS);
@@ -43,10 +47,15 @@ export class Session {
 
   /** Output of the last execute (a copy the caller may keep), or null. */
   output: Buffer | null = null;
+  /** Call once `output` has been written, when the copy was pooled. */
+  outputRelease: (() => void) | null = null;
   /** Input bytes the last execute consumed. */
   consumed = 0;
 
-  constructor(private readonly store: Store) {}
+  /** `copyOut` copies a call's output out of the store (OutputPool.copy in
+   *  the server; a plain copy by default). */
+  constructor(private readonly store: Store,
+    private readonly copyOut: (b: Uint8Array) => { buf: Buffer; release: (() => void) | null } = plainCopy) {}
 
   /** Whether the value of a storage command is still arriving. */
   get receivingValue(): boolean { return this.valueLine !== null; }
@@ -99,7 +108,13 @@ export class Session {
     store.saveConn(this.state);
     const produced = store.outLen;
     // A copy: the output region is overwritten by the next call.
-    const out: Buffer | null = produced > 0 ? Buffer.from(store.output()) : null;
+    let out: Buffer | null = null;
+    this.outputRelease = null;
+    if (produced > 0) {
+      const c = this.copyOut(store.output());
+      out = c.buf;
+      this.outputRelease = c.release;
+    }
     const consumed = store.consumed;
     this.consumed = consumed;
     this.drop(consumed);
