@@ -31,19 +31,24 @@ export function rssOf(pid: number): number {
 }
 
 /**
- * Waits until a process's RSS stops moving (two readings `quietMs` apart
- * within `toleranceBytes`) or `maxMs` pass; returns the last reading.
+ * Waits until a process's RSS stops moving: every reading (one per 100 ms)
+ * over the last `quietMs` within `toleranceBytes`, or `maxMs` passed.
+ * Returns the last reading. A window shorter than a long pause of the
+ * server (a GC, a busy event loop) would mistake the pause for the end.
  */
 export async function settledRss(pid: number, opts: { quietMs?: number; toleranceBytes?: number; maxMs?: number } = {}): Promise<number> {
-  const quietMs = opts.quietMs ?? 300;
+  const quietMs = opts.quietMs ?? 1000;
   const tolerance = opts.toleranceBytes ?? 1 << 20;
-  const deadline = Date.now() + (opts.maxMs ?? 5000);
-  let last = rssOf(pid);
+  const deadline = Date.now() + (opts.maxMs ?? 10_000);
+  const window: { at: number; rss: number }[] = [{ at: Date.now(), rss: rssOf(pid) }];
   for (;;) {
-    await sleep(quietMs);
-    const now = rssOf(pid);
-    if (Math.abs(now - last) <= tolerance || Date.now() >= deadline) return now;
-    last = now;
+    await sleep(100);
+    const now = Date.now();
+    window.push({ at: now, rss: rssOf(pid) });
+    while (window.length > 1 && window[1].at <= now - quietMs) window.shift();
+    const span = window[window.length - 1].at - window[0].at;
+    const rss = window.map((w) => w.rss);
+    if ((span >= quietMs && Math.max(...rss) - Math.min(...rss) <= tolerance) || now >= deadline) return window[window.length - 1].rss;
   }
 }
 
