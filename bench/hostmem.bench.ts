@@ -87,8 +87,8 @@ export const hostmemSection: Section = {
         `half-sent values ${verdict(halfSent(f), m, (x) => `${fmt(x / MB)} MB for -m ${p.memoryMB}`)}`);
     }
     notes.push('targets are the issue\'s, shown and never asserted; "over start + -m" is RSS minus the fresh server\'s RSS minus -m, ' +
-      'and half-sent values count as inside -m when they grow RSS by at most -m (memcached allocates each value in its slabs, so its growth is ' +
-      '-m worth of pages plus its own small buffers)');
+      'and half-sent values count as inside -m when they grow RSS by at most -m (memcached allocates each value in its slab pages, within -m, ' +
+      'and refuses the rest; it still adds some per-connection buffers above -m)');
     if (ov) {
       notes.push(`overload: ${p.overloadConnections} connections writing ${p.overloadFactor} x -m of sets with values log-uniform from 10 B to 500 KiB, ` +
         `each as fast as the server reads (${ov.sets.toLocaleString('en-US')} sets for the first contender); the probe sends mn every 10 ms from the same client process, ` +
