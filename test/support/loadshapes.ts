@@ -5,11 +5,19 @@
 // They speak memcached's text protocol, so they run against wasmcached and
 // memcached alike. Linux only: memory is read from /proc.
 //
+//   memory:  rssOf, settledRss, rssSampler
+//   shapes:  idleConnections, halfSentValues, stalledReaders (held until
+//            close()), overload (resolves when done)
+//   latency: startProbe, another client's round trips while a shape runs
+//
 //   const srv = await startWasmcached(['-m', '64', '-c', '4096']);
-//   const before = rssOf(srv.pid);
+//   const before = await settledRss(srv.pid);
 //   const idle = await idleConnections(srv.port, 2000);
 //   const perConnection = (await settledRss(srv.pid) - before) / 2000;
 //   await idle.close();
+//
+// Thousands of connections need as many file descriptors in this process and
+// in the server: a shape checks `ulimit -n` first and says how to raise it.
 import { connect, type Socket } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { prng } from './prng.js';
