@@ -9,7 +9,7 @@
 // a complete snapshot of the cache (the warm-restart roadmap relies on this).
 
 /** Bumped whenever the header or item layout changes; checked at load. */
-export const LAYOUT_VERSION: u32 = 1;
+export const LAYOUT_VERSION: u32 = 2;
 export const STORE_MAGIC: u32 = 0x6d634157; // "WAcm"
 
 // ---- execute / tick status codes (ST_*) ------------------------------------

@@ -20,7 +20,7 @@
 // page; module-level variables hold only the address of the store being
 // executed (`S`) and transient values of one call. So a copy of the range is
 // the whole cache, and one module can host several stores.
-import { ld32, st32, fill, memGrowTo, memSize, heapBase } from './mem';
+import { ld32, st32, fill, memGrowTo, memReserve, memSize, heapBase } from './mem';
 import {
   STORE_MAGIC, LAYOUT_VERSION, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_STORE_BYTES,
   PAGE_SIZE, LIMIT_MIN_ITEM_MAX, R_RESUME,
@@ -76,7 +76,10 @@ export const H_SPARE: u32 = 212;
 // 216: free
 export const H_AUTH_LEN: u32 = 220;       // bytes of the credentials file at AUTH_DATA
 // 224..239: R_OP_* of abi.ts (results of mc_op)
-// 240..255: free
+/** The largest limit cache_memlimit may set, MB: H_PAGES_MAX pages are
+ *  reserved for it. */
+export const H_MAXBYTES_CAP_MB: u32 = 240;
+// 244..255: free
 
 export const STATS_BASE: u32 = 256;
 export const STATS_EXT_BASE: u32 = 768;
@@ -127,10 +130,14 @@ export function clockSet(nowUnix: u32): void {
 
 /**
  * Lays out a new store at the end of memory and fills its header.
+ * The store's address range holds pages for `capMB` (the largest limit
+ * cache_memlimit may set later) and is reserved now, so raising the limit
+ * never moves memory; memory itself grows only to the pages of `memoryMB`.
+ * A cap that does not fit or cannot be reserved falls back to `memoryMB`.
  * Returns the base address, or 0 when memory cannot grow that far.
  * Slab classes and the hash table are set up by their own modules.
  */
-export function arenaCreate(memoryMB: u32, itemMax: u32, chunkMin: u32, factorX100: u32, opts: u32, now: u32): u32 {
+export function arenaCreate(memoryMB: u32, capMB: u32, itemMax: u32, chunkMin: u32, factorX100: u32, opts: u32, now: u32): u32 {
   if (itemMax < LIMIT_MIN_ITEM_MAX) itemMax = LIMIT_MIN_ITEM_MAX;
   const pageSize: u32 = itemMax > PAGE_SIZE ? alignUp(itemMax, 65536) : PAGE_SIZE;
   // Regions fit a whole item plus its command line, so a set never needs more
@@ -139,26 +146,48 @@ export function arenaCreate(memoryMB: u32, itemMax: u32, chunkMin: u32, factorX1
   // Sizes in 64 KiB units keep every product below 2^32 (the pure-JS build
   // must compute exactly what the WASM build does).
   if (memoryMB > 65535) memoryMB = 65535;
+  if (capMB > 65535) capMB = 65535;
+  if (capMB < memoryMB) capMB = memoryMB;
   let pagesLimit: u32 = ((memoryMB * 16) / (pageSize >>> 16)) >>> 0;
   if (pagesLimit < 1) pagesLimit = 1;
-  const pagesMax: u32 = pagesLimit < MAX_PAGES ? pagesLimit : MAX_PAGES;
-  // The hash table may grow to one bucket per smallest possible item, and two
-  // tables coexist while it grows: reserve 1.5 x the largest table.
-  const minChunk: u32 = alignUp(44 + chunkMin, 8);
-  const maxItems: u32 = pagesMax * ((pageSize / minChunk) >>> 0);
-  let maxPower: u32 = 10;
-  while (maxPower < 28 && (pow2(maxPower) * 3) >>> 1 < maxItems) maxPower++;
-  const hashRegion: u32 = pow2(maxPower) * 6; // 1.5 x (4 << maxPower)
+  if (pagesLimit > MAX_PAGES) pagesLimit = MAX_PAGES;
+  let pagesMax: u32 = ((capMB * 16) / (pageSize >>> 16)) >>> 0;
+  if (pagesMax > MAX_PAGES) {
+    pagesMax = MAX_PAGES;
+    capMB = (MAX_PAGES * (pageSize >>> 16)) >>> 4;
+  }
+  if (pagesMax < pagesLimit) pagesMax = pagesLimit;
 
   if (ioCap > 0x48000000) return 0;
   const base: u32 = alignUp(memSize() > heapBase() ? memSize() : heapBase(), 65536);
   const inPtr: u32 = base + REGIONS;
   const outPtr: u32 = inPtr + ioCap;
   const hashPtr: u32 = outPtr + ioCap;
-  const pagesPtr: u32 = alignUp(hashPtr + hashRegion, 65536);
-  if (pagesPtr >= MEMORY_LIMIT || pagesPtr < base) return 0;
-  if (pagesMax > (((MEMORY_LIMIT - pagesPtr) / pageSize) >>> 0)) return 0;
-  const end: u32 = pagesPtr + pagesMax * pageSize;
+  if (hashPtr < base) return 0;
+  // First for the cap, then, if that does not fit or cannot be reserved, for
+  // memoryMB alone.
+  let maxPower: u32 = 0;
+  let hashRegion: u32 = 0;
+  let pagesPtr: u32 = 0;
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 0) {
+      if (pagesMax == pagesLimit) return 0;
+      pagesMax = pagesLimit;
+      capMB = memoryMB;
+    }
+    // The hash table may grow to one bucket per smallest possible item, and
+    // two tables coexist while it grows: reserve 1.5 x the largest table.
+    const minChunk: u32 = alignUp(44 + chunkMin, 8);
+    const maxItems: u32 = pagesMax * ((pageSize / minChunk) >>> 0);
+    maxPower = 10;
+    while (maxPower < 28 && (pow2(maxPower) * 3) >>> 1 < maxItems) maxPower++;
+    hashRegion = pow2(maxPower) * 6; // 1.5 x (4 << maxPower)
+    pagesPtr = alignUp(hashPtr + hashRegion, 65536);
+    if (pagesPtr >= MEMORY_LIMIT || pagesPtr < base) continue;
+    if (pagesMax > (((MEMORY_LIMIT - pagesPtr) / pageSize) >>> 0)) continue;
+    if (memReserve(pagesPtr + pagesMax * pageSize)) break;
+  }
+  const end: u32 = pagesPtr + pagesLimit * pageSize;
   if (!memGrowTo(end)) return 0;
   fill(base, 0, REGIONS);
 
@@ -171,6 +200,7 @@ export function arenaCreate(memoryMB: u32, itemMax: u32, chunkMin: u32, factorX1
   hset(H_FACTOR, factorX100);
   hset(H_PAGE_SIZE, pageSize);
   hset(H_MAXBYTES_MB, memoryMB);
+  hset(H_MAXBYTES_CAP_MB, capMB);
   hset(H_PROCESS_STARTED, now - CLOCK_HEADSTART);
   hset(H_CURRENT_TIME, CLOCK_HEADSTART);
   hset(H_STARTED, now);
@@ -183,7 +213,7 @@ export function arenaCreate(memoryMB: u32, itemMax: u32, chunkMin: u32, factorX1
   hset(H_HASH_REGION_SIZE, hashRegion);
   hset(H_HASH_MAX_POWER, maxPower);
   hset(H_PAGES_PTR, pagesPtr);
-  hset(H_PAGES_LIMIT, pagesLimit < pagesMax ? pagesLimit : pagesMax);
+  hset(H_PAGES_LIMIT, pagesLimit);
   hset(H_PAGES_MAX, pagesMax);
   hset(H_AUTOMOVE, 1);
   hset(H_CRAWLER_ON, 1);

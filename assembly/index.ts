@@ -20,11 +20,16 @@ import { embedOp } from './embed';
 /** Chunks the expiry crawler visits per tick. */
 const CRAWL_BUDGET: u32 = 65536;
 
-/** Creates a store; returns its base address, or 0 if memory ran out. */
-export function mc_init(memoryMB: u32, itemSizeMax: u32, chunkMin: u32, factorX100: u32, opts: u32, now: u32): u32 {
+/**
+ * Creates a store of `memoryMB` whose limit cache_memlimit may later raise
+ * up to `memoryCapMB`, for which address space is reserved now (the JS build
+ * allocates it; the OS commits pages only when they are touched). Returns
+ * its base address, or 0 if memory ran out.
+ */
+export function mc_init(memoryMB: u32, memoryCapMB: u32, itemSizeMax: u32, chunkMin: u32, factorX100: u32, opts: u32, now: u32): u32 {
   if (factorX100 <= 100) factorX100 = 125;
   if (chunkMin == 0) chunkMin = 48;
-  const base = arenaCreate(memoryMB, itemSizeMax, chunkMin, factorX100, opts, now);
+  const base = arenaCreate(memoryMB, memoryCapMB, itemSizeMax, chunkMin, factorX100, opts, now);
   if (base == 0) return 0;
   slabsInit();
   assocInit();

@@ -1,14 +1,18 @@
 // Linear-memory primitives for the pure-JS build: the same contract as
-// mem.ts over one resizable ArrayBuffer. The build swaps this file in for
+// mem.ts over one plain ArrayBuffer. The build swaps this file in for
 // ./mem; nothing else differs between the two builds.
 
 const MAX_BYTES = 4294901760; // 65535 WebAssembly pages, as the WASM build
-// A plain ArrayBuffer, replaced by a larger copy when memory grows: typed
-// arrays over a resizable ArrayBuffer stay on a slow path in Node 20's V8
-// (measured: the whole JS build ran 1.6-1.9x slower). Growth happens only
-// when a store is created or its limit raised; the host re-makes its views
+// Memory is `size` bytes at the start of `buf`; the rest of `buf` is room
+// reserved for growth (memReserve), so growing within it copies nothing.
+// Typed arrays over a resizable ArrayBuffer stay on a slow path in Node 20's
+// V8 (measured: the whole JS build ran 1.6-1.9x slower), hence a plain one
+// allocated at its final size: the OS commits its pages on first touch, so
+// the reserve costs address space, not resident memory. Growth past the
+// reserve replaces the buffer with a larger copy; the host re-makes its views
 // whenever memoryBuffer() returns a new buffer, as it does for WASM memory.
 let buf = new ArrayBuffer(65536);
+let size = 65536;
 let u8 = new Uint8Array(buf);
 let u16 = new Uint16Array(buf);
 let u32 = new Uint32Array(buf);
@@ -41,17 +45,27 @@ export function find(p: number, end: number, c: number): number {
   return i < 0 ? end : p + i;
 }
 
-export function memSize(): number { return buf.byteLength; }
+export function memSize(): number { return size; }
 
-export function memGrowTo(bytes: number): boolean {
+/** Makes room for memory to grow to `bytes` without moving; false if the
+ *  buffer cannot be allocated. Only the bytes in use are copied. */
+export function memReserve(bytes: number): boolean {
   const want = Math.ceil(bytes / 65536) * 65536;
   if (want <= buf.byteLength) return true;
   if (want > MAX_BYTES) return false;
   let next: ArrayBuffer;
   try { next = new ArrayBuffer(want); } catch { return false; }
-  new Uint8Array(next).set(u8);
+  new Uint8Array(next).set(u8.subarray(0, size));
   buf = next;
   u8 = new Uint8Array(buf); u16 = new Uint16Array(buf); u32 = new Uint32Array(buf);
+  return true;
+}
+
+export function memGrowTo(bytes: number): boolean {
+  const want = Math.ceil(bytes / 65536) * 65536;
+  if (want <= size) return true;
+  if (!memReserve(want)) return false;
+  size = want;
   return true;
 }
 

@@ -42,6 +42,13 @@ export function find(p: u32, end: u32, c: u32): u32 {
 /** Bytes of linear memory now. */
 export function memSize(): u32 { return <u32>memory.size() << 16; }
 
+/**
+ * Makes room for memory to grow to `bytes` without moving. Nothing to do
+ * here: a WebAssembly memory grows in place (64-bit engines reserve a 32-bit
+ * memory's whole range up front); the JS build allocates its buffer.
+ */
+export function memReserve(bytes: u32): bool { return true; }
+
 /** Grows memory to at least `bytes`; false if the host refused. */
 export function memGrowTo(bytes: u32): bool {
   const have = <u32>memory.size();

@@ -10,8 +10,9 @@ import { serverSection } from './server.bench.js';
 import { memorySection } from './memory.bench.js';
 import { pausesSection } from './pauses.bench.js';
 import { embeddedSection } from './embedded.bench.js';
+import { hostmemSection } from './hostmem.bench.js';
 
-const SECTIONS: Section[] = [engineSection, serverSection, memorySection, pausesSection, embeddedSection];
+const SECTIONS: Section[] = [engineSection, serverSection, memorySection, pausesSection, embeddedSection, hostmemSection];
 
 function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<string> } {
   const o: { quick: boolean; out?: string; only?: Set<string> } = { quick: false };
@@ -23,7 +24,7 @@ function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<s
     else if (a === '--only') o.only = new Set(argv[++i].split(','));
     else if (a.startsWith('--only=')) o.only = new Set(a.slice(7).split(','));
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,memory,pauses,embedded]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,memory,pauses,embedded,hostmem]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${a}\n`);

@@ -297,6 +297,8 @@ export function storeOptions(s: Settings): StoreOptions {
   if (s.authFile !== null) opts |= OPT_AUTH_FILE;
   return {
     memoryMB: s.memoryMB,
+    // cache_memlimit may go as far as -m could have.
+    memoryCapMB: MAX_MEMORY_MB,
     itemSizeMax: s.itemSizeMax,
     chunkMin: s.chunkMin,
     growthFactor: s.growthFactor,

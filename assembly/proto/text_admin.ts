@@ -8,7 +8,7 @@ import {
   S, hget, hset, currentTime, H_OPTS, H_PROCESS_STARTED, H_STARTED, H_NOW, H_ITEM_MAX, H_CHUNK_MIN,
   H_FACTOR, H_PAGE_SIZE, H_MAXBYTES_MB, H_HASH_POWER, H_EXPANDING, H_CURR_ITEMS, H_BYTES_LO, H_BYTES_HI,
   H_NCLASSES, H_PAGES_LIMIT, H_PAGES_MAX, H_PAGES_PTR, H_OLDEST_LIVE, H_AUTOMOVE, H_CRAWLER_ON,
-  H_PINNED, H_VERBOSITY, MAX_PAGES, MEMORY_LIMIT,
+  H_PINNED, H_VERBOSITY, H_MAXBYTES_CAP_MB,
 } from '../arena';
 import {
   HS_BASE, HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS,
@@ -355,19 +355,21 @@ export function processMemlimit(ntok: u32): void {
   const mb = N_LO;
   if (mb < 8) { outString('MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m'); return; }
   if (mb > 1000000000) { outString('MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes'); return; }
+  // memcached refuses a limit it cannot adjust to; ours is the cap the host
+  // gave mc_init, whose pages were reserved then, so growing never moves
+  // memory and nothing goes beyond what the command line allows.
+  if (mb > hget(H_MAXBYTES_CAP_MB)) { outString('MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust'); return; }
   const ps = hget(H_PAGE_SIZE);
-  const wanted: u32 = mb >= 65536 ? MAX_PAGES + 1 : ((mb * 16) / (ps >>> 16)) >>> 0;
-  if (wanted > MAX_PAGES) { outString('MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust'); return; }
-  if (wanted > hget(H_PAGES_MAX)) {
-    // Growing past the reserved pages works while this store ends memory.
-    const end = S + hget(H_STORE_BYTES);
-    const pagesPtr = hget(H_PAGES_PTR);
-    const room: u32 = ((MEMORY_LIMIT - pagesPtr) / ps) >>> 0;
-    if (end != memSize() || wanted > room || !memGrowTo(pagesPtr + wanted * ps)) {
+  const wanted: u32 = ((mb * 16) / (ps >>> 16)) >>> 0;
+  const pagesPtr = hget(H_PAGES_PTR);
+  const storeEnd = S + hget(H_STORE_BYTES);
+  if (wanted > hget(H_PAGES_MAX)) { outString('MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust'); return; }
+  if (pagesPtr + wanted * ps > storeEnd) {
+    // Memory grows while this store ends it (a later store may follow it).
+    if (storeEnd != memSize() || !memGrowTo(pagesPtr + wanted * ps)) {
       outString('MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust');
       return;
     }
-    hset(H_PAGES_MAX, wanted);
     hset(H_STORE_BYTES, pagesPtr + wanted * ps - S);
   }
   hset(H_PAGES_LIMIT, wanted > 0 ? wanted : 1);

@@ -22,7 +22,7 @@ export class Store {
   }
 
   static create(build: EngineBuild, o: StoreOptions, nowSec: number): Store {
-    const base = build.exports.mc_init(o.memoryMB, o.itemSizeMax, o.chunkMin,
+    const base = build.exports.mc_init(o.memoryMB, o.memoryCapMB ?? o.memoryMB, o.itemSizeMax, o.chunkMin,
       Math.round(o.growthFactor * 100), o.opts, nowSec) >>> 0;
     if (base === 0) throw new StoreInitError(`cannot allocate a ${o.memoryMB} MB arena`);
     return new Store(build, base);

@@ -5,8 +5,10 @@
 
 /** The exports of assembly/index.ts, identical in every build. */
 export interface EngineExports {
-  /** Allocates a store; returns its base address, or 0 if memory ran out. */
-  mc_init(memoryMB: number, itemSizeMax: number, chunkMin: number, factorX100: number, opts: number, now: number): number;
+  /** Allocates a store that cache_memlimit may grow up to memoryCapMB (its
+   *  address range is reserved now); returns its base address, or 0 if
+   *  memory ran out. */
+  mc_init(memoryMB: number, memoryCapMB: number, itemSizeMax: number, chunkMin: number, factorX100: number, opts: number, now: number): number;
   /** Runs every complete command in input[0, len); returns an ST_* code. */
   mc_execute(store: number, len: number, now: number): number;
   /** Clock, expiry crawler and hash-table expansion; bounded work per call. */
@@ -29,6 +31,10 @@ export interface EngineBuild {
 export interface StoreOptions {
   /** -m, megabytes of item memory */
   memoryMB: number;
+  /** The largest limit `cache_memlimit` may set, MB (default memoryMB).
+   *  Address space for it is reserved at creation, which the JS build
+   *  allocates as one buffer: a server's decision, not an embedder's. */
+  memoryCapMB?: number;
   /** -I, bytes */
   itemSizeMax: number;
   /** -n, bytes */

@@ -38,7 +38,7 @@ describe('defaults', () => {
   });
 
   it('map to store options with no option bits', () => {
-    expect(storeOptions(run())).toEqual({ memoryMB: 64, itemSizeMax: 1048576, chunkMin: 48, growthFactor: 1.25, opts: 0 });
+    expect(storeOptions(run())).toEqual({ memoryMB: 64, memoryCapMB: 3072, itemSizeMax: 1048576, chunkMin: 48, growthFactor: 1.25, opts: 0 });
   });
 });
 
