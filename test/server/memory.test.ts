@@ -1,14 +1,16 @@
 // Under a write load twice the size of -m the arena stays within -m, the
-// process within -m plus the fixed overhead stated in the README (Node's own
-// ~45 MB and I/O buffers), and the server keeps answering.
+// process grows by at most -m plus the host overhead stated in the README
+// ("Memory outside -m"), and the server keeps answering. The 4 x -m overload
+// of mixed sizes over 50 connections is in the bench (hostmem section).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { startWasmcached, type ServerHandle } from '../support/servers.js';
 
 const MB = 64;
-/** The README's stated bound for what the process adds to -m. */
-const HOST_OVERHEAD_MB = 200;
+/** The README's stated bound for what the host adds to -m under load, over
+ *  the RSS of a fresh server (Node itself, about 45 MB). */
+const HOST_OVERHEAD_MB = 40;
 
 function rssMB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -43,6 +45,7 @@ describe(`memory under a 2 x -m load (-m ${MB})`, () => {
       stored += parts.length - 1;
       tail = parts[parts.length - 1];
     });
+    const start = rssMB(srv.pid);
     let peak = 0;
     const deadline = Date.now() + 120_000;
     for (let i = 0; i < total && Date.now() < deadline; i += 500) {
@@ -66,6 +69,6 @@ describe(`memory under a 2 x -m load (-m ${MB})`, () => {
     expect(stat('evictions')).toBeGreaterThan(0);
     expect(stat('total_malloced')).toBeLessThanOrEqual(MB * 1024 * 1024);
     expect(stat('bytes')).toBeLessThanOrEqual(MB * 1024 * 1024);
-    expect(peak).toBeLessThan(MB + HOST_OVERHEAD_MB);
+    expect(peak - start).toBeLessThan(MB + HOST_OVERHEAD_MB);
   });
 });
