@@ -172,6 +172,16 @@ export const H_OUT_CAP: u32 = 92;
 export const H_VERBOSITY: u32 = 96;  // set by `verbosity N`; the host logs by it
 export const H_STORE_BYTES: u32 = 100; // whole store, header to last page
 
+// ---- store header: settings the host may write after mc_init ----------------
+/** Slab automove level (memcached's -o slab_automove, `slabs automove`):
+ *  0 moves a page only to a class that has none to evict from, 1 (default)
+ *  also moves free pages to the pool and pages from a clearly older class. */
+export const H_AUTOMOVE: u32 = 204;
+/** Seconds a class must go without evicting or growing before its excess
+ *  free pages return to the global pool (-o slab_automove_window). */
+export const H_AUTOMOVE_WINDOW: u32 = 212;
+export const AUTOMOVE_WINDOW_DEFAULT: u32 = 30;
+
 // ---- host-maintained counters (HS_*), 8 bytes each (lo u32, hi u32) --------
 // The host writes these; `stats` prints them.
 export const HS_BASE: u32 = 512;

@@ -23,7 +23,7 @@
 import { ld32, st32, fill, memGrowTo, memReserve, memSize, heapBase } from './mem';
 import {
   STORE_MAGIC, LAYOUT_VERSION, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_STORE_BYTES,
-  PAGE_SIZE, LIMIT_MIN_ITEM_MAX, R_RESUME,
+  PAGE_SIZE, LIMIT_MIN_ITEM_MAX, R_RESUME, H_AUTOMOVE, H_AUTOMOVE_WINDOW, AUTOMOVE_WINDOW_DEFAULT,
 } from './abi';
 
 // ---- header fields private to the engine ------------------------------------
@@ -70,16 +70,17 @@ export const H_NOW: u32 = 196;            // last unix time the host passed
 /** One item eviction must not touch during the current operation (the old
  *  item of an append while it is copied), 0 = none. */
 export const H_PINNED: u32 = 200;
-export const H_AUTOMOVE: u32 = 204;       // `slabs automove` level; 0 = no page moves
+// 204: H_AUTOMOVE of abi.ts
 export const H_CRAWLER_ON: u32 = 208;     // `lru_crawler enable|disable`
-export const H_SPARE: u32 = 212;
+// 212: H_AUTOMOVE_WINDOW of abi.ts
 // 216: free
 export const H_AUTH_LEN: u32 = 220;       // bytes of the credentials file at AUTH_DATA
 // 224..239: R_OP_* of abi.ts (results of mc_op)
+export const H_FREE_PAGES: u32 = 240;     // pages on the H_FREE_PAGE list (the global pool)
 /** The largest limit cache_memlimit may set, MB: H_PAGES_MAX pages are
  *  reserved for it. */
-export const H_MAXBYTES_CAP_MB: u32 = 240;
-// 244..255: free
+export const H_MAXBYTES_CAP_MB: u32 = 244;
+// 248..255: free
 
 export const STATS_BASE: u32 = 256;
 export const STATS_EXT_BASE: u32 = 768;
@@ -216,10 +217,11 @@ export function arenaCreate(memoryMB: u32, capMB: u32, itemMax: u32, chunkMin: u
   hset(H_PAGES_LIMIT, pagesLimit);
   hset(H_PAGES_MAX, pagesMax);
   hset(H_AUTOMOVE, 1);
+  hset(H_AUTOMOVE_WINDOW, AUTOMOVE_WINDOW_DEFAULT);
   hset(H_CRAWLER_ON, 1);
   hset(H_STORE_BYTES, end - base);
   return base;
 }
 
 // Header fields the host also reads, declared in abi.ts.
-export { H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_VERBOSITY, H_STORE_BYTES } from './abi';
+export { H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_VERBOSITY, H_STORE_BYTES, H_AUTOMOVE, H_AUTOMOVE_WINDOW } from './abi';

@@ -88,6 +88,21 @@ export function assocDelete(it: u32, hv: u32): void {
   }
 }
 
+/** `to` (a copy of linked `it`, same key) takes `it`'s place in its chain. */
+export function assocReplace(it: u32, to: u32, hv: u32): void {
+  let p = bucketFor(hv);
+  let cur = ld32(p);
+  while (cur != 0) {
+    if (cur == it) {
+      st32(to + IT_HNEXT, ld32(it + IT_HNEXT));
+      st32(p, to);
+      return;
+    }
+    p = cur + IT_HNEXT;
+    cur = ld32(p);
+  }
+}
+
 function assocStartExpand(): void {
   const power = hget(H_HASH_POWER);
   if (power >= hget(H_HASH_MAX_POWER)) return; // region full: chains grow instead

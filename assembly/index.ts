@@ -13,6 +13,7 @@ import { ld8, copy } from './mem';
 import { slabsInit } from './slabs';
 import { assocInit, assocTick } from './assoc';
 import { crawlerStep } from './crawler';
+import { slabsAutomove } from './rebalance';
 import { textExecute } from './proto/text';
 import { binaryExecute, BIN_REQ_MAGIC } from './proto/binary';
 import { embedOp } from './embed';
@@ -87,11 +88,14 @@ export function mc_set_auth(store: u32, len: u32): u32 {
   return ST_OK;
 }
 
-/** Clock, a bounded step of the expiry crawler and of hash expansion. */
+/** Clock, a bounded step of the expiry crawler, of the slab automover
+ *  (after the crawler, so pages it emptied can return to the pool) and of
+ *  hash expansion. */
 export function mc_tick(store: u32, now: u32): u32 {
   arenaSelect(store);
   clockSet(now);
   crawlerStep(CRAWL_BUDGET);
+  slabsAutomove();
   assocTick();
   return ST_OK;
 }

@@ -1,12 +1,14 @@
 // Item lifecycle, after memcached's items.c: allocation (reclaiming expired
-// items, evicting from the LRU tail, or moving a page from another class),
-// link/unlink into the hash table and LRU, and lookup with lazy expiry.
+// items, evicting from the LRU tail, or taking a page from another class
+// through rebalance.ts), link/unlink into the hash table and LRU, relocation
+// of a linked item to another chunk, and lookup with lazy expiry.
 //
-// Callers: store.ts, crawler.ts, proto/ (lookups only through store.ts).
+// Callers: store.ts, crawler.ts, rebalance.ts, proto/ (lookups only through
+// store.ts).
 import { ld8, st8, ld32, st32, copy } from './mem';
 import {
   S, hget, hset, currentTime, H_OPTS, H_CAS_LO, H_CAS_HI, H_OLDEST_LIVE, H_OLDEST_CAS_LO,
-  H_OLDEST_CAS_HI, H_CURR_ITEMS, H_BYTES_LO, H_NCLASSES, H_PINNED, H_AUTOMOVE,
+  H_OLDEST_CAS_HI, H_CURR_ITEMS, H_BYTES_LO, H_PINNED, H_AUTOMOVE,
 } from './arena';
 import { OPT_NO_CAS, OPT_NO_EVICTIONS } from './abi';
 import {
@@ -14,18 +16,18 @@ import {
   IT_IFLAGS, IT_KEY, IT_PREV, IT_REFS, ITEM_HEADER, IF_LINKED, IF_FREE, IF_FETCHED, IF_ACTIVE,
 } from './items_layout';
 import {
-  slabsAlloc, slabsFree, slabsClassFor, slabsPageMovable, slabsFinishMove, clGet, clSet, cls,
-  CL_ITEMS, CL_REQUESTED, CL_LRU_TAIL, CL_PAGES, CL_EVICTED, CL_EVICTED_NONZERO, CL_EVICTED_TIME,
-  CL_EVICTED_UNFETCHED, CL_EVICTED_ACTIVE, CL_RECLAIMED, CL_EXPIRED_UNFETCHED, CL_OUTOFMEMORY,
-  CL_MOVES_WITHIN_LRU, CL_SIZE, pageIndexOf, pageFirst, pageEnd,
+  slabsAlloc, slabsFree, slabsClassFor, clGet, clSet, cls, CL_ITEMS, CL_REQUESTED, CL_LRU_TAIL,
+  CL_EVICTED, CL_EVICTED_NONZERO, CL_EVICTED_TIME, CL_EVICTED_UNFETCHED, CL_EVICTED_ACTIVE,
+  CL_RECLAIMED, CL_EXPIRED_UNFETCHED, CL_OUTOFMEMORY, CL_MOVES_WITHIN_LRU, CL_DIRTY_TIME,
 } from './slabs';
-import { assocFind, assocInsert, assocDelete } from './assoc';
-import { lruLink, lruUnlink, lruBump } from './lru';
+import { assocFind, assocInsert, assocDelete, assocReplace } from './assoc';
+import { lruLink, lruUnlink, lruBump, lruReplace } from './lru';
+import { rebalanceFor, MOVE_SPARE, MOVE_OLDER, MOVE_ANY } from './rebalance';
 import { hashKey } from './hash';
 import { u64Add, u64Lt, u64AddAt, u64SubAt, u64IncAt, R_HI, R_LO } from './u64';
 import {
   statInc, C_TOTAL_ITEMS, C_EVICTIONS, C_RECLAIMED, C_EXPIRED_UNFETCHED, C_EVICTED_UNFETCHED,
-  C_EVICTED_ACTIVE, C_SLABS_MOVED, C_GET_EXPIRED, C_GET_FLUSHED,
+  C_EVICTED_ACTIVE, C_GET_EXPIRED, C_GET_FLUSHED,
 } from './stats';
 
 /** How far up from the tail lruPullTail looks. */
@@ -92,7 +94,7 @@ export function itemLink(it: u32): void {
 }
 
 /** Unlinks a linked item; the chunk stays in flight (caller frees it). */
-function itemUnlinkKeep(it: u32): void {
+export function itemUnlinkKeep(it: u32): void {
   const c: u32 = ld8(it + IT_CLS);
   st8(it + IT_IFLAGS, ld8(it + IT_IFLAGS) & ~IF_LINKED);
   assocDelete(it, ld32(it + IT_HASH));
@@ -131,6 +133,18 @@ export function itemUnpin(it: u32): void {
 }
 
 export function itemIsPinned(it: u32): bool { return ld8(it + IT_REFS) != 0; }
+
+/**
+ * Moves linked `it` into in-flight chunk `to` of the same class (a slab page
+ * move's rescue): same key, value, CAS, flags, times and LRU position; `it`
+ * is left in flight. Counters do not change.
+ */
+export function itemRelocate(it: u32, to: u32): void {
+  copy(to, it, itemTotal(it));
+  assocReplace(it, to, ld32(it + IT_HASH));
+  lruReplace(ld8(it + IT_CLS), it, to);
+  st8(it + IT_IFLAGS, 0);
+}
 
 /** Replaces linked `old` by in-flight `it` (same key). */
 export function itemReplace(old: u32, it: u32): void {
@@ -173,8 +187,9 @@ export function itemBump(it: u32): void {
 }
 
 /** Counts an eviction of `it` in its class and globally. */
-function countEviction(c: u32, it: u32): void {
+export function countEviction(c: u32, it: u32): void {
   const f: u32 = ld8(it + IT_IFLAGS);
+  clSet(c, CL_DIRTY_TIME, currentTime());
   statInc(C_EVICTIONS);
   u64IncAt(cls(c) + CL_EVICTED);
   if (ld32(it + IT_EXPTIME) != 0) u64IncAt(cls(c) + CL_EVICTED_NONZERO);
@@ -239,53 +254,6 @@ function lruPullTail(c: u32, evict: bool): bool {
 }
 
 /**
- * Slab automove, done where the memory is needed: if class c must evict but
- * another class's least recently used item is clearly older than c's (or c
- * has nothing to evict), move that class's tail page to c, evicting its
- * items. This approximates one LRU across all classes, so a workload that
- * shifts from small to large values takes the memory over instead of
- * starving (memcached's slab_automove with its age ratio of 0.8).
- */
-function slabsRebalanceFor(c: u32): bool {
-  if (hget(H_AUTOMOVE) == 0) return false;
-  const now = currentTime();
-  const myTail = clGet(c, CL_LRU_TAIL);
-  const myAge: u32 = myTail != 0 ? now - ld32(myTail + IT_TIME) : 0;
-  const n = hget(H_NCLASSES);
-  let victim: u32 = 0;
-  let victimAge: u32 = 0;
-  for (let v: u32 = 1; v <= n; v++) {
-    if (v == c || clGet(v, CL_PAGES) == 0) continue;
-    const t = clGet(v, CL_LRU_TAIL);
-    if (t == 0) continue;
-    const age: u32 = now - ld32(t + IT_TIME);
-    if (victim == 0 || age > victimAge) {
-      victim = v;
-      victimAge = age;
-    }
-  }
-  if (victim == 0) return false;
-  // Move only when c has nothing of its own to evict, or its oldest item is
-  // younger than 0.8 x the victim's oldest.
-  if (myTail != 0 && myAge * 10 >= victimAge * 8) return false;
-  const tail = clGet(victim, CL_LRU_TAIL);
-  if (!slabsPageMovable(victim, tail, hget(H_PINNED))) return false;
-  // Evict every linked item of the tail's page, then hand the page over.
-  const page = pageIndexOf(tail);
-  const size = clGet(victim, CL_SIZE);
-  const end = pageEnd(page);
-  for (let p = pageFirst(page); p < end; p += size) {
-    if ((ld8(p + IT_IFLAGS) & IF_LINKED) != 0) {
-      countEviction(victim, p);
-      itemUnlink(p);
-    }
-  }
-  slabsFinishMove(victim, c, tail);
-  statInc(C_SLABS_MOVED);
-  return true;
-}
-
-/**
  * Allocates an in-flight item for key/value sizes and fills its header and
  * key. Returns 0 when no memory can be found (with -M, or nothing evictable).
  */
@@ -293,19 +261,11 @@ export function itemAlloc(key: u32, nkey: u32, hv: u32, flags: u32, exptime: u32
   const total = ITEM_HEADER + nkey + vlen;
   const c = slabsClassFor(total);
   if (c == 0) return 0;
-  const evict = (hget(H_OPTS) & OPT_NO_EVICTIONS) == 0;
   let it = slabsAlloc(c);
-  let tries = ALLOC_TRIES;
-  while (it == 0 && tries > 0) {
-    tries--;
-    if (!lruPullTail(c, false)) {
-      if (!evict) break;
-      if (!slabsRebalanceFor(c) && !lruPullTail(c, true)) break;
-    }
-    it = slabsAlloc(c);
-  }
+  if (it == 0) it = itemAllocPull(c);
   if (it == 0) {
     u64IncAt(cls(c) + CL_OUTOFMEMORY);
+    clSet(c, CL_DIRTY_TIME, currentTime());
     return 0;
   }
   st32(it + IT_HASH, hv);
@@ -317,6 +277,34 @@ export function itemAlloc(key: u32, nkey: u32, hv: u32, flags: u32, exptime: u32
   st8(it + IT_KLEN, nkey);
   copy(it + IT_KEY, key, nkey);
   return it;
+}
+
+/**
+ * Makes room in full class c and allocates from it (memcached's
+ * do_item_alloc_pull): each try frees at least one chunk of c or gives c a
+ * page, cheapest loss first — c's own expired or flushed items near its tail,
+ * a page another class can give up without losing a live item, a page of a
+ * clearly older class, c's least recently used item; and when c has nothing
+ * to evict (memcached would give such a class its first page beyond -m), a
+ * page of any class. With -M only the lossless steps run.
+ */
+function itemAllocPull(c: u32): u32 {
+  const evict = (hget(H_OPTS) & OPT_NO_EVICTIONS) == 0;
+  const automove = hget(H_AUTOMOVE) != 0;
+  for (let tries = ALLOC_TRIES; tries > 0; tries--) {
+    let freed = lruPullTail(c, false);
+    if (!freed) {
+      let kinds: u32 = 0;
+      if (automove || clGet(c, CL_LRU_TAIL) == 0) kinds |= MOVE_SPARE;
+      if (automove && evict) kinds |= MOVE_OLDER;
+      if (kinds != 0) freed = rebalanceFor(c, kinds);
+    }
+    if (!freed && evict) freed = lruPullTail(c, true) || rebalanceFor(c, MOVE_ANY);
+    if (!freed) return 0;
+    const it = slabsAlloc(c);
+    if (it != 0) return it;
+  }
+  return 0;
 }
 
 /** Frees an in-flight item that will not be linked. */

@@ -33,3 +33,13 @@ export function lruBump(c: u32, it: u32): void {
   lruUnlink(c, it);
   lruLink(c, it);
 }
+
+/** `to` (a copy of linked `it`, same class) takes `it`'s place in the list. */
+export function lruReplace(c: u32, it: u32, to: u32): void {
+  const prev = ld32(it + IT_PREV);
+  const next = ld32(it + IT_NEXT);
+  st32(to + IT_PREV, prev);
+  st32(to + IT_NEXT, next);
+  if (prev != 0) st32(prev + IT_NEXT, to); else clSet(c, CL_LRU_HEAD, to);
+  if (next != 0) st32(next + IT_PREV, to); else clSet(c, CL_LRU_TAIL, to);
+}

@@ -11,6 +11,9 @@ const MAX_BYTES = 4294901760; // 65535 WebAssembly pages, as the WASM build
 // the reserve costs address space, not resident memory. Growth past the
 // reserve replaces the buffer with a larger copy; the host re-makes its views
 // whenever memoryBuffer() returns a new buffer, as it does for WASM memory.
+// The buffer grows at least 1.5x at a time, so creating many stores (tests
+// do) copies memory O(n) times in all, not O(n^2); `size` is the memory the
+// engine asked for, exactly as WASM memory would have it.
 let buf = new ArrayBuffer(65536);
 let size = 65536;
 let u8 = new Uint8Array(buf);
@@ -53,8 +56,11 @@ export function memReserve(bytes: number): boolean {
   const want = Math.ceil(bytes / 65536) * 65536;
   if (want <= buf.byteLength) return true;
   if (want > MAX_BYTES) return false;
+  const roomy = Math.min(MAX_BYTES, Math.ceil(buf.byteLength * 1.5 / 65536) * 65536);
   let next: ArrayBuffer;
-  try { next = new ArrayBuffer(want); } catch { return false; }
+  try { next = new ArrayBuffer(Math.max(want, roomy)); } catch {
+    try { next = new ArrayBuffer(want); } catch { return false; }
+  }
   new Uint8Array(next).set(u8.subarray(0, size));
   buf = next;
   u8 = new Uint8Array(buf); u16 = new Uint16Array(buf); u32 = new Uint32Array(buf);

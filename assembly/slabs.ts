@@ -8,21 +8,27 @@
 //     linked (IF_LINKED, in the hash table and its class's LRU), or in flight
 //     (neither; only inside one engine call, between alloc and link).
 //  2. Chunks of a page are carved lazily: CL_CARVE_PTR..CL_CARVE_END is the
-//     untouched rest of the class's newest page, so untouched memory is never
-//     read or written (and never counts in the process's RSS).
-//  3. PAGE_OWNERS[i] is the class of page i, 0 when unassigned.
+//     untouched rest of the class's newest page (0..0 once it is used up), so
+//     untouched memory is never read or written (and never counts in the
+//     process's RSS).
+//  3. PAGE_OWNERS[i] is the class of page i, 0 when unassigned: never carved,
+//     or in the global page pool (H_FREE_PAGE list, H_FREE_PAGES long:
+//     memcached's slab class 0).
+//  4. Only chunks below a page's end (pageEnd) have meaningful headers; a
+//     page that changes hands keeps stale bytes above its new carve pointer.
 //
-// Pages move between classes (slabsMovePage) so that a workload that shifts
-// from small to large values does not starve: see lru.ts, lruMakeRoom.
+// Pages move between classes and to the pool in rebalance.ts; this file only
+// keeps the books of a move (slabsReleasePage, slabsAssignPage).
 //
-// Callers: items.ts, lru.ts, crawler.ts, proto/text_stats.ts.
+// Callers: items.ts, rebalance.ts, crawler.ts, proto/text_admin.ts.
 import { ld8, st8, ld32, st32 } from './mem';
 import {
-  S, hget, hset, alignUp, H_ITEM_MAX, H_CHUNK_MIN, H_FACTOR, H_PAGE_SIZE, H_PAGES_PTR, H_PAGES_LIMIT,
-  H_PAGES_CARVED, H_FREE_PAGE, H_NCLASSES, CLASS_TABLE, PAGE_OWNERS,
+  S, hget, hset, alignUp, H_ITEM_MAX, H_CHUNK_MIN, H_FACTOR, H_PAGE_SIZE, H_PAGES_PTR, H_PAGES_LIMIT, H_PAGES_MAX,
+  H_PAGES_CARVED, H_FREE_PAGE, H_FREE_PAGES, H_NCLASSES, H_CRAWL_PAGE, H_CRAWL_CHUNK, CLASS_TABLE,
+  PAGE_OWNERS, currentTime,
 } from './arena';
 import { MAX_CLASSES } from './abi';
-import { IT_PREV, IT_NEXT, IT_IFLAGS, IT_CLS, IT_REFS, IF_FREE, ITEM_HEADER } from './items_layout';
+import { IT_PREV, IT_NEXT, IT_IFLAGS, IT_CLS, IT_REFS, IF_FREE, IF_LINKED, ITEM_HEADER } from './items_layout';
 
 // ---- class record (CLASS_REC bytes per class, class 0 unused) ----------------
 export const CLASS_REC: u32 = 256;
@@ -59,6 +65,9 @@ export const CL_MOVES_WITHIN_LRU: u32 = 184;
 export const CL_CRAWLER_CHECKED: u32 = 192;
 export const CL_COUNTERS_START: u32 = 56;
 export const CL_COUNTERS_END: u32 = 200;
+/** Last time the class evicted, ran out of memory or gained a page: the
+ *  automover leaves a class alone for a window after that (rebalance.ts). */
+export const CL_DIRTY_TIME: u32 = 200;
 
 export function cls(c: u32): u32 { return S + CLASS_TABLE + c * CLASS_REC; }
 export function clGet(c: u32, off: u32): u32 { return ld32(S + CLASS_TABLE + c * CLASS_REC + off); }
@@ -110,12 +119,8 @@ export function pageIndexOf(p: u32): u32 {
 export function pageOwner(page: u32): u32 { return ld32(S + PAGE_OWNERS + (page << 2)); }
 function setPageOwner(page: u32, c: u32): void { st32(S + PAGE_OWNERS + (page << 2), c); }
 
-export function pagesInUse(): u32 {
-  const n = hget(H_NCLASSES);
-  let total: u32 = 0;
-  for (let c: u32 = 1; c <= n; c++) total += clGet(c, CL_PAGES);
-  return total;
-}
+/** Pages held by classes: every page handed out is in a class or the pool. */
+export function pagesInUse(): u32 { return hget(H_PAGES_CARVED) - hget(H_FREE_PAGES); }
 
 function freeListRemove(c: u32, it: u32): void {
   const prev = ld32(it + IT_PREV);
@@ -125,46 +130,133 @@ function freeListRemove(c: u32, it: u32): void {
   clSet(c, CL_FREE_COUNT, clGet(c, CL_FREE_COUNT) - 1);
 }
 
-/** Gives class c a page: a free one, or a never-used one within the limit. */
+/** Pages in the global pool: given up by their class, ready for any other. */
+export function slabsPoolPages(): u32 { return hget(H_FREE_PAGES); }
+
+/** Free chunks of class c: its free list plus the uncarved rest of its newest page. */
+export function slabsFreeChunks(c: u32): u32 {
+  const ptr = clGet(c, CL_CARVE_PTR);
+  const end = clGet(c, CL_CARVE_END);
+  const uncarved: u32 = end > ptr ? ((end - ptr) / clGet(c, CL_SIZE)) >>> 0 : 0;
+  return clGet(c, CL_FREE_COUNT) + uncarved;
+}
+
+/** Takes a page (its index) off the global pool, which must not be empty. */
+export function slabsTakePoolPage(): u32 {
+  const first = hget(H_FREE_PAGE);
+  hset(H_FREE_PAGE, ld32(first));
+  hset(H_FREE_PAGES, hget(H_FREE_PAGES) - 1);
+  return pageIndexOf(first);
+}
+
+/** Gives class c a page: one from the pool, or a never-used one, within the limit. */
 function slabsNewPage(c: u32): bool {
   if (pagesInUse() >= hget(H_PAGES_LIMIT)) return false;
-  let page = hget(H_FREE_PAGE);
-  if (page != 0) {
-    hset(H_FREE_PAGE, ld32(page));
-  } else {
-    const carved = hget(H_PAGES_CARVED);
-    page = hget(H_PAGES_PTR) + carved * hget(H_PAGE_SIZE);
-    hset(H_PAGES_CARVED, carved + 1);
+  if (hget(H_FREE_PAGES) != 0) {
+    slabsAssignPage(c, slabsTakePoolPage());
+    return true;
   }
-  slabsAssignPage(c, page);
+  const carved = hget(H_PAGES_CARVED);
+  if (carved >= hget(H_PAGES_MAX)) return false;
+  hset(H_PAGES_CARVED, carved + 1);
+  slabsAssignPage(c, carved);
   return true;
 }
 
-function slabsAssignPage(c: u32, page: u32): void {
-  setPageOwner(pageIndexOf(page), c);
+/** Makes page `page` (owned by nobody) class c's newest page, carved from its start. */
+export function slabsAssignPage(c: u32, page: u32): void {
+  // The rest of c's previous page would be lost once the carve pointer moves.
+  slabsCarveRest(c);
+  const first = pageFirst(page);
+  setPageOwner(page, c);
   clSet(c, CL_PAGES, clGet(c, CL_PAGES) + 1);
-  clSet(c, CL_CARVE_PTR, page);
-  clSet(c, CL_CARVE_END, page + clGet(c, CL_PERPAGE) * clGet(c, CL_SIZE));
+  clSet(c, CL_CARVE_PTR, first);
+  clSet(c, CL_CARVE_END, first + clGet(c, CL_PERPAGE) * clGet(c, CL_SIZE));
+  clSet(c, CL_DIRTY_TIME, currentTime());
 }
 
-/** A chunk of class c (in flight: neither free nor linked), or 0. */
-export function slabsAlloc(c: u32): u32 {
+/** Puts the uncarved rest of class c's newest page on its free list. */
+function slabsCarveRest(c: u32): void {
+  const size = clGet(c, CL_SIZE);
+  const end = clGet(c, CL_CARVE_END);
+  for (let p = clGet(c, CL_CARVE_PTR); p < end; p += size) {
+    st8(p + IT_CLS, c);
+    slabsFree(p);
+  }
+  clSet(c, CL_CARVE_PTR, 0);
+  clSet(c, CL_CARVE_END, 0);
+}
+
+/**
+ * First half of a page move: takes page `page` away from class src. Its free
+ * chunks leave src's free list and its uncarved rest stops being src's
+ * carving room, so src can no longer hand out any chunk of it; linked items
+ * stay where they are, for the caller to rescue, reclaim or evict.
+ * Returns the end of the page's chunks (pageEnd before the move).
+ */
+export function slabsDetachPage(src: u32, page: u32): u32 {
+  const first = pageFirst(page);
+  const end = pageEnd(page);
+  const size = clGet(src, CL_SIZE);
+  for (let p = first; p < end; p += size) {
+    if ((ld8(p + IT_IFLAGS) & IF_FREE) != 0) {
+      freeListRemove(src, p);
+      st8(p + IT_IFLAGS, 0);
+    }
+  }
+  const carvePtr = clGet(src, CL_CARVE_PTR);
+  if (carvePtr >= first && carvePtr < first + hget(H_PAGE_SIZE)) {
+    clSet(src, CL_CARVE_PTR, 0);
+    clSet(src, CL_CARVE_END, 0);
+  }
+  return end;
+}
+
+/** Second half of a page move, once no chunk of the page is free or linked:
+ *  the page goes to class dst, or to the global pool when dst is 0. */
+export function slabsReleasePage(src: u32, page: u32, dst: u32): void {
+  clSet(src, CL_PAGES, clGet(src, CL_PAGES) - 1);
+  setPageOwner(page, 0);
+  // The crawler's cursor must not resume inside the page at the old chunk size.
+  if (hget(H_CRAWL_PAGE) == page) hset(H_CRAWL_CHUNK, 0);
+  if (dst != 0) {
+    slabsAssignPage(dst, page);
+    return;
+  }
+  const first = pageFirst(page);
+  st32(first, hget(H_FREE_PAGE));
+  hset(H_FREE_PAGE, first);
+  hset(H_FREE_PAGES, hget(H_FREE_PAGES) + 1);
+}
+
+/** A chunk of class c from its free list or its newest page's uncarved rest
+ *  (never a new page), in flight, or 0. */
+export function slabsAllocOwn(c: u32): u32 {
   let it = clGet(c, CL_FREE_HEAD);
   if (it != 0) {
     freeListRemove(c, it);
   } else {
-    let p = clGet(c, CL_CARVE_PTR);
-    if (p >= clGet(c, CL_CARVE_END)) {
-      if (!slabsNewPage(c)) return 0;
-      p = clGet(c, CL_CARVE_PTR);
-    }
+    const p = clGet(c, CL_CARVE_PTR);
+    const end = clGet(c, CL_CARVE_END);
+    if (p >= end) return 0;
     it = p;
-    clSet(c, CL_CARVE_PTR, p + clGet(c, CL_SIZE));
+    const next = p + clGet(c, CL_SIZE);
+    // An exhausted carve pointer can equal the start of another page of c,
+    // which pageEnd would then take for unused: forget it instead.
+    clSet(c, CL_CARVE_PTR, next < end ? next : 0);
+    clSet(c, CL_CARVE_END, next < end ? end : 0);
   }
   st8(it + IT_IFLAGS, 0);
   st8(it + IT_CLS, c);
   st8(it + IT_REFS, 0);
   return it;
+}
+
+/** A chunk of class c (in flight: neither free nor linked), or 0. */
+export function slabsAlloc(c: u32): u32 {
+  const it = slabsAllocOwn(c);
+  if (it != 0 || !slabsNewPage(c)) return it;
+  return slabsAllocOwn(c);
 }
 
 /** Returns an unlinked chunk to its class's free list. */
@@ -180,40 +272,18 @@ export function slabsFree(it: u32): void {
 }
 
 /**
- * Whether the page holding `anyChunk` (of class src) can be moved to another
- * class: every chunk must be free or linked (the caller then evicts the linked
- * ones and calls slabsFinishMove). False when the page holds an in-flight
- * chunk (a value still arriving), `pinned`, or an item whose value is being
- * sent.
+ * Whether page `page` of class c can change hands now: every chunk is free or
+ * linked, none is `pinned`, and none is being sent to a client (IT_REFS). An
+ * in-flight chunk (between alloc and link in the current call, or a value
+ * still arriving) or the pinned item is referenced by its address.
  */
-export function slabsPageMovable(src: u32, anyChunk: u32, pinned: u32): bool {
-  const page = pageIndexOf(anyChunk);
-  const size = clGet(src, CL_SIZE);
+export function slabsPageMovable(c: u32, page: u32, pinned: u32): bool {
+  const size = clGet(c, CL_SIZE);
   const end = pageEnd(page);
   for (let p = pageFirst(page); p < end; p += size) {
-    const f: u32 = ld8(p + IT_IFLAGS);
-    if ((f & 3) == 0 || p == pinned || ld8(p + IT_REFS) != 0) return false;
+    if ((ld8(p + IT_IFLAGS) & (IF_FREE | IF_LINKED)) == 0 || p == pinned || ld8(p + IT_REFS) != 0) return false;
   }
   return true;
-}
-
-/** Second half of a page move, after the caller evicted the page's items. */
-export function slabsFinishMove(src: u32, dst: u32, anyChunk: u32): void {
-  const index = pageIndexOf(anyChunk);
-  const page = pageFirst(index);
-  const size = clGet(src, CL_SIZE);
-  const end = pageEnd(index);
-  for (let p = page; p < end; p += size) {
-    if ((ld8(p + IT_IFLAGS) & IF_FREE) != 0) freeListRemove(src, p);
-  }
-  // The untouched rest of the page was src's carving room.
-  const carvePtr = clGet(src, CL_CARVE_PTR);
-  if (carvePtr >= page && carvePtr < page + hget(H_PAGE_SIZE)) {
-    clSet(src, CL_CARVE_PTR, 0);
-    clSet(src, CL_CARVE_END, 0);
-  }
-  clSet(src, CL_PAGES, clGet(src, CL_PAGES) - 1);
-  slabsAssignPage(dst, page);
 }
 
 /** First chunk of page i; chunks follow every CL_SIZE bytes up to pageEnd. */

@@ -41,7 +41,11 @@ export const C_CMD_META: u32 = 31;
 // Ids from 32 on live in the second block (STATS_EXT_BASE).
 export const C_AUTH_CMDS: u32 = 32;
 export const C_AUTH_ERRORS: u32 = 33;
-export const C_COUNT: u32 = 34;
+/** Live items a page move copied into another chunk of their class. */
+export const C_REASSIGN_RESCUES: u32 = 34;
+/** Live items a page move evicted because their class had no free chunk. */
+export const C_REASSIGN_EVICTIONS_NOMEM: u32 = 35;
+export const C_COUNT: u32 = 36;
 /** Slots in the first block (STATS_BASE..HS_BASE). */
 const FIRST_BLOCK: u32 = 32;
 

@@ -5,6 +5,7 @@
 // parser and the -h text are both derived from it.
 import {
   OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_SASL, OPT_AUTH_FILE,
+  AUTOMOVE_WINDOW_DEFAULT,
 } from '../assembly/abi.js';
 import type { StoreOptions } from './engine/types.js';
 import pkg from '../package.json' with { type: 'json' };
@@ -42,6 +43,10 @@ export interface Settings {
   idleTimeout: number;
   /** -o debug_time: enables the `debugtime <secs>` command */
   debugTime: boolean;
+  /** -o slab_automove=<0-2>: how freely slab pages move between classes */
+  slabAutomove: number;
+  /** -o slab_automove_window=<secs>: quiet seconds before a class returns free pages */
+  slabAutomoveWindow: number;
   /** -S: binary protocol only, SASL PLAIN against the MEMCACHED_SASL_PWDB file */
   sasl: boolean;
   /** -Y: text protocol only, authenticated by a `set` of "user pass" */
@@ -77,6 +82,8 @@ export function defaultSettings(): Settings {
     threads: 4,
     idleTimeout: 0,
     debugTime: false,
+    slabAutomove: 1,
+    slabAutomoveWindow: AUTOMOVE_WINDOW_DEFAULT,
     sasl: false,
     authFile: null,
     engine: 'wasm',
@@ -92,6 +99,14 @@ interface OptionSpec {
   /** applies the option; `flag` is how the user spelled it, for messages */
   apply(s: Settings, value: string, flag: string): Command | void;
 }
+
+/** memcached -o options that ask for what wasmcached always does (the slab
+ *  mover, the expiry crawler, LRU upkeep) or that tune nothing here. */
+const EXTENDED_ACCEPTED = ['slab_reassign', 'lru_crawler', 'lru_maintainer', 'relaxed_privileges'];
+
+// slab_chunk_max is checked and ignored: items are never split into chunks.
+const EXTENDED_OPTIONS = ['idle_timeout=<secs>', 'debug_time', 'slab_automove[=<0-2>]', 'slab_automove_window=<secs>',
+  'slab_chunk_max=<bytes>', ...EXTENDED_ACCEPTED].join(', ');
 
 const OPTIONS: OptionSpec[] = [
   { short: 'p', long: 'port', arg: 'num', help: 'TCP port to listen on (default: 11211; 0 = any free port)',
@@ -148,7 +163,7 @@ const OPTIONS: OptionSpec[] = [
       if (v === '') throw new SettingsError(`${f} needs a path`);
       s.authFile = v;
     } },
-  { short: 'o', long: 'extended', arg: 'opts', help: 'comma-separated: idle_timeout=<secs>, debug_time',
+  { short: 'o', long: 'extended', arg: 'opts', help: `comma-separated: ${EXTENDED_OPTIONS}`,
     apply(s, v, f) { applyExtended(s, v, f); } },
   { long: 'engine', arg: 'name', help: 'engine build: wasm (default) or js (the same engine compiled to plain JavaScript)',
     apply(s, v, f) {
@@ -242,8 +257,23 @@ function applyExtended(s: Settings, list: string, flag: string): void {
         if (value !== null) throw new SettingsError(`${flag} debug_time takes no value`);
         s.debugTime = true;
         break;
+      case 'slab_automove':
+        s.slabAutomove = value === null ? 1 : parseInteger(value, `${flag} slab_automove`, 0, 2);
+        break;
+      case 'slab_automove_window':
+        if (value === null) throw new SettingsError(`${flag} slab_automove_window needs a value in seconds`);
+        s.slabAutomoveWindow = parseInteger(value, `${flag} slab_automove_window`, 1, 2_147_483_647);
+        break;
+      case 'slab_chunk_max':
+        if (value === null) throw new SettingsError(`${flag} slab_chunk_max needs a value in bytes`);
+        parseInteger(value, `${flag} slab_chunk_max`, 1, MAX_ITEM_SIZE);
+        break;
       default:
-        throw new SettingsError(`unknown ${flag} option ${quote(name)} (supported: idle_timeout=<secs>, debug_time)`);
+        if (EXTENDED_ACCEPTED.includes(name)) {
+          if (value !== null) throw new SettingsError(`${flag} ${name} takes no value`);
+          break;
+        }
+        throw new SettingsError(`unknown ${flag} option ${quote(name)} (supported: ${EXTENDED_OPTIONS})`);
     }
   }
 }
@@ -303,6 +333,8 @@ export function storeOptions(s: Settings): StoreOptions {
     chunkMin: s.chunkMin,
     growthFactor: s.growthFactor,
     opts,
+    automove: s.slabAutomove,
+    automoveWindow: s.slabAutomoveWindow,
   };
 }
 

@@ -7,8 +7,8 @@ import { ld8, ld32, fill, memSize, memGrowTo } from '../mem';
 import {
   S, hget, hset, currentTime, H_OPTS, H_PROCESS_STARTED, H_STARTED, H_NOW, H_ITEM_MAX, H_CHUNK_MIN,
   H_FACTOR, H_PAGE_SIZE, H_MAXBYTES_MB, H_HASH_POWER, H_EXPANDING, H_CURR_ITEMS, H_BYTES_LO, H_BYTES_HI,
-  H_NCLASSES, H_PAGES_LIMIT, H_PAGES_MAX, H_PAGES_PTR, H_OLDEST_LIVE, H_AUTOMOVE, H_CRAWLER_ON,
-  H_PINNED, H_VERBOSITY, H_MAXBYTES_CAP_MB,
+  H_NCLASSES, H_PAGES_LIMIT, H_PAGES_MAX, H_PAGES_PTR, H_PAGES_CARVED, H_OLDEST_LIVE, H_AUTOMOVE,
+  H_AUTOMOVE_WINDOW, H_CRAWLER_ON, H_VERBOSITY, H_MAXBYTES_CAP_MB,
 } from '../arena';
 import {
   HS_BASE, HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS,
@@ -26,19 +26,20 @@ import {
   C_GET_MISSES, C_GET_EXPIRED, C_GET_FLUSHED, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES,
   C_CAS_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES, C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_BYTES_READ,
   C_BYTES_WRITTEN, C_TOTAL_ITEMS, C_EVICTIONS, C_RECLAIMED, C_EXPIRED_UNFETCHED, C_EVICTED_UNFETCHED,
-  C_EVICTED_ACTIVE, C_CRAWLER_RECLAIMED, C_SLABS_MOVED,
+  C_EVICTED_ACTIVE, C_CRAWLER_RECLAIMED, C_SLABS_MOVED, C_REASSIGN_RESCUES, C_REASSIGN_EVICTIONS_NOMEM,
 } from '../stats';
 import {
-  clGet, cls, pagesInUse, slabsPageMovable, slabsFinishMove, CL_SIZE, CL_PERPAGE, CL_PAGES, CL_FREE_COUNT,
+  clGet, cls, slabsPoolPages, CL_SIZE, CL_PERPAGE, CL_PAGES, CL_FREE_COUNT,
   CL_LRU_HEAD, CL_LRU_TAIL, CL_ITEMS, CL_CARVE_PTR, CL_CARVE_END, CL_REQUESTED, CL_EVICTED_TIME,
   CL_EVICTED, CL_EVICTED_NONZERO, CL_OUTOFMEMORY, CL_RECLAIMED, CL_EXPIRED_UNFETCHED,
   CL_EVICTED_UNFETCHED, CL_EVICTED_ACTIVE, CL_CRAWLER_RECLAIMED, CL_GET_HITS, CL_CMD_SET,
   CL_DELETE_HITS, CL_INCR_HITS, CL_DECR_HITS, CL_CAS_HITS, CL_CAS_BADVAL, CL_TOUCH_HITS,
-  CL_MOVES_WITHIN_LRU, CL_CRAWLER_CHECKED, CL_COUNTERS_START, CL_COUNTERS_END, pageIndexOf, pageFirst,
-  pageEnd,
+  CL_MOVES_WITHIN_LRU, CL_CRAWLER_CHECKED, CL_COUNTERS_START, CL_COUNTERS_END,
 } from '../slabs';
-import { IT_TIME, IT_NEXT, IT_KLEN, IT_KEY, IT_VLEN, IT_EXPTIME, IT_IFLAGS, IF_LINKED } from '../items_layout';
-import { itemUnlink } from '../items';
+import {
+  slabsReassign, REASSIGN_OK, REASSIGN_BADCLASS, REASSIGN_NOSPARE, REASSIGN_SAME,
+} from '../rebalance';
+import { IT_TIME, IT_NEXT, IT_KLEN, IT_KEY, IT_VLEN, IT_EXPTIME } from '../items_layout';
 
 // ---- STAT line writers -------------------------------------------------------
 
@@ -187,14 +188,19 @@ function statsGeneral(): void {
   sU32('hash_power_level', hget(H_HASH_POWER));
   sU32('hash_bytes', 4 << hget(H_HASH_POWER));
   sBool('hash_is_expanding', hget(H_EXPANDING) != 0);
+  sCounter('slab_reassign_rescues', C_REASSIGN_RESCUES);
+  sU32('slab_reassign_chunk_rescues', 0);
+  sCounter('slab_reassign_evictions_nomem', C_REASSIGN_EVICTIONS_NOMEM);
+  sU32('slab_reassign_inline_reclaim', 0);
+  sU32('slab_reassign_busy_items', 0);
+  sU32('slab_reassign_busy_deletes', 0);
+  sBool('slab_reassign_running', false);
   sCounter('slabs_moved', C_SLABS_MOVED);
   sU32('lru_crawler_running', 0);
   sU64('bytes', hget(H_BYTES_HI), hget(H_BYTES_LO));
   sU32('curr_items', hget(H_CURR_ITEMS));
   sCounter('total_items', C_TOTAL_ITEMS);
-  const inUse = pagesInUse();
-  const limit = hget(H_PAGES_LIMIT);
-  sU32('slab_global_page_pool', limit > inUse ? limit - inUse : 0);
+  sU32('slab_global_page_pool', slabsPoolPages());
   sCounter('expired_unfetched', C_EXPIRED_UNFETCHED);
   sCounter('evicted_unfetched', C_EVICTED_UNFETCHED);
   sCounter('evicted_active', C_EVICTED_ACTIVE);
@@ -233,6 +239,7 @@ function statsSettings(): void {
   sBool('slab_reassign', true);
   sU32('slab_automove', hget(H_AUTOMOVE));
   sStr('slab_automove_ratio', '0.80');
+  sU32('slab_automove_window', hget(H_AUTOMOVE_WINDOW));
   sU32('slab_chunk_max', hget(H_PAGE_SIZE));
   sBool('lru_crawler', hget(H_CRAWLER_ON) != 0);
   sBool('lru_maintainer_thread', false);
@@ -312,7 +319,8 @@ function statsSlabs(): void {
     sClassC('', c, 'touch_hits', CL_TOUCH_HITS);
   }
   sU32('active_slabs', active);
-  const pages = pagesInUse();
+  // Every page handed out once, the pool's included (memcached's mem_malloced).
+  const pages = hget(H_PAGES_CARVED);
   const ps = hget(H_PAGE_SIZE);
   sU64('total_malloced', (pages * (ps >>> 16)) >>> 16, ((pages * (ps >>> 16)) << 16) >>> 0);
 }
@@ -384,26 +392,12 @@ export function processSlabs(ntok: u32): void {
     if (!parseI32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return; }
     const src = N_LO;
     if (!parseI32(tokPtr(3), tokEnd(3))) { outString('CLIENT_ERROR bad command line format'); return; }
-    const dst = N_LO;
-    const n = hget(H_NCLASSES);
-    if (src < 1 || src > n || dst < 1 || dst > n) { outString('BADCLASS invalid src or dst class id'); return; }
-    if (src == dst) { outString('SAME src and dst class are identical'); return; }
-    if (clGet(src, CL_PAGES) < 2) { outString('NOSPARE source class has no spare pages'); return; }
-    // Move the page holding src's least recently used item (or its first).
-    let any = clGet(src, CL_LRU_TAIL);
-    if (any == 0) any = clGet(src, CL_CARVE_PTR) != 0 ? clGet(src, CL_CARVE_PTR) - 1 : 0;
-    if (any == 0 || !slabsPageMovable(src, any, hget(H_PINNED))) {
-      outString('BUSY currently processing reassign request');
-      return;
-    }
-    const page = pageIndexOf(any);
-    const size = clGet(src, CL_SIZE);
-    const end = pageEnd(page);
-    for (let p = pageFirst(page); p < end; p += size) {
-      if ((ld8(p + IT_IFLAGS) & IF_LINKED) != 0) itemUnlink(p);
-    }
-    slabsFinishMove(src, dst, any);
-    outString('OK');
+    const r = slabsReassign(src, N_LO);
+    if (r == REASSIGN_OK) outString('OK');
+    else if (r == REASSIGN_BADCLASS) outString('BADCLASS invalid src or dst class id');
+    else if (r == REASSIGN_NOSPARE) outString('NOSPARE source class has no spare pages');
+    else if (r == REASSIGN_SAME) outString('SAME src and dst class are identical');
+    else outString('BUSY currently processing reassign request');
     return;
   }
   if (ntok >= 4 && tokIs(1, 'automove')) {

@@ -4,7 +4,8 @@
 import {
   R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, R_CONN_STATE, CONN_WORDS, R_VALUE_PTR, R_VALUE_LEN,
   R_VALUE_AT, R_VALUE_TRAILER, H_OUT_LIMIT, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
-  H_VERBOSITY, H_STORE_BYTES, HS_BASE, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI,
+  H_VERBOSITY, H_STORE_BYTES, HS_BASE, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
+  H_AUTOMOVE_WINDOW,
 } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
 
@@ -25,7 +26,10 @@ export class Store {
     const base = build.exports.mc_init(o.memoryMB, o.memoryCapMB ?? o.memoryMB, o.itemSizeMax, o.chunkMin,
       Math.round(o.growthFactor * 100), o.opts, nowSec) >>> 0;
     if (base === 0) throw new StoreInitError(`cannot allocate a ${o.memoryMB} MB arena`);
-    return new Store(build, base);
+    const store = new Store(build, base);
+    if (o.automove !== undefined) store.u32[(base + H_AUTOMOVE) >>> 2] = o.automove;
+    if (o.automoveWindow !== undefined) store.u32[(base + H_AUTOMOVE_WINDOW) >>> 2] = o.automoveWindow;
+    return store;
   }
 
   private views(): void {

@@ -43,4 +43,8 @@ export interface StoreOptions {
   growthFactor: number;
   /** OPT_* bits from assembly/abi.ts */
   opts: number;
+  /** -o slab_automove (H_AUTOMOVE); the engine's default when absent */
+  automove?: number;
+  /** -o slab_automove_window, seconds (H_AUTOMOVE_WINDOW) */
+  automoveWindow?: number;
 }

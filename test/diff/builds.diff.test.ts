@@ -1,7 +1,7 @@
 // The WebAssembly and pure-JS builds of the engine are one source; this
 // checks they behave as one. The same random pipelined command streams —
-// with eviction (a small arena), expiry (a moving clock), flushes, incr/decr
-// wrap, multigets and malformed lines — go to both; every response byte and
+// with eviction (a small arena), expiry (a moving clock), flushes, slab page
+// moves, incr/decr wrap, multigets and malformed lines — go to both; every response byte and
 // every counter (`stats`, `stats items`, `stats slabs`) must be identical.
 // Meta commands are part of the text streams; binary-protocol streams,
 // malformed lengths included, are checked the same way.
@@ -33,7 +33,8 @@ const command = fc.oneof(
   fc.tuple(key, fc.shuffledSubarray(['N0', 'J18446744073709551615', 'D5', 'MD', 'v', 'c', 't', 'T9'], { maxLength: 5 }))
     .map(([k, f]) => `ma ${k} ${f.join(' ')}\r\n`),
   fc.constantFrom('flush_all\r\n', 'flush_all 3\r\n', 'version\r\n', 'bogus\r\n', 'set k 0 0 abc\r\n', 'get\r\n', 'verbosity 1\r\n',
-    `set big 0 0 1100000\r\n${'y'.repeat(1100000)}\r\n`, 'slabs automove 1\r\n', 'stats detail on\r\n'),
+    `set big 0 0 1100000\r\n${'y'.repeat(1100000)}\r\n`, 'slabs automove 1\r\n', 'stats detail on\r\n',
+    'slabs reassign -1 0\r\n', 'slabs reassign -1 1\r\n', 'slabs reassign 0 30\r\n'),
 );
 const step = fc.oneof(
   { weight: 12, arbitrary: fc.array(command, { minLength: 1, maxLength: 40 }).map((cs) => ({ kind: 'send' as const, data: cs.join('') })) },

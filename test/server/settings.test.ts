@@ -33,12 +33,15 @@ describe('defaults', () => {
       port: 11211, listen: '127.0.0.1', unixSocket: null, unixMask: 0o700, memoryMB: 64, connLimit: 1024,
       itemSizeMax: 1048576, growthFactor: 1.25, chunkMin: 48, disableEvictions: false, disableCas: false,
       enableShutdown: false, disableFlushAll: false, verbosity: 0, threads: 4, idleTimeout: 0,
-      debugTime: false, engine: 'wasm',
+      debugTime: false, slabAutomove: 1, slabAutomoveWindow: 30, engine: 'wasm',
     });
   });
 
   it('map to store options with no option bits', () => {
-    expect(storeOptions(run())).toEqual({ memoryMB: 64, memoryCapMB: 3072, itemSizeMax: 1048576, chunkMin: 48, growthFactor: 1.25, opts: 0 });
+    expect(storeOptions(run())).toEqual({
+      memoryMB: 64, memoryCapMB: 3072, itemSizeMax: 1048576, chunkMin: 48, growthFactor: 1.25, opts: 0, automove: 1,
+      automoveWindow: 30,
+    });
   });
 });
 
@@ -156,6 +159,14 @@ describe('every flag', () => {
     expect(run('--extended=idle_timeout=0').idleTimeout).toBe(0);
   });
 
+  it('-o slab_automove and slab_automove_window reach the engine; memcached\'s other slab and LRU options are accepted', () => {
+    expect(run('-o', 'slab_automove=0').slabAutomove).toBe(0);
+    expect(run('-o', 'slab_automove').slabAutomove).toBe(1);
+    expect(storeOptions(run('-o', 'slab_automove=2,slab_automove_window=3'))).toMatchObject({ automove: 2, automoveWindow: 3 });
+    const s = run('-o', 'slab_reassign,slab_automove,lru_crawler,lru_maintainer,slab_chunk_max=16384,relaxed_privileges');
+    expect({ ...s, slabAutomove: 1 }).toEqual(defaultSettings());
+  });
+
   it('--engine wasm', () => {
     expect(run('--engine', 'wasm').engine).toBe('wasm');
     expect(run('--engine=wasm').engine).toBe('wasm');
@@ -242,8 +253,13 @@ describe('rejections', () => {
     [['-U', '11211'], '-U "11211": UDP is not supported (only 0 is accepted)'],
     [['--udp-port=1'], '--udp-port "1": UDP is not supported (only 0 is accepted)'],
     [['-t', '0'], '-t 0: number of threads must be from 1 to 1024'],
-    [['-o', 'modern'], 'unknown -o option "modern" (supported: idle_timeout=<secs>, debug_time)'],
-    [['-o', 'idle_timeout=5,bogus'], 'unknown -o option "bogus" (supported: idle_timeout=<secs>, debug_time)'],
+    [['-o', 'modern'], 'unknown -o option "modern" (supported: idle_timeout=<secs>, debug_time, slab_automove[=<0-2>], slab_automove_window=<secs>, slab_chunk_max=<bytes>, slab_reassign, lru_crawler, lru_maintainer, relaxed_privileges)'],
+    [['-o', 'idle_timeout=5,bogus'], 'unknown -o option "bogus" (supported: idle_timeout=<secs>, debug_time, slab_automove[=<0-2>], slab_automove_window=<secs>, slab_chunk_max=<bytes>, slab_reassign, lru_crawler, lru_maintainer, relaxed_privileges)'],
+    [['-o', 'slab_automove=3'], '-o slab_automove 3: must be from 0 to 2'],
+    [['-o', 'slab_automove_window=0'], '-o slab_automove_window 0: must be from 1 to 2147483647'],
+    [['-o', 'slab_automove_window'], '-o slab_automove_window needs a value in seconds'],
+    [['-o', 'slab_chunk_max=big'], '-o slab_chunk_max "big": expected an integer'],
+    [['-o', 'lru_crawler=1'], '-o lru_crawler takes no value'],
     [['-o', 'idle_timeout'], '-o idle_timeout needs a value in seconds (idle_timeout=<secs>)'],
     [['-o', 'idle_timeout=soon'], '-o idle_timeout "soon": expected an integer'],
     [['-o', 'debug_time=1'], '-o debug_time takes no value'],
