@@ -63,6 +63,21 @@ describe.each(ENGINES)('values that span calls (%s engine)', (engine) => {
     expect(h.stats().cmd_set).toBe('1');
   });
 
+  it('with -I 2m, a 1.5 MB value (larger than a default page) streams in and out in pieces', () => {
+    const h = makeStore({ engine, itemSizeMax: 2 * MB });
+    h.store.outputLimit = 128 * 1024;
+    const c = connect(h);
+    const value = pattern(1_500_000, 11);
+    expect(c.send(`set huge 0 0 ${value.length}\r\n`).statuses).toEqual([ST_VALUE]);
+    for (let off = 0; off < value.length; off += 65536) c.send(value.subarray(off, off + 65536));
+    expect(c.send('\r\n').out).toBe('STORED\r\n');
+    const reader = connect(h);
+    const got = Buffer.from(reader.send('get huge\r\n').out, 'latin1');
+    const head = `VALUE huge 0 ${value.length}\r\n`;
+    expect(got.subarray(head.length, head.length + value.length).equals(value)).toBe(true);
+    expect(got.subarray(head.length + value.length).toString('latin1')).toBe('\r\nEND\r\n');
+  });
+
   it('a half-sent value occupies its chunk inside -m, and a closed connection gives it back', () => {
     const h = makeStore({ engine, memoryMB: 8 });
     const before = usedChunks(h);
