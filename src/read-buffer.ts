@@ -5,33 +5,44 @@
 // overwrites them, and the few bytes a connection must keep (a partial
 // command line) are copied out (Session.ownPending).
 //
-// net.Server has no option for this, so an accepted socket's handle is moved
-// to a new Socket made with the `onread` option (which net.Socket supports).
-// Where the runtime's sockets do not expose a handle, the socket is used as
-// it is, with its 'data' events.
-import { Socket } from 'node:net';
+// net.Server has no option for this, but net.Socket does (`onread`), so the
+// listening handle's connection callback is replaced by one that makes each
+// accepted socket with it: one Socket per connection, as net.Server would
+// make. Where the runtime's server exposes no handle, its 'connection'
+// sockets are used as they are, with their 'data' events.
+import { Socket, type Server } from 'node:net';
 
 export const READ_BUFFER_SIZE = 64 * 1024;
 
-interface HandleOwner { _handle?: object | null }
+interface ListenHandle {
+  onconnection?: (err: number, clientHandle: object | undefined) => void;
+}
 
 /**
- * A socket over `accepted`'s connection whose reads land in `buffer` and
- * call `onBytes` (a view valid only during the call); null when the handle
- * cannot be taken over. `accepted` must come from a server made with
- * pauseOnConnect, so that nothing has been read yet.
+ * After `listener` is bound: calls `onSocket(socket, bind)` for each accepted
+ * connection, with a socket whose reads land in `buffer`; `bind(onBytes)`
+ * says where they go (a view valid only during the call). Returns false when
+ * the listener cannot be set up so (the caller keeps its 'connection' handler).
  */
-export function withSharedReadBuffer(accepted: Socket, buffer: Buffer, onBytes: (bytes: Buffer) => void): Socket | null {
-  const owner = accepted as unknown as HandleOwner;
-  const handle = owner._handle;
-  if (handle == null) return null;
-  owner._handle = null;
-  const socket = new Socket({
-    handle,
-    allowHalfOpen: true,
-    readable: true,
-    writable: true,
-    onread: { buffer, callback: (n: number, buf: Uint8Array) => { onBytes((buf as Buffer).subarray(0, n)); } },
-  } as unknown as ConstructorParameters<typeof Socket>[0]);
-  return socket;
+export function acceptWithSharedReads(listener: Server, buffer: Buffer,
+  onSocket: (socket: Socket, bind: (onBytes: (bytes: Buffer) => void) => void) => void): boolean {
+  const handle = (listener as unknown as { _handle?: ListenHandle | null })._handle;
+  const original = handle?.onconnection;
+  if (!handle || typeof original !== 'function') return false;
+  const allowHalfOpen = (listener as unknown as { allowHalfOpen?: boolean }).allowHalfOpen ?? true;
+  handle.onconnection = (err, clientHandle) => {
+    // Errors (EMFILE and the like) keep net.Server's own handling.
+    if (err || !clientHandle) { original.call(handle, err, clientHandle); return; }
+    let onBytes: (bytes: Buffer) => void = () => {};
+    const socket = new Socket({
+      handle: clientHandle,
+      allowHalfOpen,
+      readable: true,
+      writable: true,
+      onread: { buffer, callback: (n: number, buf: Uint8Array) => { onBytes((buf as Buffer).subarray(0, n)); } },
+    } as unknown as ConstructorParameters<typeof Socket>[0]);
+    socket.pause();
+    onSocket(socket, (fn) => { onBytes = fn; });
+  };
+  return true;
 }

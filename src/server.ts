@@ -15,7 +15,7 @@ import type { Store } from './engine/store.js';
 import type { Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
-import { withSharedReadBuffer, READ_BUFFER_SIZE } from './read-buffer.js';
+import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
 import { OutputPool } from './output-pool.js';
 import { startTicker } from './ticker.js';
 
@@ -62,8 +62,8 @@ export class CacheServer implements ConnHost {
     this.exit = opts.exit;
     // Bounds what one call, and so one connection, makes the host hold.
     this.store.outputLimit = OUTPUT_PER_CALL;
-    // Paused on connect: nothing is read until accept() decides how (read-buffer.ts).
-    this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+    // Used only where the shared read buffer cannot be set up (read-buffer.ts).
+    this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, null));
   }
 
   now(): number {
@@ -82,6 +82,7 @@ export class CacheServer implements ConnHost {
       else this.listener.listen({ port: s.port, host: s.listen, backlog: 1024 });
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
+    acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
 
     let shown: string;
     let tcpPort = 0;
@@ -149,7 +150,9 @@ export class CacheServer implements ConnHost {
     return this.stopping;
   }
 
-  private accept(socket: Socket): void {
+  /** `bind`: the socket reads into the shared buffer and reports to the
+   *  function given to bind; null: it emits 'data'. */
+  private accept(socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null): void {
     if (this.stopping) { socket.destroy(); return; }
     if (this.conns.size >= this.settings.connLimit) {
       this.rejectedConnections++;
@@ -160,9 +163,9 @@ export class CacheServer implements ConnHost {
       return;
     }
     const id = fdOf(socket) ?? this.nextId++;
-    let conn: Conn | null = null;
-    const shared = withSharedReadBuffer(socket, this.readBuffer, (bytes) => conn!.receive(bytes, true));
-    conn = new Conn(shared ?? socket, id, this, shared !== null);
+    if (bind !== null) socket.setNoDelay(true);
+    const conn = new Conn(socket, id, this, bind !== null);
+    bind?.((bytes) => conn.receive(bytes, true));
     this.conns.add(conn);
     this.totalConnections++;
     this.peakConnections = Math.max(this.peakConnections, this.conns.size);
