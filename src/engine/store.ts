@@ -85,14 +85,18 @@ export class Store {
    *  connection state of the next call. */
   loadConn(state: Uint32Array): void {
     this.views();
-    this.u32.set(state, (this.base + R_CONN_STATE) >>> 2);
+    const u32 = this.u32;
+    const at = (this.base + R_CONN_STATE) >>> 2;
+    // A loop, not set(): this runs around every call, and allocates nothing.
+    for (let i = 0; i < CONN_WORDS; i++) u32[at + i] = state[i];
   }
 
   /** Copies the connection state the last call left into `state`. */
   saveConn(state: Uint32Array): void {
     this.views();
-    const i = (this.base + R_CONN_STATE) >>> 2;
-    state.set(this.u32.subarray(i, i + CONN_WORDS));
+    const u32 = this.u32;
+    const at = (this.base + R_CONN_STATE) >>> 2;
+    for (let i = 0; i < CONN_WORDS; i++) state[i] = u32[at + i];
   }
 
   /** The connection whose state is `state` is gone: releases its items. */
