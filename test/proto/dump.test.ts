@@ -152,12 +152,13 @@ describe.each(['wasm', 'js'] as const)('key dumps, %s engine', (engine) => {
     // A reader that never reads keeps its dump running.
     const stalled = await RawClient.connect(server.port);
     await stalled.send('lru_crawler metadump all\r\n');
-    await new Promise((r) => setTimeout(r, 300));
+    // `crawl` answers OK until the stalled dump has begun (a busy machine may be slow to start it)
+    for (let i = 0; i < 100 && (await c.request('lru_crawler crawl all\r\n')).toString() === 'OK\r\n'; i++) await new Promise((r) => setTimeout(r, 50));
     expect((await c.request('lru_crawler metadump all\r\n')).toString()).toBe('BUSY currently processing crawler request\r\n');
     expect((await c.request('lru_crawler mgdump 1\r\n')).toString()).toBe('BUSY currently processing crawler request\r\n');
     expect((await c.request('lru_crawler crawl all\r\n')).toString()).toBe('BUSY currently processing crawler request\r\n');
     stalled.close();
-    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 100 && (await c.request('lru_crawler crawl all\r\n')).toString() !== 'OK\r\n'; i++) await new Promise((r) => setTimeout(r, 50));
     const out = (await c.readUntilAfterSend('lru_crawler mgdump all\r\n', 'EN\r\n')).toString();
     expect(out.split('\r\n').filter((l) => l.startsWith('mg busy:')).length).toBe(60_000);
     c.close();

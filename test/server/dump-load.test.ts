@@ -67,7 +67,8 @@ describe.each(['wasm', 'js'] as const)('dumping 200,000 keys (%s engine)', (engi
     expect((await other.request('lru_crawler mgdump all\r\n')).toString()).toBe('BUSY currently processing crawler request\r\n');
     expect((await other.request('version\r\n')).toString()).toBe('VERSION 1.6.18\r\n');
     stalled.close();
-    await new Promise((r) => setTimeout(r, 300));
+    // the server sees the close a moment later; until then `crawl` is BUSY
+    for (let i = 0; i < 100 && (await other.request('lru_crawler crawl all\r\n')).toString() !== 'OK\r\n'; i++) await new Promise((r) => setTimeout(r, 50));
     const mg = await streamed(server.port, 'lru_crawler mgdump all\r\n', '\r\nEN\r\n');
     expect(mg.split('\r\n').filter((l) => l.startsWith('mg load:')).length).toBe(N);
     other.close();
