@@ -6,6 +6,17 @@
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { startWasmcached, startMemcached, type ServerHandle } from '../support/servers.js';
 import { RawClient } from '../support/client.js';
+import { connect, type Socket } from 'node:net';
+
+/** A client that sends `cmd` and never reads (its socket stays paused). */
+function nonReader(port: number, cmd: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.pause();
+    s.once('error', reject);
+    s.once('connect', () => { s.write(cmd); resolve(s); });
+  });
+}
 
 const ITEMS: { key: string; flags: number; exptime: number; value: string; fetch: boolean }[] = [
   { key: 'plain', flags: 0, exptime: 0, value: 'v', fetch: false },
@@ -150,14 +161,13 @@ describe.each(['wasm', 'js'] as const)('key dumps, %s engine', (engine) => {
     }
     await c.requestUntilLine('mn\r\n', 'MN');
     // A reader that never reads keeps its dump running.
-    const stalled = await RawClient.connect(server.port);
-    await stalled.send('lru_crawler metadump all\r\n');
+    const stalled = await nonReader(server.port, 'lru_crawler metadump all\r\n');
     // `crawl` answers OK until the stalled dump has begun (a busy machine may be slow to start it)
     for (let i = 0; i < 100 && (await c.request('lru_crawler crawl all\r\n')).toString() === 'OK\r\n'; i++) await new Promise((r) => setTimeout(r, 50));
     expect((await c.request('lru_crawler metadump all\r\n')).toString()).toBe('BUSY currently processing crawler request\r\n');
     expect((await c.request('lru_crawler mgdump 1\r\n')).toString()).toBe('BUSY currently processing crawler request\r\n');
     expect((await c.request('lru_crawler crawl all\r\n')).toString()).toBe('BUSY currently processing crawler request\r\n');
-    stalled.close();
+    stalled.destroy();
     for (let i = 0; i < 100 && (await c.request('lru_crawler crawl all\r\n')).toString() !== 'OK\r\n'; i++) await new Promise((r) => setTimeout(r, 50));
     const out = (await c.readUntilAfterSend('lru_crawler mgdump all\r\n', 'EN\r\n')).toString();
     expect(out.split('\r\n').filter((l) => l.startsWith('mg busy:')).length).toBe(60_000);
