@@ -9,7 +9,7 @@
 // a complete snapshot of the cache (the warm-restart roadmap relies on this).
 
 /** Bumped whenever the header or item layout changes; checked at load. */
-export const LAYOUT_VERSION: u32 = 2;
+export const LAYOUT_VERSION: u32 = 3;
 export const STORE_MAGIC: u32 = 0x6d634157; // "WAcm"
 
 // ---- execute / tick status codes (ST_*) ------------------------------------
@@ -43,6 +43,7 @@ export const OPT_NO_FLUSH: u32 = 8;       // -F
 export const OPT_DEBUG_TIME: u32 = 16;    // -o debug_time: enables `debugtime <secs>`
 export const OPT_SASL: u32 = 32;          // -S: binary protocol only, SASL PLAIN required
 export const OPT_AUTH_FILE: u32 = 64;     // -Y: text protocol only, `set` with "user pass" first
+export const OPT_NO_DUMP: u32 = 128;      // -X: no `stats cachedump`, `lru_crawler metadump|mgdump`
 
 // ---- limits (LIMIT_*) -------------------------------------------------------
 export const LIMIT_KEY_LEN: u32 = 250;
@@ -72,7 +73,7 @@ export const R_SKIP: u32 = 76;
 // mc_conn_close with them when the connection goes away (an item receiving
 // a value, or pinned while its value is sent, is released there).
 export const R_CONN_STATE: u32 = 704;
-export const CONN_WORDS: u32 = 8;
+export const CONN_WORDS: u32 = 12;
 /** Where a multiget stopped by ST_OUT_FULL resumes (keys already answered;
  *  0 = start fresh). */
 export const R_RESUME: u32 = 704;
@@ -96,6 +97,17 @@ export const R_SEND_ITEM: u32 = 728;
 /** Bytes of the value already sent | SEND_CRLF when "\r\n" follows it. */
 export const R_SEND_OFF: u32 = 732;
 export const SEND_CRLF: u32 = 0x80000000;
+/** A key dump in progress (`lru_crawler metadump|mgdump`, proto/dump.ts):
+ *  its DUMP_* kind, 0 = none. Its command line stays unconsumed and the call
+ *  ends with ST_OUT_FULL until the dump's last line is written. */
+export const R_DUMP: u32 = 736;
+/** Where the dump resumes: page index, then chunk index within the page. */
+export const R_DUMP_PAGE: u32 = 740;
+export const R_DUMP_CHUNK: u32 = 744;
+/** The dump's serial number; the store's H_DUMP_OWNER while it runs. */
+export const R_DUMP_ID: u32 = 748;
+export const DUMP_META: u32 = 1;
+export const DUMP_MG: u32 = 2;
 
 // ---- results of an ST_VALUE (see ST_VALUE) --------------------------------
 export const R_VALUE_PTR: u32 = 640;

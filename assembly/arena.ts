@@ -80,7 +80,10 @@ export const H_FREE_PAGES: u32 = 240;     // pages on the H_FREE_PAGE list (the 
 /** The largest limit cache_memlimit may set, MB: H_PAGES_MAX pages are
  *  reserved for it. */
 export const H_MAXBYTES_CAP_MB: u32 = 244;
-// 248..255: free
+/** The dump (R_DUMP_ID) running now, 0 = none: one at a time, as memcached
+ *  has one crawler, so a second one answers BUSY. */
+export const H_DUMP_OWNER: u32 = 248;
+export const H_DUMP_SERIAL: u32 = 252;
 
 export const STATS_BASE: u32 = 256;
 export const STATS_EXT_BASE: u32 = 768;

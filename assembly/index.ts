@@ -9,6 +9,7 @@ import {
   ST_OK, ST_NO_MEMORY, R_CONN, CONN_PROTOCOL, CONN_TEXT, CONN_BINARY, OPT_SASL, OPT_AUTH_FILE, H_OUT_LIMIT,
 } from './abi';
 import { valueUnclaimed, valuesRelease } from './proto/values';
+import { dumpRelease } from './proto/dump';
 import { ld8, copy } from './mem';
 import { slabsInit } from './slabs';
 import { assocInit, assocTick } from './assoc';
@@ -67,12 +68,13 @@ export function mc_execute(store: u32, len: u32, now: u32): u32 {
 
 /**
  * The connection whose state (R_CONN_STATE) the host has just written back
- * is gone: frees the item its value was arriving into and unpins the item
- * it was being sent.
+ * is gone: frees the item its value was arriving into, unpins the item
+ * it was being sent, and ends its key dump.
  */
 export function mc_conn_close(store: u32): u32 {
   arenaSelect(store);
   valuesRelease();
+  dumpRelease();
   return ST_OK;
 }
 

@@ -13,7 +13,7 @@
 //  - a value's command line (R_VALUE_AT bytes, at most 2 KiB for text and
 //    meta, 24 + 255 + 250 for binary) while the value arrives.
 import {
-  ST_VALUE, CONN_WORDS, R_CONN_STATE, R_RESUME, R_VALUE_ITEM, R_VALUE_TAIL, R_SEND_ITEM, VALUE_READY,
+  ST_VALUE, CONN_WORDS, R_CONN_STATE, R_RESUME, R_VALUE_ITEM, R_VALUE_TAIL, R_SEND_ITEM, R_DUMP, VALUE_READY,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 
@@ -21,6 +21,7 @@ const RESUME = (R_RESUME - R_CONN_STATE) >>> 2;
 const VALUE_ITEM = (R_VALUE_ITEM - R_CONN_STATE) >>> 2;
 const VALUE_TAIL = (R_VALUE_TAIL - R_CONN_STATE) >>> 2;
 const SEND_ITEM = (R_SEND_ITEM - R_CONN_STATE) >>> 2;
+const DUMP = (R_DUMP - R_CONN_STATE) >>> 2;
 
 function plainCopy(b: Uint8Array): { buf: Buffer; release: null } {
   return { buf: Buffer.from(b), release: null };
@@ -130,9 +131,10 @@ export class Session {
     return status;
   }
 
-  /** The connection is gone: the engine releases the items it held for it. */
+  /** The connection is gone: the engine releases the items it held for it
+   *  and ends its key dump. */
   close(): void {
-    if (this.state[VALUE_ITEM] !== 0 || this.state[SEND_ITEM] !== 0) this.store.closeConn(this.state);
+    if (this.state[VALUE_ITEM] !== 0 || this.state[SEND_ITEM] !== 0 || this.state[DUMP] !== 0) this.store.closeConn(this.state);
     this.chunks = [];
     this.head = 0;
     this.pendingLen = 0;

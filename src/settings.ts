@@ -4,7 +4,7 @@
 // without starting a server. The option table below is the single list: the
 // parser and the -h text are both derived from it.
 import {
-  OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_SASL, OPT_AUTH_FILE,
+  OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, OPT_DEBUG_TIME, OPT_SASL, OPT_AUTH_FILE,
   AUTOMOVE_WINDOW_DEFAULT,
 } from '../assembly/abi.js';
 import type { StoreOptions } from './engine/types.js';
@@ -36,6 +36,8 @@ export interface Settings {
   disableCas: boolean;
   enableShutdown: boolean;
   disableFlushAll: boolean;
+  /** -X: no key dumps (`stats cachedump`, `lru_crawler metadump|mgdump`) */
+  disableDumping: boolean;
   verbosity: number;
   /** Reported in stats only: one event loop serves every connection. */
   threads: number;
@@ -78,6 +80,7 @@ export function defaultSettings(): Settings {
     disableCas: false,
     enableShutdown: false,
     disableFlushAll: false,
+    disableDumping: false,
     verbosity: 0,
     threads: 4,
     idleTimeout: 0,
@@ -148,6 +151,8 @@ const OPTIONS: OptionSpec[] = [
     apply(s) { s.enableShutdown = true; } },
   { short: 'F', long: 'disable-flush-all', help: 'disable the flush_all command',
     apply(s) { s.disableFlushAll = true; } },
+  { short: 'X', long: 'disable-dumping', help: 'disable stats cachedump and lru_crawler metadump',
+    apply(s) { s.disableDumping = true; } },
   { short: 'v', long: 'verbose', help: 'verbose: errors and warnings (-vv: also connections, -vvv: more)',
     apply(s) { s.verbosity++; } },
   { short: 'U', long: 'udp-port', arg: 'num', help: 'UDP port: only 0 (off) is accepted',
@@ -322,6 +327,7 @@ export function storeOptions(s: Settings): StoreOptions {
   if (s.disableCas) opts |= OPT_NO_CAS;
   if (s.enableShutdown) opts |= OPT_SHUTDOWN;
   if (s.disableFlushAll) opts |= OPT_NO_FLUSH;
+  if (s.disableDumping) opts |= OPT_NO_DUMP;
   if (s.debugTime) opts |= OPT_DEBUG_TIME;
   if (s.sasl) opts |= OPT_SASL;
   if (s.authFile !== null) opts |= OPT_AUTH_FILE;

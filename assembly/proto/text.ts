@@ -70,6 +70,8 @@ const NONE: u32 = 0xffffffff;
 /** Input position just after the current command (its line, then data). */
 let NEXT: u32 = 0;
 let IN_END: u32 = 0;
+/** Where this call's replies began (a dump refuses to follow other replies). */
+let CALL_OUT_START: u32 = 0;
 /** Number formatting and incr/decr digits. */
 function deltaBuf(): u32 { return S + SCRATCH + 512; }
 function deltaScratch(): u32 { return S + SCRATCH + 768; }
@@ -97,6 +99,7 @@ function multigetStart(p: u32, end: u32): u32 {
  */
 export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32 {
   IN_END = inPtr + len;
+  CALL_OUT_START = outPtr;
   execBegin(outPtr, outCap);
   if (!sendContinue()) {
     execEnd(inPtr, inPtr, outPtr);
@@ -249,7 +252,7 @@ function processCommand(p: u32, lineEnd: u32): u32 {
   if (tokIs(0, 'flush_all')) { if (arityRange(ntok, 2, 4)) processFlushAll(ntok); return P_DONE; }
   if (tokIs(0, 'version')) { outString('VERSION 1.6.18'); return P_DONE; }
   if (tokIs(0, 'quit')) return P_CLOSE;
-  if (tokIs(0, 'lru_crawler')) { processLruCrawler(ntok); return P_DONE; }
+  if (tokIs(0, 'lru_crawler')) return processLruCrawler(ntok, CALL_OUT_START);
   if (tokIs(0, 'watch')) { outString('CLIENT_ERROR watch commands not allowed'); return P_DONE; }
   if (tokIs(0, 'verbosity')) { if (arity2(ntok, 3, 4)) processVerbosity(ntok); return P_DONE; }
   if (tokIs(0, 'lru')) {

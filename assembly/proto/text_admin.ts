@@ -14,8 +14,10 @@ import {
   HS_BASE, HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS,
   HS_CONNECTION_STRUCTURES, HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS,
   HS_TCP_PORT, HS_IDLE_TIMEOUT, HS_THREADS, HS_LISTEN_DISABLED, HS_CONN_YIELDS, HS_UNIX_SOCKET,
-  OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, H_STORE_BYTES, MAX_CLASSES,
+  OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
 } from '../abi';
+import { processDump, dumpRunning } from './dump';
+import { P_DONE } from './flow';
 import { tokPtr, tokLen, tokEnd, tokIs } from './tokens';
 import { outStr, outCRLF, outU32, outU64, outMicros, outBytes, outByte, outRoom } from './out';
 import { outString, setNoreplyMaybe } from './reply';
@@ -246,7 +248,7 @@ function statsSettings(): void {
   sBool('lru_segmented', false);
   sBool('shutdown_command', (opts & OPT_SHUTDOWN) != 0);
   sBool('flush_enabled', (opts & OPT_NO_FLUSH) == 0);
-  sBool('dump_enabled', true);
+  sBool('dump_enabled', (hget(H_OPTS) & OPT_NO_DUMP) == 0);
   sStr('hash_algorithm', 'murmur3');
   sHost('idle_timeout', HS_IDLE_TIMEOUT);
   sBool('track_sizes', false);
@@ -327,6 +329,7 @@ function statsSlabs(): void {
 
 /** stats cachedump <class> <limit>: ITEM <key> [<bytes> b; <exptime> s] */
 function statsCachedump(ntok: u32): void {
+  if ((hget(H_OPTS) & OPT_NO_DUMP) != 0) { outString('CLIENT_ERROR stats cachedump not allowed'); return; }
   if (ntok < 5) { outString('CLIENT_ERROR bad command line'); return; }
   if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return; }
   const c = N_LO;
@@ -460,33 +463,33 @@ function isPositiveDecimal(i: u32): bool {
   return dots <= 1 && nonzero;
 }
 
-export function processLruCrawler(ntok: u32): void {
+/** `lru_crawler ...`; P_OUT_FULL while a dump has lines left (proto/dump.ts). */
+export function processLruCrawler(ntok: u32, outStart: u32): u32 {
   if (ntok == 4 && tokIs(1, 'crawl')) {
-    if (hget(H_CRAWLER_ON) == 0) { outString('CLIENT_ERROR lru crawler disabled'); return; }
+    if (hget(H_CRAWLER_ON) == 0) { outString('CLIENT_ERROR lru crawler disabled'); return P_DONE; }
+    if (dumpRunning()) { outString('BUSY currently processing crawler request'); return P_DONE; }
     outString('OK');
-    return;
+    return P_DONE;
   }
-  if (ntok == 4 && tokIs(1, 'metadump')) {
-    // TODO: metadump, for warming a new node from an old one (roadmap).
-    outString('ERROR metadump not allowed');
-    return;
-  }
+  if (ntok == 4 && tokIs(1, 'metadump')) return processDump(DUMP_META, outStart);
+  if (ntok == 4 && tokIs(1, 'mgdump')) return processDump(DUMP_MG, outStart);
   if (ntok == 4 && tokIs(1, 'tocrawl')) {
-    if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return; }
+    if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return P_DONE; }
     outString('OK');
-    return;
+    return P_DONE;
   }
   if (ntok == 4 && tokIs(1, 'sleep')) {
-    if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return; }
-    if (N_LO > 1000000) { outString('CLIENT_ERROR sleep must be one second or less'); return; }
+    if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return P_DONE; }
+    if (N_LO > 1000000) { outString('CLIENT_ERROR sleep must be one second or less'); return P_DONE; }
     outString('OK');
-    return;
+    return P_DONE;
   }
   if (ntok == 3) {
-    if (tokIs(1, 'enable')) { hset(H_CRAWLER_ON, 1); outString('OK'); return; }
-    if (tokIs(1, 'disable')) { hset(H_CRAWLER_ON, 0); outString('OK'); return; }
+    if (tokIs(1, 'enable')) { hset(H_CRAWLER_ON, 1); outString('OK'); return P_DONE; }
+    if (tokIs(1, 'disable')) { hset(H_CRAWLER_ON, 0); outString('OK'); return P_DONE; }
   }
   outString('ERROR');
+  return P_DONE;
 }
 
 export { MAX_CLASSES };
