@@ -164,6 +164,20 @@ export const OPS_EVICTIONS_HI: u32 = 8;
 export const OPS_LIMIT_MB: u32 = 9;
 export const OPS_COUNT: u32 = 10;
 
+// ---- snapshots (assembly/snapshot.ts) --------------------------------------
+// mc_dump writes item records to the output region (R_OUT_LEN bytes) and
+// mc_load links the records in the input region (R_CONSUMED bytes); the
+// record layout is at the top of assembly/snapshot.ts.
+/** Records written by the last mc_dump, or linked by the last mc_load. */
+export const R_SNAP_ITEMS: u32 = 224;
+/** Records the last mc_load dropped: expired, over -I, or no memory. */
+export const R_SNAP_DROPPED: u32 = 228;
+/** The dump's cursor (page, chunk address), kept across mc_dump calls. */
+export const H_SNAP_PAGE: u32 = 248;
+export const H_SNAP_CHUNK: u32 = 252;
+/** Bytes before a record's key. */
+export const SNAP_RECORD_HEADER: u32 = 21;
+
 // ---- store header: regions and sizes ----------------------------------------
 export const H_IN_PTR: u32 = 80;     // input region address
 export const H_IN_CAP: u32 = 84;     // input region size

@@ -75,12 +75,12 @@ export const H_CRAWLER_ON: u32 = 208;     // `lru_crawler enable|disable`
 // 212: H_AUTOMOVE_WINDOW of abi.ts
 // 216: free
 export const H_AUTH_LEN: u32 = 220;       // bytes of the credentials file at AUTH_DATA
-// 224..239: R_OP_* of abi.ts (results of mc_op)
+// 224..239: R_OP_* of abi.ts (results of mc_op; R_SNAP_* of mc_dump, mc_load)
 export const H_FREE_PAGES: u32 = 240;     // pages on the H_FREE_PAGE list (the global pool)
 /** The largest limit cache_memlimit may set, MB: H_PAGES_MAX pages are
  *  reserved for it. */
 export const H_MAXBYTES_CAP_MB: u32 = 244;
-// 248..255: free
+// 248..255: H_SNAP_PAGE, H_SNAP_CHUNK of abi.ts (the snapshot cursor)
 
 export const STATS_BASE: u32 = 256;
 export const STATS_EXT_BASE: u32 = 768;
