@@ -35,6 +35,10 @@ export const ST_NO_MEMORY: u32 = 4;
  *  (memcached's conn_nread, without a per-connection copy of the value). */
 export const ST_VALUE: u32 = 5;
 
+/** `snapshot`: send R_OUT_LEN bytes, write a snapshot (-e), then answer the
+ *  command (`OK` once it is on disk) and go on with R_CONSUMED. */
+export const ST_SNAPSHOT: u32 = 6;
+
 // ---- option bits passed to mc_init (OPT_*) ---------------------------------
 export const OPT_NO_EVICTIONS: u32 = 1;   // -M
 export const OPT_NO_CAS: u32 = 2;         // -C

@@ -204,6 +204,17 @@ export class CacheServer implements ConnHost {
     this.stopAndExit();
   }
 
+  async snapshot(): Promise<string> {
+    const s = this.snapshotter;
+    if (!s) return 'SERVER_ERROR snapshots are off (start with -e <file>)';
+    try {
+      await s.snapshot();
+      return 'OK';
+    } catch (err) {
+      return `SERVER_ERROR cannot write snapshot: ${(err as Error).message}`;
+    }
+  }
+
   trapped(conn: Conn, err: unknown): void {
     this.log.error(`<${conn.id} engine trap: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     this.log.error('the cache can no longer be trusted; exiting');
