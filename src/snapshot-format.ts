@@ -178,7 +178,8 @@ export class SnapshotReader {
       if (this.store && !oversized) this.feed(run);
       pos = end;
     }
-    this.pending = pos === b.length ? new Uint8Array(0) : b.slice(pos);
+    // A copy: the caller may reuse its chunk's memory (Buffer.slice would not copy).
+    this.pending = pos === b.length ? new Uint8Array(0) : new Uint8Array(b.subarray(pos));
   }
 
   private feed(run: Uint8Array): void {

@@ -69,8 +69,7 @@ export class Snapshotter {
       for (;;) {
         const n = readSync(fd, buf, 0, READ_CHUNK, null);
         if (n === 0) break;
-        // The reader may keep a partial record: give it its own copy.
-        reader.push(buf.subarray(0, n).slice());
+        reader.push(buf.subarray(0, n));
       }
     } finally {
       closeSync(fd);
