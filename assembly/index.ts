@@ -114,11 +114,12 @@ export function mc_op(store: u32, op: u32, keyLen: u32, valueLen: u32, flags: u3
 
 /**
  * One bounded step of a snapshot (assembly/snapshot.ts): the next item
- * records in the output region. `restart` != 0 begins a new walk. ST_OUT_FULL
- * while items remain, ST_OK once the walk is complete.
+ * records in the output region, about `maxBytes` of them (0 = the whole
+ * region). `restart` != 0 begins a new walk. ST_OUT_FULL while items remain,
+ * ST_OK once the walk is complete.
  */
-export function mc_dump(store: u32, restart: u32, now: u32): u32 {
-  return snapshotDumpStep(store, restart, now);
+export function mc_dump(store: u32, restart: u32, maxBytes: u32, now: u32): u32 {
+  return snapshotDumpStep(store, restart, maxBytes, now);
 }
 
 /** Links the snapshot records in the input region's first `len` bytes. */

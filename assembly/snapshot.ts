@@ -33,7 +33,7 @@ import { itemSizeOk } from './store';
 import { u64Lt } from './u64';
 
 /** Chunks one dump step may visit, so steps over sparse pages stay short. */
-const DUMP_VISIT_BUDGET: u32 = 262144;
+const DUMP_VISIT_BUDGET: u32 = 65536;
 
 function put32(p: u32, v: u32): void {
   st8(p, v & 255);
@@ -51,17 +51,19 @@ function absoluteExpiry(rel: u32): u32 {
 
 /**
  * One step of a dump: writes the records of the next live items into the
- * output region (R_OUT_LEN bytes, R_SNAP_ITEMS records). `restart` begins a
- * new walk. ST_OUT_FULL: call again for more; ST_OK: the walk is complete.
- * The whole output region is used (a record of the largest item fits it).
+ * output region (R_OUT_LEN bytes, R_SNAP_ITEMS records), at most `maxBytes`
+ * of them (0 = the whole region) except that one record is always written
+ * (the region holds the largest item). `restart` begins a new walk.
+ * ST_OUT_FULL: call again for more; ST_OK: the walk is complete.
  */
-export function snapshotDumpStep(store: u32, restart: u32, now: u32): u32 {
+export function snapshotDumpStep(store: u32, restart: u32, maxBytes: u32, now: u32): u32 {
   arenaSelect(store);
   clockSet(now);
   let page: u32 = restart != 0 ? 0 : hget(H_SNAP_PAGE);
   let p: u32 = restart != 0 ? 0 : hget(H_SNAP_CHUNK);
   const out = hget(H_OUT_PTR);
-  const cap = hget(H_OUT_CAP);
+  const region = hget(H_OUT_CAP);
+  const cap = maxBytes != 0 && maxBytes < region ? maxBytes : region;
   let len: u32 = 0;
   let items: u32 = 0;
   let budget = DUMP_VISIT_BUDGET;
@@ -83,7 +85,7 @@ export function snapshotDumpStep(store: u32, restart: u32, now: u32): u32 {
         const nkey: u32 = ld8(p + IT_KLEN);
         const vlen = ld32(p + IT_VLEN);
         const rec = SNAP_RECORD_HEADER + nkey + vlen;
-        if (cap - len < rec) { status = ST_OUT_FULL; break; }
+        if (len + rec > cap && (len != 0 || rec > region)) { status = ST_OUT_FULL; break; }
         const r = out + len;
         st8(r, nkey);
         put32(r + 1, vlen);

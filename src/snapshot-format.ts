@@ -53,13 +53,20 @@ function putU32(b: Uint8Array, i: number, v: number): void {
   b[i] = v & 255; b[i + 1] = (v >>> 8) & 255; b[i + 2] = (v >>> 16) & 255; b[i + 3] = (v >>> 24) & 255;
 }
 
+/** Bytes of records per step: small enough that a step (engine walk, CRC,
+ *  copy) takes well under a millisecond or two. */
+export const DUMP_STEP_BYTES = 65536;
+
 /**
  * The snapshot of `store` as chunks: the header, one chunk of records per
- * engine step (bounded: at most the store's output region), the trailer.
- * Each chunk is a fresh copy. Between two chunks the caller may let the
+ * engine step (about `stepBytes`, or one larger item; 0: the engine's whole
+ * output region, for a caller that does not let anything run meanwhile), the
+ * trailer.
+ * A chunk of records is a view of the engine's output region, valid until the
+ * store is next called: copy it before letting anything else run. Between two chunks the caller may let the
  * cache serve (a background snapshot); `nowSec` is read at each step.
  */
-export function* dumpChunks(store: Store, nowSec: () => number): Generator<Uint8Array> {
+export function* dumpChunks(store: Store, nowSec: () => number, stepBytes = DUMP_STEP_BYTES): Generator<Uint8Array> {
   const crc = new Crc32();
   let count = 0;
   const header = new Uint8Array(HEADER_BYTES);
@@ -71,14 +78,13 @@ export function* dumpChunks(store: Store, nowSec: () => number): Generator<Uint8
   let more = true;
   let restart = true;
   while (more) {
-    more = store.dumpStep(restart, nowSec());
+    more = store.dumpStep(restart, stepBytes, nowSec());
     restart = false;
     count += store.snapItems;
     const out = store.output();
     if (out.length === 0) continue;
-    const chunk = out.slice();
-    crc.update(chunk);
-    yield chunk;
+    crc.update(out);
+    yield out;
   }
   const trailer = new Uint8Array(TRAILER_BYTES);
   putU32(trailer, 1, count % 4294967296);

@@ -146,7 +146,8 @@ export class Cache {
   /** Makes every item invisible (memcached's flush_all). */
   /** The whole cache as a snapshot, in the format of the server's -e file. */
   dump(): Uint8Array {
-    const chunks = [...dumpChunks(this.store, () => this.now())];
+    const chunks: Uint8Array[] = [];
+    for (const c of dumpChunks(this.store, () => this.now(), 0)) chunks.push(c.slice());
     const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
     let at = 0;
     for (const c of chunks) { out.set(c, at); at += c.length; }
@@ -157,7 +158,7 @@ export class Cache {
    *  (writes meanwhile may or may not be in it). */
   async *dumpStream(): AsyncGenerator<Uint8Array> {
     for (const chunk of dumpChunks(this.store, () => this.now())) {
-      yield chunk;
+      yield chunk.slice();
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
   }

@@ -160,9 +160,10 @@ export class Store {
   }
 
   /** One bounded step of a snapshot (mc_dump): records in output(); true
-   *  while more remain. `restart` begins a new walk over the items. */
-  dumpStep(restart: boolean, nowSec: number): boolean {
-    return this.build.exports.mc_dump(this.base, restart ? 1 : 0, nowSec) !== ST_OK;
+   *  while more remain. `restart` begins a new walk over the items; a step
+   *  writes about `maxBytes` (0: up to the whole output region). */
+  dumpStep(restart: boolean, maxBytes: number, nowSec: number): boolean {
+    return this.build.exports.mc_dump(this.base, restart ? 1 : 0, maxBytes, nowSec) !== ST_OK;
   }
 
   /** Links the snapshot records in input()[0, len) (mc_load); returns the
