@@ -6,7 +6,8 @@
 // (see H_* below). The host reads results (R_*) and writes its own counters
 // (HS_*) at fixed offsets from the store's base; everything else in the store
 // is the engine's. Because the header holds all state, a copy of the range is
-// a complete snapshot of the cache (the warm-restart roadmap relies on this).
+// a complete copy of the cache (warm restarts use a portable item stream
+// instead, see assembly/snapshot.ts).
 
 /** Bumped whenever the header or item layout changes; checked at load. */
 export const LAYOUT_VERSION: u32 = 2;
