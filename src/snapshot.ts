@@ -4,10 +4,10 @@
 // over it, so a crash at any moment leaves the previous snapshot intact.
 // The format is src/snapshot-format.ts.
 import {
-  openSync, readSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, existsSync,
+  openSync, readSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, existsSync, readdirSync,
 } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import { dumpChunks, SnapshotReader, SnapshotError, DUMP_STEP_BYTES } from './snapshot-format.js';
@@ -46,6 +46,7 @@ export class Snapshotter {
    *  starts empty; a bad one is set aside under `<file>.bad-<time>`. */
   loadAtStart(): void {
     const started = Date.now();
+    this.removeStaleTemps();
     if (!existsSync(this.file)) {
       this.log.error(`snapshot: ${this.file} does not exist; starting empty`);
       return;
@@ -68,6 +69,20 @@ export class Snapshotter {
       }
       this.log.error(`snapshot: cannot load ${this.file}: ${why}; starting empty (the file ${where})`);
     }
+  }
+
+  /** A crash while writing leaves `<file>.tmp-<pid>`; each would otherwise
+   *  stay behind, as large as the cache. */
+  private removeStaleTemps(): void {
+    const dir = dirname(this.file);
+    const prefix = `${basename(this.file)}.tmp-`;
+    try {
+      for (const name of readdirSync(dir)) {
+        if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length))) {
+          try { unlinkSync(join(dir, name)); } catch { /* someone else's or gone */ }
+        }
+      }
+    } catch { /* an unreadable directory: loading reports the file itself */ }
   }
 
   private read(store: Store | null) {
