@@ -40,10 +40,25 @@ for (const engine of ENGINES) {
       clock.now = T0;
       const a = await make({ memory: 32 << 20 });
       for (let i = 0; i < 20000; i++) a.set(`k${i}`, `v${i}`.repeat(20), { flags: i });
+      // Larger than a background step: written whole in its own step.
+      const big = new Uint8Array(700_000).map((_, i) => i & 255);
+      a.set('big', big);
       const b = await make({ memory: 32 << 20 });
-      expect(await b.loadStream(a.dumpStream())).toBe(20000);
+      expect(await b.loadStream(a.dumpStream())).toBe(20001);
       expect(b.gets('k12345')).toEqual(a.gets('k12345'));
-      expect(b.stats().items).toBe(20000);
+      expect(b.get('big')).toEqual(big);
+      expect(b.stats().items).toBe(20001);
+    });
+
+    it('items over the new maxItemSize are skipped', async () => {
+      clock.now = T0;
+      const a = await make({ memory: 16 << 20, maxItemSize: 2 << 20 });
+      a.set('huge', new Uint8Array(1_500_000));
+      a.set('small', 'x');
+      const b = await make();
+      expect(b.load(a.dump())).toBe(1);
+      expect(b.getString('small')).toBe('x');
+      expect(b.get('huge')).toBeUndefined();
     });
 
     it('a damaged snapshot throws InvalidSnapshotError and loads nothing', async () => {
