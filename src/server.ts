@@ -57,6 +57,7 @@ export class CacheServer implements ConnHost {
   private nextId = 1;
   private stopTicker: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
+  private exiting = false;
   private allClosed: (() => void) | null = null;
 
   constructor(opts: ServerOptions) {
@@ -145,6 +146,9 @@ export class CacheServer implements ConnHost {
   /** Stops, then (with -e) writes the snapshot once no client can change
    *  the cache any more, then exits. */
   private stopAndExit(): void {
+    // A second signal while stopping changes nothing.
+    if (this.exiting) return;
+    this.exiting = true;
     void this.stop().then(() => {
       const s = this.snapshotter;
       if (s) {
