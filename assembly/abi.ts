@@ -6,7 +6,8 @@
 // (see H_* below). The host reads results (R_*) and writes its own counters
 // (HS_*) at fixed offsets from the store's base; everything else in the store
 // is the engine's. Because the header holds all state, a copy of the range is
-// a complete snapshot of the cache (the warm-restart roadmap relies on this).
+// a complete copy of the cache (warm restarts use a portable item stream
+// instead, see assembly/snapshot.ts).
 
 /** Bumped whenever the header or item layout changes; checked at load. */
 export const LAYOUT_VERSION: u32 = 3;
@@ -34,6 +35,10 @@ export const ST_NO_MEMORY: u32 = 4;
  *  rest of the stream: the command runs with its value already in place
  *  (memcached's conn_nread, without a per-connection copy of the value). */
 export const ST_VALUE: u32 = 5;
+
+/** `snapshot`: send R_OUT_LEN bytes, write a snapshot (-e), then answer the
+ *  command (`OK` once it is on disk) and go on with R_CONSUMED. */
+export const ST_SNAPSHOT: u32 = 6;
 
 // ---- option bits passed to mc_init (OPT_*) ---------------------------------
 export const OPT_NO_EVICTIONS: u32 = 1;   // -M
@@ -175,6 +180,20 @@ export const OPS_EVICTIONS_LO: u32 = 7;
 export const OPS_EVICTIONS_HI: u32 = 8;
 export const OPS_LIMIT_MB: u32 = 9;
 export const OPS_COUNT: u32 = 10;
+
+// ---- snapshots (assembly/snapshot.ts) --------------------------------------
+// mc_dump writes item records to the output region (R_OUT_LEN bytes) and
+// mc_load links the records in the input region (R_CONSUMED bytes); the
+// record layout is at the top of assembly/snapshot.ts.
+/** Records written by the last mc_dump, or linked by the last mc_load. */
+export const R_SNAP_ITEMS: u32 = 224;
+/** Records the last mc_load dropped: expired, over -I, or no memory. */
+export const R_SNAP_DROPPED: u32 = 228;
+/** The dump's cursor (page, chunk address), kept across mc_dump calls. */
+export const H_SNAP_PAGE: u32 = 660;
+export const H_SNAP_CHUNK: u32 = 664;
+/** Bytes before a record's key. */
+export const SNAP_RECORD_HEADER: u32 = 21;
 
 // ---- store header: regions and sizes ----------------------------------------
 export const H_IN_PTR: u32 = 80;     // input region address

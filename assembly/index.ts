@@ -18,6 +18,7 @@ import { slabsAutomove } from './rebalance';
 import { textExecute } from './proto/text';
 import { binaryExecute, BIN_REQ_MAGIC } from './proto/binary';
 import { embedOp } from './embed';
+import { snapshotDumpStep, snapshotLoad } from './snapshot';
 
 /** Chunks the expiry crawler visits per tick. */
 const CRAWL_BUDGET: u32 = 65536;
@@ -111,4 +112,19 @@ export function mc_tick(store: u32, now: u32): u32 {
  */
 export function mc_op(store: u32, op: u32, keyLen: u32, valueLen: u32, flags: u32, ttl: u32, casHi: u32, casLo: u32, now: u32): u32 {
   return embedOp(store, op, keyLen, valueLen, flags, ttl, casHi, casLo, now);
+}
+
+/**
+ * One bounded step of a snapshot (assembly/snapshot.ts): the next item
+ * records in the output region, about `maxBytes` of them (0 = the whole
+ * region). `restart` != 0 begins a new walk. ST_OUT_FULL while items remain,
+ * ST_OK once the walk is complete.
+ */
+export function mc_dump(store: u32, restart: u32, maxBytes: u32, now: u32): u32 {
+  return snapshotDumpStep(store, restart, maxBytes, now);
+}
+
+/** Links the snapshot records in the input region's first `len` bytes. */
+export function mc_load(store: u32, len: u32, now: u32): u32 {
+  return snapshotLoad(store, len, now);
 }

@@ -9,6 +9,7 @@ import { loadWasmEngine } from './engine/wasm.js';
 import { loadJsEngine } from './engine/js.js';
 import { Store } from './engine/store.js';
 import { CacheServer } from './server.js';
+import { Snapshotter } from './snapshot.js';
 
 const EXIT_USAGE = 2;
 const EXIT_LISTEN = 71;
@@ -46,7 +47,13 @@ async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const log = createLogger(settings.verbosity, () => store.verbosity);
-  const server = new CacheServer({ settings, store, log, exit: (code) => process.exit(code) });
+  let snapshotter: Snapshotter | undefined;
+  if (settings.snapshotFile !== null) {
+    snapshotter = new Snapshotter(store, settings.snapshotFile, log, () => Math.floor(Date.now() / 1000));
+    snapshotter.loadAtStart();
+    if (settings.snapshotInterval > 0) snapshotter.startInterval(settings.snapshotInterval);
+  }
+  const server = new CacheServer({ settings, store, log, exit: (code) => process.exit(code), snapshotter });
   try {
     const where = await server.listen();
     process.stdout.write(`listening on ${where}\n`);

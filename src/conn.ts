@@ -14,7 +14,7 @@
 // Either may happen after any call, even inside a multiget: the engine's
 // per-connection state (R_CONN_STATE) is saved after every call.
 import type { Socket } from 'node:net';
-import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_VALUE } from '../assembly/abi.js';
+import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_VALUE } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import { Session } from './session.js';
@@ -42,6 +42,8 @@ export interface ConnHost {
   closed(conn: Conn): void;
   /** The engine answered ST_SHUTDOWN (`shutdown` with -A). */
   shutdown(): void;
+  /** The engine answered ST_SNAPSHOT: resolves to the command's reply line. */
+  snapshot(): Promise<string>;
   /** The engine threw: the arena can no longer be trusted. */
   trapped(conn: Conn, err: unknown): void;
   /** A run stopped early to let other connections in (stats conn_yields). */
@@ -147,7 +149,8 @@ export class Conn {
     if (!this.waitingDrain || this.closing) return;
     this.waitingDrain = false;
     this.socket.resume();
-    this.proceed();
+    // A paused run (a yield, a snapshot) continues on its own.
+    if (!this.waitingTurn) this.proceed();
   }
 
   /** Resumes after a pause: runs what is pending, or closes after a FIN. */
@@ -190,6 +193,10 @@ export class Conn {
         if (status === ST_SHUTDOWN) this.host.shutdown();
         return;
       }
+      if (status === ST_SNAPSHOT) {
+        this.awaitSnapshot();
+        return;
+      }
       if (status !== ST_OK && status !== ST_OUT_FULL && status !== ST_VALUE) {
         this.host.log.error(`<${this.id} engine returned unknown status ${status}; closing the connection`);
         this.end();
@@ -223,6 +230,17 @@ export class Conn {
       }
     }
     this.finishIfDone();
+  }
+
+  /** `snapshot`: the connection waits (its later commands too) until the
+   *  snapshot is on disk, then answers and goes on. */
+  private awaitSnapshot(): void {
+    this.waitingTurn = true;
+    void this.host.snapshot().then((line) => {
+      this.waitingTurn = false;
+      this.write(Buffer.from(line + '\r\n'));
+      this.proceed();
+    });
   }
 
   /** Continues the run on a later turn (0) or after `ms` milliseconds. */

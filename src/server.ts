@@ -18,6 +18,7 @@ import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
 import { OutputPool } from './output-pool.js';
 import { startTicker } from './ticker.js';
+import type { Snapshotter } from './snapshot.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
 const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
@@ -32,6 +33,8 @@ export interface ServerOptions {
   log: Logger;
   /** Ends the process (injected so the exit paths stay in cli.ts). */
   exit(code: number): void;
+  /** -e: writes the cache to its file once every connection is closed. */
+  snapshotter?: Snapshotter;
 }
 
 export class CacheServer implements ConnHost {
@@ -39,6 +42,7 @@ export class CacheServer implements ConnHost {
   readonly log: Logger;
   private readonly settings: Settings;
   private readonly exit: (code: number) => void;
+  private readonly snapshotter: Snapshotter | null;
   private readonly listener: Server;
   private readonly conns = new Set<Conn>();
   readonly outputPool = new OutputPool(OUTPUT_PER_CALL);
@@ -53,6 +57,7 @@ export class CacheServer implements ConnHost {
   private nextId = 1;
   private stopTicker: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
+  private exiting = false;
   private allClosed: (() => void) | null = null;
 
   constructor(opts: ServerOptions) {
@@ -60,6 +65,7 @@ export class CacheServer implements ConnHost {
     this.store = opts.store;
     this.log = opts.log;
     this.exit = opts.exit;
+    this.snapshotter = opts.snapshotter ?? null;
     // Bounds what one call, and so one connection, makes the host hold.
     this.store.outputLimit = OUTPUT_PER_CALL;
     // Used only where the shared read buffer cannot be set up (read-buffer.ts).
@@ -126,14 +132,32 @@ export class CacheServer implements ConnHost {
     }
   }
 
-  /** SIGTERM/SIGINT stop the server gracefully, then the process exits 0. */
+  /** SIGTERM/SIGINT and SIGUSR1 (memcached's graceful restart) stop the
+   *  server gracefully, write the snapshot with -e, then the process exits 0. */
   handleSignals(): void {
     const onSignal = (sig: NodeJS.Signals) => {
       this.log.warn(`signal handled: ${sig}`);
-      void this.stop().then(() => this.exit(0));
+      this.stopAndExit();
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGUSR1', onSignal);
+  }
+
+  /** Stops, then (with -e) writes the snapshot once no client can change
+   *  the cache any more, then exits. */
+  private stopAndExit(): void {
+    // A second signal while stopping changes nothing.
+    if (this.exiting) return;
+    this.exiting = true;
+    void this.stop().then(() => {
+      const s = this.snapshotter;
+      if (s) {
+        s.stopInterval();
+        s.writeNow();
+      }
+      this.exit(0);
+    });
   }
 
   /** Stops accepting, ends every connection (destroying stragglers after a grace period). */
@@ -184,7 +208,18 @@ export class CacheServer implements ConnHost {
 
   shutdown(): void {
     this.log.warn('shutdown command received');
-    void this.stop().then(() => this.exit(0));
+    this.stopAndExit();
+  }
+
+  async snapshot(): Promise<string> {
+    const s = this.snapshotter;
+    if (!s) return 'SERVER_ERROR snapshots are off (start with -e <file>)';
+    try {
+      await s.snapshot();
+      return 'OK';
+    } catch (err) {
+      return `SERVER_ERROR cannot write snapshot: ${(err as Error).message}`;
+    }
   }
 
   trapped(conn: Conn, err: unknown): void {

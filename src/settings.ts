@@ -54,6 +54,10 @@ export interface Settings {
   /** -Y: text protocol only, authenticated by a `set` of "user pass" */
   authFile: string | null;
   engine: 'wasm' | 'js';
+  /** -e: the snapshot file written on stop and loaded at start (warm restarts) */
+  snapshotFile: string | null;
+  /** -o snapshot_interval=<secs>: background snapshots while serving; 0 = off */
+  snapshotInterval: number;
 }
 
 export type Command =
@@ -90,6 +94,8 @@ export function defaultSettings(): Settings {
     sasl: false,
     authFile: null,
     engine: 'wasm',
+    snapshotFile: null,
+    snapshotInterval: 0,
   };
 }
 
@@ -109,7 +115,7 @@ const EXTENDED_ACCEPTED = ['slab_reassign', 'lru_crawler', 'lru_maintainer', 're
 
 // slab_chunk_max is checked and ignored: items are never split into chunks.
 const EXTENDED_OPTIONS = ['idle_timeout=<secs>', 'debug_time', 'slab_automove[=<0-2>]', 'slab_automove_window=<secs>',
-  'slab_chunk_max=<bytes>', ...EXTENDED_ACCEPTED].join(', ');
+  'slab_chunk_max=<bytes>', 'snapshot_interval=<secs>', ...EXTENDED_ACCEPTED].join(', ');
 
 const OPTIONS: OptionSpec[] = [
   { short: 'p', long: 'port', arg: 'num', help: 'TCP port to listen on (default: 11211; 0 = any free port)',
@@ -167,6 +173,11 @@ const OPTIONS: OptionSpec[] = [
     apply(s, v, f) {
       if (v === '') throw new SettingsError(`${f} needs a path`);
       s.authFile = v;
+    } },
+  { short: 'e', long: 'memory-file', arg: 'file', help: 'snapshot file: written on stop (SIGTERM, SIGINT, SIGUSR1, shutdown), loaded at start',
+    apply(s, v, f) {
+      if (v === '') throw new SettingsError(`${f} needs a path`);
+      s.snapshotFile = v;
     } },
   { short: 'o', long: 'extended', arg: 'opts', help: `comma-separated: ${EXTENDED_OPTIONS}`,
     apply(s, v, f) { applyExtended(s, v, f); } },
@@ -240,6 +251,9 @@ function checkCombination(s: Settings): void {
   if (s.itemSizeMax > (s.memoryMB * 1024 * 1024) / 2) {
     throw new SettingsError(`cannot set item size limit higher than 1/2 of memory max (-I ${formatSize(s.itemSizeMax)} with -m ${s.memoryMB})`);
   }
+  if (s.snapshotInterval > 0 && s.snapshotFile === null) {
+    throw new SettingsError('-o snapshot_interval needs -e <file> to write to');
+  }
   if (s.sasl && s.authFile !== null) {
     throw new SettingsError('-S (binary protocol only) and -Y (text protocol only) cannot be combined');
   }
@@ -254,6 +268,10 @@ function applyExtended(s: Settings, list: string, flag: string): void {
     const name = eq < 0 ? item : item.slice(0, eq);
     const value = eq < 0 ? null : item.slice(eq + 1);
     switch (name) {
+      case 'snapshot_interval':
+        if (value === null) throw new SettingsError(`${flag} snapshot_interval needs a value in seconds (snapshot_interval=<secs>)`);
+        s.snapshotInterval = parseInteger(value, `${flag} snapshot_interval`, 0, 2_147_483_647);
+        break;
       case 'idle_timeout':
         if (value === null) throw new SettingsError(`${flag} idle_timeout needs a value in seconds (idle_timeout=<secs>)`);
         s.idleTimeout = parseInteger(value, `${flag} idle_timeout`, 0, 2_147_483_647);

@@ -14,6 +14,8 @@ export const P_CLOSE: u32 = 4;
 export const P_SHUTDOWN: u32 = 5;
 /** The command's value is arriving: end the call with ST_VALUE (values.ts). */
 export const P_VALUE: u32 = 6;
+/** `snapshot`: end the call with ST_SNAPSHOT; the host answers it. */
+export const P_SNAPSHOT: u32 = 7;
 
 /** Output room kept free before starting a command: every reply other than
  *  a value (stats included) fits in it; values larger than the room left are

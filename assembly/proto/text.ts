@@ -25,7 +25,7 @@ import {
   H_IN_CAP, H_TIME_OFFSET, H_CURRENT_TIME,
 } from '../arena';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_VALUE, R_NEED, R_SKIP, LIMIT_KEY_LEN,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_VALUE, R_NEED, R_SKIP, LIMIT_KEY_LEN,
   LIMIT_LINE, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_AUTH_FILE, R_MGET, R_MGET_EXPTIME,
 } from '../abi';
 import { processAsciiAuth, connAuthenticated, AUTH_NEXT } from './sasl';
@@ -50,7 +50,7 @@ import { outString, setNoreplyMaybe, noreplyReset, noreplyTake, noreplyIsSet } f
 import { processStats, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
 
 import {
-  P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
+  P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_SNAPSHOT, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
 } from './flow';
 import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VALUE_BAD_TRAILER } from './values';
 import { processMetaGet, processMetaSet, processMetaDelete, processMetaArithmetic, processMetaDebug, META_NEXT } from './meta';
@@ -163,6 +163,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
     else if (r == P_SKIP) pos = IN_END;
     else if (r == P_CLOSE) { status = ST_CLOSE; pos = NEXT; }
     else if (r == P_SHUTDOWN) { status = ST_SHUTDOWN; pos = NEXT; }
+    else if (r == P_SNAPSHOT) { status = ST_SNAPSHOT; pos = NEXT; }
     break; // P_NEED: wait for the rest of this command
   }
   execEnd(inPtr, pos, outPtr);
@@ -209,6 +210,7 @@ function processCommand(p: u32, lineEnd: u32): u32 {
     if (tokIs(0, 'set')) return arity2(ntok, 6, 7) ? processUpdate(ntok, p, CMD_SET, false) : P_DONE;
     if (tokIs(0, 'stats')) { processStats(ntok); return P_DONE; }
     if (tokIs(0, 'shutdown')) return processShutdown(ntok);
+    if (tokIs(0, 'snapshot')) return processSnapshot(ntok);
     if (tokIs(0, 'slabs')) { processSlabs(ntok); return P_DONE; }
     outString('ERROR');
     return P_DONE;
@@ -659,6 +661,13 @@ function processVerbosity(ntok: u32): void {
   }
   hset(H_VERBOSITY, N_LO > MAX_VERBOSITY ? MAX_VERBOSITY : N_LO);
   outString('OK');
+}
+
+/** `snapshot` (wasmcached's): the host writes the -e file and answers. */
+function processSnapshot(ntok: u32): u32 {
+  if (ntok == 2) return P_SNAPSHOT;
+  outString('ERROR');
+  return P_DONE;
 }
 
 function processShutdown(ntok: u32): u32 {

@@ -14,10 +14,11 @@ import { loadJsEngine } from '../engine/js.js';
 import { instantiateWasmEngine } from '../engine/wasm_instance.js';
 import type { EngineBuild } from '../engine/types.js';
 import {
-  CacheError, InvalidKeyError, InvalidArgumentError, ItemTooLargeError, OutOfMemoryError, NonNumericValueError,
+  CacheError, InvalidKeyError, InvalidArgumentError, ItemTooLargeError, OutOfMemoryError, NonNumericValueError, InvalidSnapshotError,
   CreateCacheError,
 } from './errors.js';
 import { Coalescer, type FetchOptions, type Loader } from './fetch.js';
+import { dumpChunks, SnapshotReader, SnapshotError } from '../snapshot-format.js';
 
 export type Key = string | Uint8Array;
 export type Value = string | Uint8Array;
@@ -35,6 +36,8 @@ export interface CacheOptions {
   module?: WebAssembly.Module;
   /** Unix time in seconds (tests inject a clock); default the system clock. */
   now?: () => number;
+  /** A snapshot (from dump() or a server's -e file) to load at creation. */
+  snapshot?: Uint8Array;
 }
 
 export interface SetOptions {
@@ -141,6 +144,61 @@ export class Cache {
   decr(key: Key, delta: bigint | number = 1n): bigint | undefined { return this.delta(OP_DECR, key, delta); }
 
   /** Makes every item invisible (memcached's flush_all). */
+  /** The whole cache as a snapshot, in the format of the server's -e file. */
+  dump(): Uint8Array {
+    const chunks: Uint8Array[] = [];
+    for (const c of dumpChunks(this.store, () => this.now(), 0)) chunks.push(c.slice());
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) { out.set(c, at); at += c.length; }
+    return out;
+  }
+
+  /** The snapshot in bounded chunks, letting other work run between them
+   *  (writes meanwhile may or may not be in it). */
+  async *dumpStream(): AsyncGenerator<Uint8Array> {
+    for (const chunk of dumpChunks(this.store, () => this.now())) {
+      yield chunk.slice();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+
+  /**
+   * Adds the items of a snapshot (a key already here is replaced), keeping
+   * their flags, expiry and CAS uniques; items that have expired since are
+   * skipped. The snapshot is checked whole first: a damaged one throws
+   * InvalidSnapshotError and changes nothing. Returns the items loaded.
+   */
+  load(bytes: Uint8Array): number {
+    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('load needs a Uint8Array');
+    this.readSnapshot(null, [bytes]);
+    return this.readSnapshot(this.store, [bytes]);
+  }
+
+  /** load() from chunks as they arrive. Items before a damaged part stay
+   *  loaded; the damage throws InvalidSnapshotError. */
+  async loadStream(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
+    const reader = new SnapshotReader(this.store, () => this.now());
+    try {
+      for await (const c of chunks) reader.push(c);
+      return reader.end().loaded;
+    } catch (err) {
+      if (err instanceof SnapshotError) throw new InvalidSnapshotError(err.message);
+      throw err;
+    }
+  }
+
+  private readSnapshot(store: Store | null, chunks: Uint8Array[]): number {
+    const reader = new SnapshotReader(store, () => this.now());
+    try {
+      for (const c of chunks) reader.push(c);
+      return reader.end().loaded;
+    } catch (err) {
+      if (err instanceof SnapshotError) throw new InvalidSnapshotError(err.message);
+      throw err;
+    }
+  }
+
   clear(): void {
     this.store.op(OP_FLUSH, 0, 0, 0, 0, 0, 0, this.now());
   }
@@ -267,7 +325,9 @@ function openCache(build: EngineBuild, o: CacheOptions): Cache {
   const now = (o.now ?? (() => Math.floor(Date.now() / 1000)))() >>> 0;
   try {
     const store = Store.create(build, { memoryMB, itemSizeMax: o.maxItemSize ?? DEFAULT_ITEM_MAX, chunkMin: 48, growthFactor: 1.25, opts: 0 }, now);
-    return new Cache(store, o);
+    const cache = new Cache(store, o);
+    if (o.snapshot !== undefined) cache.load(o.snapshot);
+    return cache;
   } catch (err) {
     if (err instanceof StoreInitError) throw new CreateCacheError(err.message);
     throw err;

@@ -2,7 +2,8 @@
 // `code`; an operation that throws has changed nothing in the cache.
 
 export type CacheErrorCode =
-  | 'INVALID_KEY' | 'INVALID_ARGUMENT' | 'ITEM_TOO_LARGE' | 'OUT_OF_MEMORY' | 'NON_NUMERIC_VALUE' | 'CREATE_FAILED';
+  | 'INVALID_KEY' | 'INVALID_ARGUMENT' | 'ITEM_TOO_LARGE' | 'OUT_OF_MEMORY' | 'NON_NUMERIC_VALUE' | 'CREATE_FAILED'
+  | 'INVALID_SNAPSHOT';
 
 export class CacheError extends Error {
   constructor(readonly code: CacheErrorCode, message: string) {
@@ -39,4 +40,10 @@ export class NonNumericValueError extends CacheError {
 /** The store could not be created (its memory could not be allocated). */
 export class CreateCacheError extends CacheError {
   constructor(message: string) { super('CREATE_FAILED', message); }
+}
+
+/** load(): the bytes are not a whole, intact snapshot (truncated, corrupt,
+ *  another format or version). */
+export class InvalidSnapshotError extends CacheError {
+  constructor(message: string) { super('INVALID_SNAPSHOT', message); }
 }

@@ -5,7 +5,7 @@ import {
   R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, R_CONN_STATE, CONN_WORDS, R_VALUE_PTR, R_VALUE_LEN,
   R_VALUE_AT, R_VALUE_TRAILER, H_OUT_LIMIT, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
   H_VERBOSITY, H_STORE_BYTES, HS_BASE, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
-  H_AUTOMOVE_WINDOW,
+  H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED,
 } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
 
@@ -162,6 +162,24 @@ export class Store {
     this.views();
     return this.u32.slice(this.word(H_OUT_PTR) >>> 2, (this.word(H_OUT_PTR) >>> 2) + n);
   }
+
+  /** One bounded step of a snapshot (mc_dump): records in output(); true
+   *  while more remain. `restart` begins a new walk over the items; a step
+   *  writes about `maxBytes` (0: up to the whole output region). */
+  dumpStep(restart: boolean, maxBytes: number, nowSec: number): boolean {
+    return this.build.exports.mc_dump(this.base, restart ? 1 : 0, maxBytes, nowSec) !== ST_OK;
+  }
+
+  /** Links the snapshot records in input()[0, len) (mc_load); returns the
+   *  bytes of whole records handled (see consumed, snapItems, snapDropped). */
+  loadRecords(len: number, nowSec: number): number {
+    this.build.exports.mc_load(this.base, len, nowSec);
+    return this.consumed;
+  }
+
+  /** Records the last dumpStep wrote or loadRecords linked; those it dropped. */
+  get snapItems(): number { this.views(); return this.word(R_SNAP_ITEMS); }
+  get snapDropped(): number { this.views(); return this.word(R_SNAP_DROPPED); }
 
   /** Sets a host counter (HS_* id) that `stats` reports. */
   setHostStat(id: number, value: number): void {

@@ -19,6 +19,12 @@ export interface EngineExports {
   mc_op(store: number, op: number, keyLen: number, valueLen: number, flags: number, ttl: number, casHi: number, casLo: number, now: number): number;
   /** A connection is gone: releases the items its state (R_CONN_STATE) holds. */
   mc_conn_close(store: number): number;
+  /** One bounded step of a snapshot: about maxBytes (0: the whole output
+   *  region) of item records in the output region; ST_OUT_FULL while more
+   *  remain, ST_OK when done. */
+  mc_dump(store: number, restart: number, maxBytes: number, now: number): number;
+  /** Links the snapshot records in input[0, len); R_CONSUMED bytes handled. */
+  mc_load(store: number, len: number, now: number): number;
 }
 
 export interface EngineBuild {

@@ -40,8 +40,8 @@ export function haveTool(tool: string): boolean {
   return false;
 }
 
-function track(name: string, proc: ChildProcess, port: number): ServerHandle {
-  let out = '';
+function track(name: string, proc: ChildProcess, port: number, startup = ''): ServerHandle {
+  let out = startup;
   proc.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
   proc.stderr?.on('data', (b: Buffer) => { out += b.toString(); });
   const exited = new Promise<void>((res) => {
@@ -71,8 +71,8 @@ export async function startWasmcached(args: string[] = [], opts: { env?: NodeJS.
   const proc = spawn(process.execPath, [WASMCACHED_BIN, '-p', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env },
   });
+  let buf = '';
   const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
     const timer = setTimeout(() => reject(new Error(`wasmcached did not report a port within 15 s:\n${buf}`)), 15000);
     const onData = (b: Buffer) => {
       buf += b.toString();
@@ -83,7 +83,9 @@ export async function startWasmcached(args: string[] = [], opts: { env?: NodeJS.
     proc.stderr!.on('data', (b: Buffer) => { buf += b.toString(); });
     proc.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`wasmcached exited (${code ?? sig}) before listening:\n${buf}`)); });
   });
-  return track('wasmcached', proc, port);
+  // What the server printed before listening (a snapshot's load line) counts too.
+  proc.stderr!.removeAllListeners('data');
+  return track('wasmcached', proc, port, buf);
 }
 
 /** Our flags that memcached lacks are dropped when a test is pointed at memcached. */
