@@ -13,7 +13,7 @@
 // rather than risk bringing a deleted key back.
 import { connect, type Socket } from 'node:net';
 import {
-  OP_ADD, OPR_OK, OPR_NOT_STORED, OPR_TOO_LARGE, OPR_NOT_FOUND, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED,
+  OP_ADD, OP_HAS, OPR_OK, OPR_NOT_STORED, OPR_TOO_LARGE, OPR_NOT_FOUND, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED,
   HS_WARM_ERRORS, HS_WARM_ELAPSED, WARM_IDLE, WARM_COPYING, WARM_DONE, WARM_FAILED,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
@@ -29,6 +29,10 @@ export const MAX_TOMBSTONES = 100_000;
 const MAX_WATCHED_LINE = 512;
 /** memcached reads exptimes above this as unix times. */
 const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
+/** memcached's crawler can miss items its LRU maintainer moves during the
+ *  walk, so the listing is repeated (asking only for keys not here) until a
+ *  pass finds nothing new, at most this many times. */
+const MAX_PASSES = 3;
 /** An old node that sends nothing for this long is taken as gone. */
 const IDLE_TIMEOUT_MS = 30_000;
 
@@ -58,6 +62,9 @@ export class Warmer {
   private getter: Socket | null = null;
   private listBuf = '';
   private listDone = false;
+  private pass = 0;
+  /** Keys the current pass queued. */
+  private passNew = 0;
   private listPaused = false;
   /** Keys listed and not yet asked for (latin1 strings: one char per byte). */
   private readonly queue: string[] = [];
@@ -89,7 +96,7 @@ export class Warmer {
     this.o.log.error(`warm: copying items from ${host}:${port} (at most ${this.o.rate} items/s)`);
     this.lister = this.open((chunk) => this.onList(chunk));
     this.getter = this.open((chunk) => this.onReplies(chunk));
-    this.lister.write('lru_crawler metadump all\r\n');
+    this.startPass();
     // elapsed moves in stats even while nothing arrives.
     this.ticker = setInterval(() => this.publish(), 1000);
     this.ticker.unref();
@@ -124,13 +131,19 @@ export class Warmer {
     s.on('data', onData);
     s.on('error', (err: NodeJS.ErrnoException) => this.finish('failed', `${this.o.host}:${this.o.port}: ${err.code ?? err.message}`));
     s.on('close', () => {
-      // The listing connection is ended by us after END.
-      if (this.active && !(s === this.lister && this.listDone)) this.finish('failed', `${this.o.host}:${this.o.port} closed the connection`);
+      if (this.active) this.finish('failed', `${this.o.host}:${this.o.port} closed the connection`);
     });
     return s;
   }
 
   // ---- the listing ----
+
+  private startPass(): void {
+    this.pass++;
+    this.passNew = 0;
+    this.listDone = false;
+    this.lister?.write('lru_crawler metadump all\r\n');
+  }
 
   private onList(chunk: Buffer): void {
     if (!this.active || this.listDone) return;
@@ -159,13 +172,15 @@ export class Warmer {
       const exp = /(?:^| )exp=(-?\d+)/.exec(line);
       // Already expired there: not worth a request.
       if (exp && Number(exp[1]) > 0 && Number(exp[1]) <= Math.floor(Date.now() / 1000)) return true;
-      if (key !== null && key.length > 0 && key.length <= 250) this.queue.push(key);
-      else this.errors++;
+      if (key === null || key.length === 0 || key.length > 250) this.errors++;
+      else if (this.pass === 1 || !this.hasHere(key)) {
+        this.queue.push(key);
+        this.passNew++;
+      }
       return true;
     }
     if (line === 'END') {
       this.listDone = true;
-      this.lister?.end();
       this.pump();
       return false;
     }
@@ -203,7 +218,8 @@ export class Warmer {
       this.lister?.resume();
     }
     if (this.listDone && left === 0 && this.outstanding.length === this.outHead) {
-      this.finish('done', 'copy complete');
+      if (this.passNew > 0 && this.pass < MAX_PASSES) this.startPass();
+      else this.finish('done', `copy complete after ${this.pass} listing${this.pass > 1 ? 's' : ''}`);
       return;
     }
     // Held back by the rate only: come back when a token is due.
@@ -260,6 +276,14 @@ export class Warmer {
     this.getBuf = at >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
     this.publish();
     this.pump();
+  }
+
+  /** Whether `key` (latin1) is here already: later passes skip such keys. */
+  private hasHere(key: string): boolean {
+    const store = this.o.store;
+    const k = Buffer.from(key, 'latin1');
+    store.input().set(k, 0);
+    return store.op(OP_HAS, k.length, 0, 0, 0, 0, 0, Math.floor(Date.now() / 1000)) === OPR_OK;
   }
 
   private nextKey(): string {
