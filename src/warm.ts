@@ -173,9 +173,19 @@ export class Warmer {
       // Already expired there: not worth a request.
       if (exp && Number(exp[1]) > 0 && Number(exp[1]) <= Math.floor(Date.now() / 1000)) return true;
       if (key === null || key.length === 0 || key.length > 250) this.errors++;
-      else if (this.pass === 1 || !this.hasHere(key)) {
-        this.queue.push(key);
-        this.passNew++;
+      else {
+        let here = false;
+        try {
+          here = this.pass > 1 && this.hasHere(key);
+        } catch (err) {
+          this.finish('failed', 'engine trap while checking a key');
+          this.o.trapped(err);
+          return false;
+        }
+        if (!here) {
+          this.queue.push(key);
+          this.passNew++;
+        }
       }
       return true;
     }
