@@ -231,4 +231,19 @@ export const HS_THREADS: u32 = 11;
 export const HS_LISTEN_DISABLED: u32 = 12;
 export const HS_CONN_YIELDS: u32 = 13;
 export const HS_UNIX_SOCKET: u32 = 14;   // 1 when listening on a unix socket
+/** --warm-from (WARM_*): 0 when not warming from another node, so `stats`
+ *  prints no warm_* lines and stays memcached's otherwise. */
+export const HS_WARM_STATE: u32 = 15;
 export const HS_COUNT: u32 = 16;
+// Slots from HS_COUNT on live at HS_EXT_BASE (the first block is full; the
+// header words 672..703 were unused).
+export const HS_EXT_BASE: u32 = 672;
+export const HS_WARM_COPIED: u32 = 16;   // items stored here from the old node
+export const HS_WARM_SKIPPED: u32 = 17;  // listed but not stored: newer here, deleted here, gone there, too large
+export const HS_WARM_ERRORS: u32 = 18;   // error replies from the old node, items this node could not store
+export const HS_WARM_ELAPSED: u32 = 19;  // seconds since warming began (frozen when it ends)
+export const HS_EXT_COUNT: u32 = 4;
+export const WARM_IDLE: u32 = 1;
+export const WARM_COPYING: u32 = 2;
+export const WARM_DONE: u32 = 3;
+export const WARM_FAILED: u32 = 4;

@@ -8,8 +8,9 @@ import { createLogger } from './log.js';
 import { loadWasmEngine } from './engine/wasm.js';
 import { loadJsEngine } from './engine/js.js';
 import { Store } from './engine/store.js';
-import { CacheServer } from './server.js';
+import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
 import { Snapshotter } from './snapshot.js';
+import { Warmer } from './warm.js';
 
 const EXIT_USAGE = 2;
 const EXIT_LISTEN = 71;
@@ -53,7 +54,14 @@ async function main(argv: string[]): Promise<void> {
     snapshotter.loadAtStart();
     if (settings.snapshotInterval > 0) snapshotter.startInterval(settings.snapshotInterval);
   }
-  const server = new CacheServer({ settings, store, log, exit: (code) => process.exit(code), snapshotter });
+  const warmer = settings.warmFrom === null ? undefined : new Warmer({
+    store, host: settings.warmFrom.host, port: settings.warmFrom.port, rate: settings.warmRate, log,
+    trapped: (err) => {
+      log.error(`engine trap while warming: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(EXIT_ENGINE_TRAP);
+    },
+  });
+  const server = new CacheServer({ settings, store, log, exit: (code) => process.exit(code), snapshotter, warmer });
   try {
     const where = await server.listen();
     process.stdout.write(`listening on ${where}\n`);

@@ -19,6 +19,7 @@ import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import { Session } from './session.js';
 import type { OutputPool } from './output-pool.js';
+import { scanDeletes, type Warmer } from './warm.js';
 
 /** No engine call while more than this waits in the socket. */
 export const SOCKET_HIGH_WATER = 64 * 1024;
@@ -48,6 +49,8 @@ export interface ConnHost {
   trapped(conn: Conn, err: unknown): void;
   /** A run stopped early to let other connections in (stats conn_yields). */
   yielded(): void;
+  /** --warm-from: told of deletes while it copies. */
+  readonly warmer: Warmer | null;
 }
 
 export class Conn {
@@ -64,6 +67,8 @@ export class Conn {
   /** Replies held while a rejected value is dropped: memcached answers it
    *  only once all of its bytes have arrived, and never if they do not. */
   private held: Buffer[] | null = null;
+  /** The unfinished last line seen by scanDeletes while warming. */
+  private warmTail: Buffer | null = null;
   /** Seconds; updated when bytes arrive. */
   lastActive: number;
 
@@ -127,6 +132,8 @@ export class Conn {
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.lastActive = this.host.now();
+    const warmer = this.host.warmer;
+    if (warmer !== null && warmer.active) this.warmTail = scanDeletes(this.warmTail, chunk, warmer);
     const session = this.session;
     try {
       session.push(chunk);

@@ -19,6 +19,7 @@ import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
 import { OutputPool } from './output-pool.js';
 import { startTicker } from './ticker.js';
 import type { Snapshotter } from './snapshot.js';
+import type { Warmer } from './warm.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
 const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
@@ -35,6 +36,8 @@ export interface ServerOptions {
   exit(code: number): void;
   /** -e: writes the cache to its file once every connection is closed. */
   snapshotter?: Snapshotter;
+  /** --warm-from: started once listening, stopped with the server. */
+  warmer?: Warmer;
 }
 
 export class CacheServer implements ConnHost {
@@ -43,6 +46,7 @@ export class CacheServer implements ConnHost {
   private readonly settings: Settings;
   private readonly exit: (code: number) => void;
   private readonly snapshotter: Snapshotter | null;
+  readonly warmer: Warmer | null;
   private readonly listener: Server;
   private readonly conns = new Set<Conn>();
   readonly outputPool = new OutputPool(OUTPUT_PER_CALL);
@@ -66,6 +70,7 @@ export class CacheServer implements ConnHost {
     this.log = opts.log;
     this.exit = opts.exit;
     this.snapshotter = opts.snapshotter ?? null;
+    this.warmer = opts.warmer ?? null;
     // Bounds what one call, and so one connection, makes the host hold.
     this.store.outputLimit = OUTPUT_PER_CALL;
     // Used only where the shared read buffer cannot be set up (read-buffer.ts).
@@ -111,6 +116,7 @@ export class CacheServer implements ConnHost {
     this.updateRusage();
     this.stopTicker = startTicker(() => this.tick());
     this.log.info(`<${fdOf(this.listener) ?? 0} server listening (auto-negotiate)`);
+    this.warmer?.start();
     return shown;
   }
 
@@ -165,6 +171,7 @@ export class CacheServer implements ConnHost {
     if (this.stopping) return this.stopping;
     this.stopping = new Promise<void>((resolve) => {
       this.stopTicker?.();
+      this.warmer?.stop();
       this.listener.close();
       if (this.conns.size === 0) { resolve(); return; }
       this.allClosed = resolve;

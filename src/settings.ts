@@ -58,6 +58,10 @@ export interface Settings {
   snapshotFile: string | null;
   /** -o snapshot_interval=<secs>: background snapshots while serving; 0 = off */
   snapshotInterval: number;
+  /** --warm-from HOST:PORT: copy the items of this (old) node in the background */
+  warmFrom: { host: string; port: number } | null;
+  /** -o warm_rate=<items/s>: most items copied per second while warming */
+  warmRate: number;
 }
 
 export type Command =
@@ -96,6 +100,8 @@ export function defaultSettings(): Settings {
     engine: 'wasm',
     snapshotFile: null,
     snapshotInterval: 0,
+    warmFrom: null,
+    warmRate: 20000,
   };
 }
 
@@ -115,7 +121,7 @@ const EXTENDED_ACCEPTED = ['slab_reassign', 'lru_crawler', 'lru_maintainer', 're
 
 // slab_chunk_max is checked and ignored: items are never split into chunks.
 const EXTENDED_OPTIONS = ['idle_timeout=<secs>', 'debug_time', 'slab_automove[=<0-2>]', 'slab_automove_window=<secs>',
-  'slab_chunk_max=<bytes>', 'snapshot_interval=<secs>', ...EXTENDED_ACCEPTED].join(', ');
+  'slab_chunk_max=<bytes>', 'snapshot_interval=<secs>', 'warm_rate=<items/s>', ...EXTENDED_ACCEPTED].join(', ');
 
 const OPTIONS: OptionSpec[] = [
   { short: 'p', long: 'port', arg: 'num', help: 'TCP port to listen on (default: 11211; 0 = any free port)',
@@ -179,6 +185,8 @@ const OPTIONS: OptionSpec[] = [
       if (v === '') throw new SettingsError(`${f} needs a path`);
       s.snapshotFile = v;
     } },
+  { long: 'warm-from', arg: 'host:port', help: 'warm this new node from an old one (memcached or wasmcached) in the background',
+    apply(s, v, f) { s.warmFrom = parseHostPort(v, f); } },
   { short: 'o', long: 'extended', arg: 'opts', help: `comma-separated: ${EXTENDED_OPTIONS}`,
     apply(s, v, f) { applyExtended(s, v, f); } },
   { long: 'engine', arg: 'name', help: 'engine build: wasm (default) or js (the same engine compiled to plain JavaScript)',
@@ -272,6 +280,10 @@ function applyExtended(s: Settings, list: string, flag: string): void {
         if (value === null) throw new SettingsError(`${flag} snapshot_interval needs a value in seconds (snapshot_interval=<secs>)`);
         s.snapshotInterval = parseInteger(value, `${flag} snapshot_interval`, 0, 2_147_483_647);
         break;
+      case 'warm_rate':
+        if (value === null) throw new SettingsError(`${flag} warm_rate needs a value in items per second (warm_rate=<items/s>)`);
+        s.warmRate = parseInteger(value, `${flag} warm_rate`, 1, 10_000_000);
+        break;
       case 'idle_timeout':
         if (value === null) throw new SettingsError(`${flag} idle_timeout needs a value in seconds (idle_timeout=<secs>)`);
         s.idleTimeout = parseInteger(value, `${flag} idle_timeout`, 0, 2_147_483_647);
@@ -306,6 +318,14 @@ function parseInteger(v: string, flag: string, min: number, max: number, rangeMe
   const n = Number(v);
   if (n < min || n > max) throw new SettingsError(rangeMessage ? `${flag} ${v}: ${rangeMessage}` : `${flag} ${v}: must be from ${min} to ${max}`);
   return n;
+}
+
+/** --warm-from: `host:port` or `[v6]:port`; the port must be a real one (not 0). */
+function parseHostPort(v: string, flag: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : 0;
+  if (!m || port < 1 || port > 65535) throw new SettingsError(`${flag} ${quote(v)}: expected HOST:PORT such as 10.0.0.5:11211`);
+  return { host: m[1] ?? m[2], port };
 }
 
 /** -I: bytes, or a k/m suffix (memcached accepts either case). */

@@ -14,6 +14,8 @@ import {
   HS_BASE, HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS,
   HS_CONNECTION_STRUCTURES, HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS,
   HS_TCP_PORT, HS_IDLE_TIMEOUT, HS_THREADS, HS_LISTEN_DISABLED, HS_CONN_YIELDS, HS_UNIX_SOCKET,
+  HS_COUNT, HS_EXT_BASE, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED, HS_WARM_ERRORS, HS_WARM_ELAPSED,
+  WARM_IDLE, WARM_COPYING, WARM_DONE,
   OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
 } from '../abi';
 import { processDump, dumpRunning } from './dump';
@@ -55,8 +57,9 @@ function sU64(name: string, hi: u32, lo: u32): void { statName(name); outU64(hi,
 function sStr(name: string, v: string): void { statName(name); outStr(v); outCRLF(); }
 function sBool(name: string, v: bool): void { sStr(name, v ? 'yes' : 'no'); }
 function sCounter(name: string, id: u32): void { sU64(name, statHi(id), statLo(id)); }
-function hostLo(id: u32): u32 { return ld32(S + HS_BASE + (id << 3)); }
-function hostHi(id: u32): u32 { return ld32(S + HS_BASE + (id << 3) + 4); }
+function hostAddr(id: u32): u32 { return S + (id < HS_COUNT ? HS_BASE + (id << 3) : HS_EXT_BASE + ((id - HS_COUNT) << 3)); }
+function hostLo(id: u32): u32 { return ld32(hostAddr(id)); }
+function hostHi(id: u32): u32 { return ld32(hostAddr(id) + 4); }
 function sHost(name: string, id: u32): void { sU64(name, hostHi(id), hostLo(id)); }
 
 let SUM_HI: u32 = 0;
@@ -211,6 +214,14 @@ function statsGeneral(): void {
   sCounter('crawler_reclaimed', C_CRAWLER_RECLAIMED);
   sClassSum('crawler_items_checked', CL_CRAWLER_CHECKED);
   sClassSum('moves_within_lru', CL_MOVES_WITHIN_LRU);
+  const warm = hostLo(HS_WARM_STATE);
+  if (warm != 0) {
+    sStr('warm_state', warm == WARM_IDLE ? 'idle' : warm == WARM_COPYING ? 'copying' : warm == WARM_DONE ? 'done' : 'failed');
+    sHost('warm_keys_copied', HS_WARM_COPIED);
+    sHost('warm_keys_skipped', HS_WARM_SKIPPED);
+    sHost('warm_errors', HS_WARM_ERRORS);
+    sHost('warm_elapsed', HS_WARM_ELAPSED);
+  }
 }
 
 function statsSettings(): void {

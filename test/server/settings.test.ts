@@ -253,8 +253,8 @@ describe('rejections', () => {
     [['-U', '11211'], '-U "11211": UDP is not supported (only 0 is accepted)'],
     [['--udp-port=1'], '--udp-port "1": UDP is not supported (only 0 is accepted)'],
     [['-t', '0'], '-t 0: number of threads must be from 1 to 1024'],
-    [['-o', 'modern'], 'unknown -o option "modern" (supported: idle_timeout=<secs>, debug_time, slab_automove[=<0-2>], slab_automove_window=<secs>, slab_chunk_max=<bytes>, snapshot_interval=<secs>, slab_reassign, lru_crawler, lru_maintainer, relaxed_privileges)'],
-    [['-o', 'idle_timeout=5,bogus'], 'unknown -o option "bogus" (supported: idle_timeout=<secs>, debug_time, slab_automove[=<0-2>], slab_automove_window=<secs>, slab_chunk_max=<bytes>, snapshot_interval=<secs>, slab_reassign, lru_crawler, lru_maintainer, relaxed_privileges)'],
+    [['-o', 'modern'], 'unknown -o option "modern" (supported: idle_timeout=<secs>, debug_time, slab_automove[=<0-2>], slab_automove_window=<secs>, slab_chunk_max=<bytes>, snapshot_interval=<secs>, warm_rate=<items/s>, slab_reassign, lru_crawler, lru_maintainer, relaxed_privileges)'],
+    [['-o', 'idle_timeout=5,bogus'], 'unknown -o option "bogus" (supported: idle_timeout=<secs>, debug_time, slab_automove[=<0-2>], slab_automove_window=<secs>, slab_chunk_max=<bytes>, snapshot_interval=<secs>, warm_rate=<items/s>, slab_reassign, lru_crawler, lru_maintainer, relaxed_privileges)'],
     [['-o', 'snapshot_interval=5'], '-o snapshot_interval needs -e <file> to write to'],
     [['-o', 'slab_automove=3'], '-o slab_automove 3: must be from 0 to 2'],
     [['-o', 'slab_automove_window=0'], '-o slab_automove_window 0: must be from 1 to 2147483647'],
@@ -266,7 +266,26 @@ describe('rejections', () => {
     [['-o', 'debug_time=1'], '-o debug_time takes no value'],
     [['--engine', 'asm'], '--engine "asm": unknown engine (expected wasm or js)'],
     [['--engine=native'], '--engine "native": unknown engine (expected wasm or js)'],
+    [['--warm-from', 'oldhost'], '--warm-from "oldhost": expected HOST:PORT such as 10.0.0.5:11211'],
+    [['--warm-from=10.0.0.5:0'], '--warm-from "10.0.0.5:0": expected HOST:PORT such as 10.0.0.5:11211'],
+    [['--warm-from', '10.0.0.5:99999'], '--warm-from "10.0.0.5:99999": expected HOST:PORT such as 10.0.0.5:11211'],
+    [['--warm-from', ':11211'], '--warm-from ":11211": expected HOST:PORT such as 10.0.0.5:11211'],
+    [['-o', 'warm_rate=0'], '-o warm_rate 0: must be from 1 to 10000000'],
+    [['-o', 'warm_rate'], '-o warm_rate needs a value in items per second (warm_rate=<items/s>)'],
   ])('%j → %s', (argv, message) => {
     expect(rejection(...argv)).toBe(message);
+  });
+});
+
+describe('--warm-from', () => {
+  it('takes HOST:PORT, a bracketed IPv6 address, and -o warm_rate', () => {
+    const a = parseSettings(['--warm-from', '127.0.0.1:11211']) as { settings: Settings };
+    expect(a.settings.warmFrom).toEqual({ host: '127.0.0.1', port: 11211 });
+    expect(a.settings.warmRate).toBe(20000);
+    const b = parseSettings(['--warm-from=[::1]:2000', '-o', 'warm_rate=500']) as { settings: Settings };
+    expect(b.settings.warmFrom).toEqual({ host: '::1', port: 2000 });
+    expect(b.settings.warmRate).toBe(500);
+    const c = parseSettings(['--warm-from', 'cache-old.internal:11211']) as { settings: Settings };
+    expect(c.settings.warmFrom).toEqual({ host: 'cache-old.internal', port: 11211 });
   });
 });
