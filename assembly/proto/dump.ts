@@ -25,8 +25,8 @@
 // the class's COLD LRU from its head instead, in one reply capped at 2 MB;
 // an LRU cursor would point at freed memory once its item is unlinked
 // between calls, so the order here is page order, not recency. It takes no
-// crawler (memcached answers it on the worker thread): never BUSY, and
-// several connections may run one at a time each.
+// crawler (memcached answers it on the worker thread): it is never BUSY,
+// and connections may run theirs at the same time.
 import { ld8, ld32 } from '../mem';
 import { hget, hset, H_OPTS, H_PROCESS_STARTED, H_CRAWLER_ON, H_PAGES_CARVED, H_DUMP_OWNER, H_DUMP_SERIAL } from '../arena';
 import {
