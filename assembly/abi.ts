@@ -102,17 +102,22 @@ export const R_SEND_ITEM: u32 = 728;
 /** Bytes of the value already sent | SEND_CRLF when "\r\n" follows it. */
 export const R_SEND_OFF: u32 = 732;
 export const SEND_CRLF: u32 = 0x80000000;
-/** A key dump in progress (`lru_crawler metadump|mgdump`, proto/dump.ts):
+/** A key dump in progress (`lru_crawler metadump|mgdump`, `stats
+ *  cachedump`, proto/dump.ts):
  *  its DUMP_* kind, 0 = none. Its command line stays unconsumed and the call
  *  ends with ST_OUT_FULL until the dump's last line is written. */
 export const R_DUMP: u32 = 736;
 /** Where the dump resumes: page index, then chunk index within the page. */
 export const R_DUMP_PAGE: u32 = 740;
 export const R_DUMP_CHUNK: u32 = 744;
-/** The dump's serial number; the store's H_DUMP_OWNER while it runs. */
+/** The dump's serial number; the store's H_DUMP_OWNER while it runs. A
+ *  DUMP_CACHE owns nothing (memcached answers it outside its crawler), so
+ *  this word holds its lines written so far, for its limit. */
 export const R_DUMP_ID: u32 = 748;
 export const DUMP_META: u32 = 1;
 export const DUMP_MG: u32 = 2;
+/** `stats cachedump <class> <limit>` (proto/dump.ts). */
+export const DUMP_CACHE: u32 = 3;
 
 // ---- results of an ST_VALUE (see ST_VALUE) --------------------------------
 export const R_VALUE_PTR: u32 = 640;

@@ -1,5 +1,6 @@
-// Key dumps: `lru_crawler metadump <classes|all|hash>` and `lru_crawler
-// mgdump <...>`, with memcached's lines, terminators and refusals.
+// Key dumps: `lru_crawler metadump <classes|all|hash>`, `lru_crawler
+// mgdump <...>` and `stats cachedump <class> <limit>`, with memcached's
+// lines, terminators and refusals.
 //
 // memcached hands the connection to its crawler thread, which writes
 // whenever the socket takes more. Here a dump is a walk over the slab pages
@@ -18,10 +19,18 @@
 // listed, items ahead of it are; an item a page move copies from ahead of
 // the cursor to behind it is missed, and one copied the other way is listed
 // twice (page moves are rare, and memcached's LRU walk has the same gaps).
+//
+// `stats cachedump` streams the same way over its one class's pages, so
+// memcdump and getAllKeys see every key of a large class. memcached walks
+// the class's COLD LRU from its head instead, in one reply capped at 2 MB;
+// an LRU cursor would point at freed memory once its item is unlinked
+// between calls, so the order here is page order, not recency. It takes no
+// crawler (memcached answers it on the worker thread): it is never BUSY,
+// and connections may run theirs at the same time.
 import { ld8, ld32 } from '../mem';
 import { hget, hset, H_OPTS, H_PROCESS_STARTED, H_CRAWLER_ON, H_PAGES_CARVED, H_DUMP_OWNER, H_DUMP_SERIAL } from '../arena';
 import {
-  R_DUMP, R_DUMP_PAGE, R_DUMP_CHUNK, R_DUMP_ID, DUMP_META, DUMP_MG, OPT_NO_DUMP, OPT_NO_CAS, MAX_CLASSES,
+  R_DUMP, R_DUMP_PAGE, R_DUMP_CHUNK, R_DUMP_ID, DUMP_META, DUMP_MG, DUMP_CACHE, OPT_NO_DUMP, OPT_NO_CAS, MAX_CLASSES,
 } from '../abi';
 import { IT_IFLAGS, IF_LINKED, IF_FETCHED, IF_KEY_BINARY, IT_KLEN, IT_KEY, IT_EXPTIME, IT_TIME, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_FLAGS, IT_VLEN } from '../items_layout';
 import { itemIsExpired, itemIsFlushed } from '../items';
@@ -77,7 +86,8 @@ export function dumpRunning(): bool { return hget(H_DUMP_OWNER) != 0; }
 
 /** The connection is gone: its dump, if any, stops. */
 export function dumpRelease(): void {
-  if (hget(R_DUMP) != 0 && hget(H_DUMP_OWNER) == hget(R_DUMP_ID)) hset(H_DUMP_OWNER, 0);
+  const kind = hget(R_DUMP);
+  if (kind != 0 && kind != DUMP_CACHE && hget(H_DUMP_OWNER) == hget(R_DUMP_ID)) hset(H_DUMP_OWNER, 0);
   hset(R_DUMP, 0);
 }
 
@@ -147,6 +157,69 @@ function dumpStep(kind: u32): bool {
     }
     page++;
     idx = 0;
+  }
+  return false;
+}
+
+/**
+ * `stats cachedump <c> <limit>` for a valid class id `c` (checked by the
+ * caller); `limit` 0 = every item. P_OUT_FULL while lines remain.
+ */
+export function processCachedump(c: u32, limit: u32): u32 {
+  if (hget(R_DUMP) == 0) {
+    hset(R_DUMP, DUMP_CACHE);
+    hset(R_DUMP_PAGE, 0);
+    hset(R_DUMP_CHUNK, 0);
+    hset(R_DUMP_ID, 0);
+  }
+  if (cacheStep(c, limit)) return P_OUT_FULL;
+  outStr('END');
+  outCRLF();
+  dumpRelease();
+  return P_DONE;
+}
+
+/** Writes ITEM lines of class `c` from the cursor on; true when stopped
+ *  before the end (output nearly full or the chunk budget spent). */
+function cacheStep(c: u32, limit: u32): bool {
+  const pages = hget(H_PAGES_CARVED);
+  const started = hget(H_PROCESS_STARTED);
+  let page = hget(R_DUMP_PAGE);
+  let idx = hget(R_DUMP_CHUNK);
+  let shown = hget(R_DUMP_ID);
+  let budget = DUMP_CHUNK_BUDGET;
+  const size = c <= MAX_CLASSES ? clGet(c, CL_SIZE) : 0;
+  while (page < pages && (limit == 0 || shown < limit)) {
+    if (pageOwner(page) != c) { page++; idx = 0; continue; }
+    const end = pageEnd(page);
+    let p = pageFirst(page) + idx * size;
+    while (p < end && (limit == 0 || shown < limit)) {
+      if (budget == 0 || outRoom() < LINE_MAX) {
+        hset(R_DUMP_PAGE, page);
+        hset(R_DUMP_CHUNK, idx);
+        hset(R_DUMP_ID, shown);
+        return true;
+      }
+      budget--;
+      // As memcached: linked items, expired ones not yet reclaimed included;
+      // binary (base64-given) keys are not printed.
+      const fl: u32 = ld8(p + IT_IFLAGS);
+      if ((fl & IF_LINKED) != 0 && (fl & IF_KEY_BINARY) == 0) {
+        const e = ld32(p + IT_EXPTIME);
+        outStr('ITEM ');
+        outBytes(p + IT_KEY, ld8(p + IT_KLEN));
+        outStr(' [');
+        outU32(ld32(p + IT_VLEN));
+        outStr(' b; ');
+        outU32(e == 0 ? 0 : e + started);
+        outStr(' s]');
+        outCRLF();
+        shown++;
+      }
+      p += size;
+      idx++;
+    }
+    if (p >= end) { page++; idx = 0; }
   }
   return false;
 }

@@ -47,7 +47,7 @@ import {
   C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES,
   C_CMD_FLUSH, } from '../stats';
 import { outString, setNoreplyMaybe, noreplyReset, noreplyTake, noreplyIsSet } from './reply';
-import { processStats, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
+import { processStats, processStatsCachedump, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
 
 import {
   P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_SNAPSHOT, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
@@ -208,7 +208,11 @@ function processCommand(p: u32, lineEnd: u32): u32 {
   }
   if (c0 == 115) { // 's'
     if (tokIs(0, 'set')) return arity2(ntok, 6, 7) ? processUpdate(ntok, p, CMD_SET, false) : P_DONE;
-    if (tokIs(0, 'stats')) { processStats(ntok); return P_DONE; }
+    if (tokIs(0, 'stats')) {
+      if (ntok >= 3 && tokIs(1, 'cachedump')) return processStatsCachedump(ntok);
+      processStats(ntok);
+      return P_DONE;
+    }
     if (tokIs(0, 'shutdown')) return processShutdown(ntok);
     if (tokIs(0, 'snapshot')) return processSnapshot(ntok);
     if (tokIs(0, 'slabs')) { processSlabs(ntok); return P_DONE; }

@@ -18,7 +18,7 @@ import {
   WARM_IDLE, WARM_COPYING, WARM_DONE,
   OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
 } from '../abi';
-import { processDump, dumpRunning } from './dump';
+import { processDump, processCachedump, dumpRunning } from './dump';
 import { P_DONE } from './flow';
 import { tokPtr, tokLen, tokEnd, tokIs } from './tokens';
 import { outStr, outCRLF, outU32, outU64, outMicros, outBytes, outByte, outRoom } from './out';
@@ -136,7 +136,9 @@ export function processStats(ntok: u32): void {
   if (tokIs(1, 'slabs')) { statsSlabs(); outEnd(); return; }
   if (tokIs(1, 'sizes')) { sStr('sizes_status', 'disabled'); outEnd(); return; }
   if (tokIs(1, 'conns')) { outEnd(); return; }
-  if (tokIs(1, 'cachedump')) { statsCachedump(ntok); return; }
+  // Text connections stream it (processStatsCachedump); a binary STAT
+  // packet carries STAT lines only, so there it has no items to show.
+  if (tokIs(1, 'cachedump')) { outEnd(); return; }
   outString('ERROR');
 }
 
@@ -338,35 +340,20 @@ function statsSlabs(): void {
   sU64('total_malloced', (pages * (ps >>> 16)) >>> 16, ((pages * (ps >>> 16)) << 16) >>> 0);
 }
 
-/** stats cachedump <class> <limit>: ITEM <key> [<bytes> b; <exptime> s] */
-function statsCachedump(ntok: u32): void {
-  if ((hget(H_OPTS) & OPT_NO_DUMP) != 0) { outString('CLIENT_ERROR stats cachedump not allowed'); return; }
-  if (ntok < 5) { outString('CLIENT_ERROR bad command line'); return; }
-  if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return; }
+/**
+ * stats cachedump <class> <limit>: ITEM <key> [<bytes> b; <exptime> s] lines
+ * and END, streamed over calls (proto/dump.ts); P_OUT_FULL while lines remain.
+ */
+export function processStatsCachedump(ntok: u32): u32 {
+  if ((hget(H_OPTS) & OPT_NO_DUMP) != 0) { outString('CLIENT_ERROR stats cachedump not allowed'); return P_DONE; }
+  if (ntok < 5) { outString('CLIENT_ERROR bad command line'); return P_DONE; }
+  if (!parseU32(tokPtr(2), tokEnd(2))) { outString('CLIENT_ERROR bad command line format'); return P_DONE; }
   const c = N_LO;
-  if (!parseU32(tokPtr(3), tokEnd(3))) { outString('CLIENT_ERROR bad command line format'); return; }
-  let limit = N_LO;
-  if (c >= 64) { outString('CLIENT_ERROR Illegal slab id'); return; }
-  if (c > 0 && c <= hget(H_NCLASSES)) {
-    let it = clGet(c, CL_LRU_HEAD);
-    let shown: u32 = 0;
-    // The dump must fit the reply reserve (memcached caps it at 2 MB).
-    while (it != 0 && (limit == 0 || shown < limit) && outRoom() > 65536 + 512) {
-      const nkey: u32 = ld8(it + IT_KLEN);
-      const e = ld32(it + IT_EXPTIME);
-      outStr('ITEM ');
-      outBytes(it + IT_KEY, nkey);
-      outStr(' [');
-      outU32(ld32(it + IT_VLEN));
-      outStr(' b; ');
-      outU32(e == 0 ? 0 : e + hget(H_PROCESS_STARTED));
-      outStr(' s]');
-      outCRLF();
-      shown++;
-      it = ld32(it + IT_NEXT);
-    }
-  }
-  outEnd();
+  if (!parseU32(tokPtr(3), tokEnd(3))) { outString('CLIENT_ERROR bad command line format'); return P_DONE; }
+  const limit = N_LO;
+  if (c >= 64) { outString('CLIENT_ERROR Illegal slab id'); return P_DONE; }
+  if (c == 0 || c > hget(H_NCLASSES)) { outEnd(); return P_DONE; }
+  return processCachedump(c, limit);
 }
 
 // ---- cache_memlimit ------------------------------------------------------------

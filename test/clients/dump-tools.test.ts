@@ -68,3 +68,29 @@ describe.each(['wasm', 'js'] as const)('dump tools, %s engine', (engine) => {
     expect((JSON.parse(out) as string[]).sort()).toEqual([...KEYS].sort());
   });
 });
+
+// cachedump streams (no 2 MB cap), so a class of 100,000 keys is listed whole.
+describe.each(['wasm', 'js'] as const)('dump tools on 100,000 keys, %s engine', (engine) => {
+  const BIG = Array.from({ length: 100_000 }, (_, i) => `big:${i}`);
+  let server: ServerHandle;
+  beforeAll(async () => {
+    server = await startWasmcached(['--engine', engine]);
+    const c = await RawClient.connect(server.port);
+    for (let b = 0; b < BIG.length; b += 10_000) {
+      await c.send(BIG.slice(b, b + 10_000).map((k) => `set ${k} 0 0 1 noreply\r\nx\r\n`).join(''));
+    }
+    expect((await c.request('mn\r\n')).toString()).toBe('MN\r\n');
+    c.close();
+  }, 60_000);
+  afterAll(async () => { await server?.stop(); });
+
+  test.skipIf(!HAVE_MEMCDUMP)('memcdump lists every key', async () => {
+    const out = await run('memcdump', [`--servers=127.0.0.1:${server.port}`]);
+    expect(out.split('\n').filter((l) => l).sort()).toEqual([...BIG].sort());
+  }, 60_000);
+
+  test.skipIf(!HAVE_PHP)('PHP Memcached::getAllKeys lists every key', async () => {
+    const out = await run('php', ['-r', `$m = new Memcached(); $m->addServer("127.0.0.1", ${server.port}); echo json_encode($m->getAllKeys());`]);
+    expect((JSON.parse(out) as string[]).sort()).toEqual([...BIG].sort());
+  }, 60_000);
+});

@@ -210,3 +210,78 @@ describe('-X disables key dumps as memcached does', () => {
     c.close();
   });
 });
+
+describe('stats cachedump streams a large class', () => {
+  const N = 100_000;
+  const servers: Record<string, ServerHandle> = {};
+  beforeAll(async () => {
+    for (const engine of ['wasm', 'js']) {
+      servers[engine] = await startWasmcached(['-m', '64', '--engine', engine]);
+      const c = await RawClient.connect(servers[engine].port);
+      for (let b = 0; b < N; b += 10_000) {
+        let batch = '';
+        for (let i = b; i < b + 10_000; i++) batch += `set ck:${i} 0 ${i % 2 ? 0 : 3600} 1 noreply\r\nv\r\n`;
+        await c.send(batch);
+      }
+      expect((await c.request('mn\r\n')).toString()).toBe('MN\r\n');
+      c.close();
+    }
+  }, 60_000);
+  afterAll(async () => { await Promise.all(Object.values(servers).map((s) => s.stop())); });
+
+  async function classOf(port: number): Promise<number> {
+    const c = await RawClient.connect(port);
+    const out = (await c.request('stats items\r\n')).toString();
+    c.close();
+    const m = [...out.matchAll(/STAT items:(\d+):number (\d+)\r\n/g)].filter((x) => Number(x[2]) === N);
+    expect(m.length).toBe(1);
+    return Number(m[0][1]);
+  }
+
+  test.each(['wasm', 'js'])('%s engine: limit 0 lists all 100,000 items, a limit caps the count', async (engine) => {
+    const port = servers[engine].port;
+    const cls = await classOf(port);
+    const out = await dump(port, `stats cachedump ${cls} 0\r\n`, 'END\r\n');
+    expect(out.endsWith('\r\nEND\r\n')).toBe(true);
+    const lines = out.slice(0, -5).split('\r\n').filter((l) => l !== '');
+    expect(lines.length).toBe(N);
+    const keys = new Set<string>();
+    for (const l of lines) {
+      const m = /^ITEM (ck:(\d+)) \[1 b; (\d+) s\]$/.exec(l)!;
+      expect(m).not.toBeNull();
+      keys.add(m[1]);
+      if (Number(m[2]) % 2) expect(m[3]).toBe('0'); else expect(Number(m[3])).toBeGreaterThan(Date.now() / 1000);
+    }
+    expect(keys.size).toBe(N);
+    // A limit, and a dump pipelined between other commands: replies in order.
+    const c = await RawClient.connect(port);
+    await c.send(`get ck:1\r\nstats cachedump ${cls} 70000\r\nmn\r\n`);
+    const r = (await c.readWith((b) => (b.toString('latin1').endsWith('MN\r\n') ? b.length : -1), 30_000)).toString('latin1');
+    c.close();
+    expect(r.slice(0, 29)).toBe('VALUE ck:1 0 1\r\nv\r\nEND\r\nITEM ');
+    expect(r.endsWith('\r\nEND\r\nMN\r\n')).toBe(true);
+    expect(r.split('\r\n').filter((l) => l.startsWith('ITEM ')).length).toBe(70000);
+  }, 60_000);
+
+  test.each(['wasm', 'js'])('%s engine: items deleted and added while it runs', async (engine) => {
+    const port = servers[engine].port;
+    const cls = await classOf(port);
+    const reader = await RawClient.connect(port);
+    const writer = await RawClient.connect(port);
+    await reader.send(`stats cachedump ${cls} 0\r\n`);
+    let churn = '';
+    for (let i = 0; i < N; i += 7) churn += `delete ck:${i} noreply\r\nset ck:${i} 0 0 1 noreply\r\nw\r\n`;
+    await writer.send(churn);
+    expect((await writer.request('mn\r\n')).toString()).toBe('MN\r\n');
+    const out = (await reader.readWith((b) => (b.toString('latin1').endsWith('\r\nEND\r\n') ? b.length : -1), 30_000)).toString('latin1');
+    reader.close();
+    writer.close();
+    const lines = out.slice(0, -5).split('\r\n').filter((l) => l !== '');
+    for (const l of lines) expect(l).toMatch(/^ITEM ck:\d+ \[1 b; \d+ s\]$/);
+    // Items never touched are all there; no key appears more than twice.
+    const seen = new Map<string, number>();
+    for (const l of lines) { const k = l.split(' ')[1]; seen.set(k, (seen.get(k) ?? 0) + 1); }
+    for (let i = 1; i < N; i++) if (i % 7) expect(seen.get(`ck:${i}`)).toBe(1);
+    for (const n of seen.values()) expect(n).toBeLessThanOrEqual(2);
+  }, 60_000);
+});
