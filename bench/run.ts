@@ -11,8 +11,9 @@ import { memorySection } from './memory.bench.js';
 import { pausesSection } from './pauses.bench.js';
 import { embeddedSection } from './embedded.bench.js';
 import { hostmemSection } from './hostmem.bench.js';
+import { warmSection } from './warm.bench.js';
 
-const SECTIONS: Section[] = [engineSection, serverSection, memorySection, pausesSection, embeddedSection, hostmemSection];
+const SECTIONS: Section[] = [engineSection, serverSection, memorySection, pausesSection, embeddedSection, hostmemSection, warmSection];
 
 function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<string> } {
   const o: { quick: boolean; out?: string; only?: Set<string> } = { quick: false };
@@ -24,7 +25,7 @@ function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<s
     else if (a === '--only') o.only = new Set(argv[++i].split(','));
     else if (a.startsWith('--only=')) o.only = new Set(a.slice(7).split(','));
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,memory,pauses,embedded,hostmem]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,memory,pauses,embedded,hostmem,warm]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${a}\n`);

@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The checkout: two levels up from this file, or from a bundle of it (the bench's .bench/), the nearest folder holding bin/wasmcached.js. */
+export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(from: string): string {
+  for (let d = from, i = 0; i < 4; i++, d = dirname(d)) if (existsSync(join(d, 'bin', 'wasmcached.js'))) return d;
+  return join(from, '..', '..');
+}
 export const WASMCACHED_BIN = join(ROOT, 'bin', 'wasmcached.js');
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 
