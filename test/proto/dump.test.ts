@@ -5,18 +5,8 @@
 // connection's dump runs, a dump behind other replies, -X.
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
 import { startWasmcached, startMemcached, type ServerHandle } from '../support/servers.js';
-import { RawClient } from '../support/client.js';
-import { connect, type Socket } from 'node:net';
+import { RawClient, nonReader } from '../support/client.js';
 
-/** A client that sends `cmd` and never reads (its socket stays paused). */
-function nonReader(port: number, cmd: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.pause();
-    s.once('error', reject);
-    s.once('connect', () => { s.write(cmd); resolve(s); });
-  });
-}
 
 const ITEMS: { key: string; flags: number; exptime: number; value: string; fetch: boolean }[] = [
   { key: 'plain', flags: 0, exptime: 0, value: 'v', fetch: false },

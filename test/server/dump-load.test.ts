@@ -3,18 +3,9 @@
 // the server hold no more than one connection's bounded output.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWasmcached, type ServerHandle } from '../support/servers.js';
-import { RawClient } from '../support/client.js';
-import { connect, type Socket } from 'node:net';
+import { RawClient, nonReader } from '../support/client.js';
+import { connect } from 'node:net';
 
-/** A client that sends `cmd` and never reads (its socket stays paused). */
-function nonReader(port: number, cmd: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.pause();
-    s.once('error', reject);
-    s.once('connect', () => { s.write(cmd); resolve(s); });
-  });
-}
 import { settledRss, startProbe } from '../support/loadshapes.js';
 
 const MB = 1024 * 1024;

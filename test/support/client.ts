@@ -292,3 +292,13 @@ export async function readThroughSync(c: RawClient, id: string, timeoutMs = 5000
     return { bytes: rest, synced: false, closed: c.isClosed };
   }
 }
+
+/** A client that sends `cmd` and never reads (its socket stays paused). */
+export function nonReader(port: number, cmd: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.pause();
+    s.once('error', reject);
+    s.once('connect', () => { s.write(cmd); resolve(s); });
+  });
+}
