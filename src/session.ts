@@ -70,7 +70,7 @@ export class Session {
       chunk = chunk.subarray(n);
     }
     if (this.valueLine !== null) {
-      const used = this.fillValue(chunk, 0);
+      const used = this.fillValue(chunk);
       if (used === chunk.length) return;
       chunk = chunk.subarray(used);
     }
@@ -161,9 +161,9 @@ export class Session {
     for (const c of rest) this.push(c);
   }
 
-  /** Copies value (then trailer) bytes from chunk[from..]; returns bytes used. */
-  private fillValue(chunk: Buffer, from: number): number {
-    let i = from;
+  /** Copies value (then trailer) bytes from the front of chunk; returns bytes used. */
+  private fillValue(chunk: Buffer): number {
+    let i = 0;
     if (this.valueLeft > 0) {
       const n = Math.min(this.valueLeft, chunk.length - i);
       if (n > 0) {
@@ -180,7 +180,7 @@ export class Session {
       i++;
     }
     if (this.valueLeft === 0 && this.trailerLeft === 0) this.endValue();
-    return i - from;
+    return i;
   }
 
   /** The value is in its item: the command runs again, first in line. */

@@ -13,7 +13,7 @@
 // a bad magic closes the connection and drops replies not yet flushed
 // (only NOOP flushes within one read).
 import { ld8, st8, ld32, copy } from '../mem';
-import { S, SCRATCH, hget, hset, currentTime, H_OPTS, H_ITEM_MAX } from '../arena';
+import { S, SCRATCH, hget, hset, currentTime, H_OPTS } from '../arena';
 import {
   ST_OK, ST_OUT_FULL, ST_CLOSE, ST_VALUE, R_NEED, R_SKIP, LIMIT_KEY_LEN, OPT_NO_FLUSH, OPT_SASL,
 } from '../abi';
@@ -27,7 +27,7 @@ import {
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
   DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_NOT_FOUND, DELTA_ITEM, DELTA_LEN, countSet,
 } from '../store';
-import { itemAlloc, itemGet, itemUnlink, itemData, itemHash } from '../items';
+import { itemGet, itemUnlink, itemData, itemHash } from '../items';
 import { IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KEY } from '../items_layout';
 import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_DELETE_HITS } from '../slabs';
 import { u64IncAt, u64Format, u64Parse, R_HI, R_LO } from '../u64';

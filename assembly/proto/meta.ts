@@ -14,9 +14,9 @@
 //
 // Scratch: SCRATCH+2048 the decoded key, +2560 base64 output, +3072 the
 // table of flags seen.
-import { ld8, st8, ld32, st32, fill, copy } from '../mem';
-import { S, SCRATCH, currentTime, hget, hset, H_ITEM_MAX, H_OPTS } from '../arena';
-import { R_NEED, R_SKIP, LIMIT_KEY_LEN, OPT_NO_CAS } from '../abi';
+import { ld8, st8, ld32, st32, fill } from '../mem';
+import { S, SCRATCH, currentTime, hget, hset, H_OPTS } from '../arena';
+import { R_SKIP, LIMIT_KEY_LEN, OPT_NO_CAS } from '../abi';
 import { tokPtr, tokLen, tokIs } from './tokens';
 import { outStr, outBytes, outByte, outCRLF, outU32, outU64, outRoom, outRewind, outI32, OUT } from './out';
 import { parseU32, parseU64, parseI32, N_HI, N_LO } from '../numbers';
@@ -28,7 +28,7 @@ import {
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
   DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_NOT_FOUND, DELTA_CAS_MISMATCH, DELTA_LEN, DELTA_ITEM, STORED_ITEM, countSet,
 } from '../store';
-import { itemAlloc, itemFree, itemGet, itemUnlink, itemData, itemHash, itemBump } from '../items';
+import { itemFree, itemGet, itemUnlink, itemData, itemHash, itemBump } from '../items';
 import {
   IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KLEN, IT_KEY, IT_EXPTIME, IT_TIME, IT_IFLAGS,
   IF_FETCHED, IF_TOKEN_SENT, IF_STALE, IF_KEY_BINARY,

@@ -19,10 +19,10 @@
 // Flow outcomes of one command (P_*): done (advance past it), need more input
 // (R_NEED), output full (call again: a multiget resumes at H_RESUME_KEYS),
 // swallow the rest of the stream (R_SKIP), close, shutdown.
-import { ld8, find, copy } from '../mem';
+import { ld8, find } from '../mem';
 import {
-  S, hget, hset, currentTime, SCRATCH, H_OPTS, H_VERBOSITY, H_ITEM_MAX, H_RESUME_KEYS,
-  H_IN_CAP, H_TIME_OFFSET, H_CURRENT_TIME,
+  S, hget, hset, currentTime, SCRATCH, H_OPTS, H_VERBOSITY, H_RESUME_KEYS,
+  H_TIME_OFFSET, H_CURRENT_TIME,
 } from '../arena';
 import {
   ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_VALUE, R_NEED, R_SKIP, LIMIT_KEY_LEN,
@@ -37,7 +37,7 @@ import {
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
   DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_LEN, countSet,
 } from '../store';
-import { itemAlloc, itemFree, itemGet, itemUnlink, itemData, itemHash } from '../items';
+import { itemFree, itemGet, itemUnlink, itemHash } from '../items';
 import { IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KLEN, IT_KEY } from '../items_layout';
 import { ld32 } from '../mem';
 import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_DELETE_HITS } from '../slabs';
