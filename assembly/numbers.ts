@@ -2,9 +2,9 @@
 // safe_strtoul and safe_strtoull (util.c), which clients and memcached's own
 // tests depend on: leading whitespace and a sign are allowed, at least one
 // digit is required, the number must end the token or be followed by
-// whitespace, values that overflow 64 bits are rejected, and a '-' is
+// whitespace or a NUL, values that overflow 64 bits are rejected, and a '-' is
 // rejected only when the result would read as negative (so "-0" is 0).
-// Results: R_HI/R_LO of u64.ts.
+// Results: N_HI/N_LO.
 import { ld8 } from './mem';
 import { u64Parse, u64Sub, R_HI, R_LO, R_OVERFLOW } from './u64';
 
@@ -17,10 +17,20 @@ export let N_HI: u32 = 0;
 /** Sign of the number scanParse last read. */
 let NEG: bool = false;
 
+/** The magnitude scanParse read. */
+let S_HI: u32 = 0;
+let S_LO: u32 = 0;
+/** strchr(str, '-') over [p, end). */
+function hasMinus(p: u32, end: u32): bool {
+  for (let m = p; m < end; m++) if (ld8(m) == 45) return true;
+  return false;
+}
+
 /**
  * The part every safe_strto* shares: whitespace, optional sign, digits (into
- * R_HI/R_LO), and what may follow them. False when there are no digits, more
- * than 64 bits of them, or a non-space right after them.
+ * S_HI/S_LO), and what may follow them: whitespace, the end, or a NUL (for
+ * strtoull a stored value such as "5\0" is the number 5). False when there
+ * are no digits or more than 64 bits of them.
  */
 function scanParse(p: u32, end: u32): bool {
   let q = p;
@@ -31,21 +41,27 @@ function scanParse(p: u32, end: u32): bool {
     if (c == 45 || c == 43) { NEG = c == 45; q++; }
   }
   const stop = u64Parse(q, end);
-  if (stop == q || R_OVERFLOW) return false;
-  return stop == end || isSpace(ld8(stop));
+  if (R_OVERFLOW) return false;
+  if (stop == q) return false;
+  S_HI = R_HI;
+  S_LO = R_LO;
+  if (stop == end) return true;
+  const c: u32 = ld8(stop);
+  return c == 0 || isSpace(c);
 }
 
 /** strtoull semantics over [p, end); true on success (N_HI/N_LO). */
 export function parseU64(p: u32, end: u32): bool {
   if (!scanParse(p, end)) return false;
-  let hi = R_HI;
-  let lo = R_LO;
+  let hi = S_HI;
+  let lo = S_LO;
   if (NEG) {
     u64Sub(0, 0, hi, lo);
     hi = R_HI;
     lo = R_LO;
-    if ((hi & 0x80000000) != 0) return false;
   }
+  // memcached looks for a '-' only when the result reads as negative.
+  if ((hi & 0x80000000) != 0 && hasMinus(p, end)) return false;
   N_HI = hi;
   N_LO = lo;
   return true;
@@ -61,8 +77,8 @@ export function parseU32(p: u32, end: u32): bool {
 /** safe_strtol: signed 64-bit range, then truncated to int32 (N_LO bits). */
 export function parseI32(p: u32, end: u32): bool {
   if (!scanParse(p, end)) return false;
-  const hi = R_HI;
-  const lo = R_LO;
+  const hi = S_HI;
+  const lo = S_LO;
   if (!NEG && hi >= 0x80000000) return false;
   if (NEG && (hi > 0x80000000 || (hi == 0x80000000 && lo != 0))) return false;
   N_LO = NEG ? (0 - lo) >>> 0 : lo;
