@@ -248,6 +248,21 @@ export const HS_WARM_SKIPPED: u32 = 17;  // listed but not stored: newer here, d
 export const HS_WARM_ERRORS: u32 = 18;   // error replies from the old node, items this node could not store
 export const HS_WARM_ELAPSED: u32 = 19;  // seconds since warming began (frozen when it ends)
 export const HS_EXT_COUNT: u32 = 4;
+// Slots from HS_EXT2_FIRST on live at HS_EXT2_BASE, the tail of the second
+// engine-counter block (engine counter ids stay below 56).
+export const HS_EXT2_FIRST: u32 = 20;
+export const HS_EXT2_BASE: u32 = 960;
+export const HS_RESPONSE_OBJ_COUNT: u32 = 20; // pooled reply slots in use (src/output-pool.ts)
+export const HS_RESPONSE_OBJ_BYTES: u32 = 21; // bytes of the pool's blocks
+export const HS_READ_BUF_COUNT: u32 = 22;     // read buffers (one shared by every connection)
+export const HS_READ_BUF_BYTES: u32 = 23;
+export const HS_EXT2_COUNT: u32 = 8;
+/** Arena offset of host counter `id` (8 bytes). */
+export function hostStatOffset(id: u32): u32 {
+  if (id < HS_COUNT) return HS_BASE + (id << 3);
+  if (id < HS_EXT2_FIRST) return HS_EXT_BASE + ((id - HS_COUNT) << 3);
+  return HS_EXT2_BASE + ((id - HS_EXT2_FIRST) << 3);
+}
 export const WARM_IDLE: u32 = 1;
 export const WARM_COPYING: u32 = 2;
 export const WARM_DONE: u32 = 3;

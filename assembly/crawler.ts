@@ -11,7 +11,7 @@ import { IT_IFLAGS, IF_LINKED } from './items_layout';
 import { pageOwner, pageFirst, pageEnd, clGet, cls, CL_SIZE, CL_CRAWLER_RECLAIMED, CL_CRAWLER_CHECKED } from './slabs';
 import { itemIsExpired, itemIsFlushed, itemUnlink, countReclaim } from './items';
 import { u64IncAt } from './u64';
-import { statInc, C_CRAWLER_RECLAIMED } from './stats';
+import { statInc, C_CRAWLER_RECLAIMED, C_CRAWLER_STARTS } from './stats';
 
 export function crawlerStep(budget: u32): void {
   if (hget(H_CRAWLER_ON) == 0) return;
@@ -22,6 +22,7 @@ export function crawlerStep(budget: u32): void {
   let visitedPages: u32 = 0;
   while (budget > 0 && visitedPages <= pages) {
     if (page >= pages) { page = 0; p = 0; }
+    if (page == 0 && p == 0) statInc(C_CRAWLER_STARTS);
     const c = pageOwner(page);
     if (c == 0) { page++; p = 0; visitedPages++; continue; }
     const size = clGet(c, CL_SIZE);

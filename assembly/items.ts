@@ -18,7 +18,7 @@ import {
 import {
   slabsAlloc, slabsFree, slabsClassFor, clGet, clSet, cls, CL_ITEMS, CL_REQUESTED, CL_LRU_TAIL,
   CL_EVICTED, CL_EVICTED_NONZERO, CL_EVICTED_TIME, CL_EVICTED_UNFETCHED, CL_EVICTED_ACTIVE,
-  CL_RECLAIMED, CL_EXPIRED_UNFETCHED, CL_OUTOFMEMORY, CL_MOVES_WITHIN_LRU, CL_DIRTY_TIME,
+  CL_RECLAIMED, CL_EXPIRED_UNFETCHED, CL_OUTOFMEMORY, CL_MOVES_WITHIN_LRU, CL_DIRTY_TIME, CL_LRUTAIL_REFLOCKED, CL_DIRECT_RECLAIMS,
 } from './slabs';
 import { assocFind, assocInsert, assocDelete, assocReplace } from './assoc';
 import { lruLink, lruUnlink, lruBump, lruReplace } from './lru';
@@ -227,6 +227,7 @@ function lruPullTail(c: u32, evict: bool): bool {
     tries--;
     const prev = ld32(it + IT_PREV);
     if (it == pinned || ld8(it + IT_REFS) != 0) {
+      if (it != pinned) u64IncAt(cls(c) + CL_LRUTAIL_REFLOCKED);
       it = prev;
       continue;
     }
@@ -293,13 +294,18 @@ function itemAllocPull(c: u32): u32 {
   const automove = hget(H_AUTOMOVE) != 0;
   for (let tries = ALLOC_TRIES; tries > 0; tries--) {
     let freed = lruPullTail(c, false);
+    if (freed) u64IncAt(cls(c) + CL_DIRECT_RECLAIMS);
     if (!freed) {
       let kinds: u32 = 0;
       if (automove || clGet(c, CL_LRU_TAIL) == 0) kinds |= MOVE_SPARE;
       if (automove && evict) kinds |= MOVE_OLDER;
       if (kinds != 0) freed = rebalanceFor(c, kinds);
     }
-    if (!freed && evict) freed = lruPullTail(c, true) || rebalanceFor(c, MOVE_ANY);
+    if (!freed && evict) {
+      freed = lruPullTail(c, true);
+      if (freed) u64IncAt(cls(c) + CL_DIRECT_RECLAIMS);
+      else freed = rebalanceFor(c, MOVE_ANY);
+    }
     if (!freed) return 0;
     const it = slabsAlloc(c);
     if (it != 0) return it;

@@ -68,6 +68,13 @@ export const CL_COUNTERS_END: u32 = 200;
 /** Last time the class evicted, ran out of memory or gained a page: the
  *  automover leaves a class alone for a window after that (rebalance.ts). */
 export const CL_DIRTY_TIME: u32 = 200;
+// 204: free
+/** Tail items skipped because a reader still holds them (memcached's name). */
+export const CL_LRUTAIL_REFLOCKED: u32 = 208;
+/** Chunks a write freed itself from its class's tail (reclaims and evictions). */
+export const CL_DIRECT_RECLAIMS: u32 = 216;
+export const CL_COUNTERS2_START: u32 = 208;
+export const CL_COUNTERS2_END: u32 = 224;
 
 export function cls(c: u32): u32 { return S + CLASS_TABLE + c * CLASS_REC; }
 export function clGet(c: u32, off: u32): u32 { return ld32(S + CLASS_TABLE + c * CLASS_REC + off); }

@@ -45,7 +45,9 @@ export const C_AUTH_ERRORS: u32 = 33;
 export const C_REASSIGN_RESCUES: u32 = 34;
 /** Live items a page move evicted because their class had no free chunk. */
 export const C_REASSIGN_EVICTIONS_NOMEM: u32 = 35;
-export const C_COUNT: u32 = 36;
+/** Crawler passes begun: each walk over all pages, each `lru_crawler crawl` and dump. */
+export const C_CRAWLER_STARTS: u32 = 36;
+export const C_COUNT: u32 = 37;
 /** Slots in the first block (STATS_BASE..HS_BASE). */
 const FIRST_BLOCK: u32 = 32;
 

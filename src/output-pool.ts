@@ -67,6 +67,16 @@ export class OutputPool {
   /** Blocks allocated now (for tests and stats). */
   get blockCount(): number { return this.blocks.length; }
 
+  /** Slots holding a reply not yet written (`stats` response_obj_count). */
+  get slotsInUse(): number {
+    let n = 0;
+    for (const b of this.blocks) n += SLOTS_PER_BLOCK - b.free.length;
+    return n;
+  }
+
+  /** Bytes of the blocks allocated now (`stats` response_obj_bytes). */
+  get bytes(): number { return this.blocks.length * SLOTS_PER_BLOCK * this.slotSize; }
+
   /**
    * Drops blocks that have had no slot in use since the previous call (the
    * server calls it once a second): a block is not re-made for every reply,

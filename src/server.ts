@@ -9,7 +9,8 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import {
   HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS, HS_CONNECTION_STRUCTURES,
   HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS, HS_TCP_PORT, HS_IDLE_TIMEOUT,
-  HS_THREADS, HS_CONN_YIELDS, HS_UNIX_SOCKET,
+  HS_THREADS, HS_CONN_YIELDS, HS_UNIX_SOCKET, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT,
+  HS_READ_BUF_BYTES,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 import type { Settings } from './settings.js';
@@ -112,6 +113,9 @@ export class CacheServer implements ConnHost {
     st.setHostStat(HS_TCP_PORT, tcpPort);
     st.setHostStat(HS_IDLE_TIMEOUT, s.idleTimeout);
     st.setHostStat(HS_UNIX_SOCKET, s.unixSocket ? 1 : 0);
+    // One read buffer serves every connection (src/read-buffer.ts).
+    st.setHostStat(HS_READ_BUF_COUNT, 1);
+    st.setHostStat(HS_READ_BUF_BYTES, READ_BUFFER_SIZE);
     this.updateConnStats();
     this.updateRusage();
     this.stopTicker = startTicker(() => this.tick());
@@ -247,6 +251,8 @@ export class CacheServer implements ConnHost {
     const now = this.now();
     // Reply buffers a burst needed go back to the OS (output-pool.ts).
     this.outputPool.trim();
+    this.store.setHostStat(HS_RESPONSE_OBJ_COUNT, this.outputPool.slotsInUse);
+    this.store.setHostStat(HS_RESPONSE_OBJ_BYTES, this.outputPool.bytes);
     try {
       this.store.tick(now);
     } catch (err) {

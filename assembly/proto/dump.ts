@@ -53,7 +53,7 @@ let MASK_HI: u32 = 0;
 
 /** Parses `all`, `hash` or `<id>,<id>,...` (ids 1..63, memcached's
  *  lru_crawler_crawl); false for a bad class. */
-function parseClasses(i: u32): bool {
+export function parseClasses(i: u32): bool {
   if (tokIs(i, 'all') || tokIs(i, 'hash')) {
     MASK_LO = 0xffffffff;
     MASK_HI = 0xffffffff;

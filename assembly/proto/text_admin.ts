@@ -14,11 +14,11 @@ import {
   HS_BASE, HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS,
   HS_CONNECTION_STRUCTURES, HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS,
   HS_TCP_PORT, HS_IDLE_TIMEOUT, HS_THREADS, HS_LISTEN_DISABLED, HS_CONN_YIELDS, HS_UNIX_SOCKET,
-  HS_COUNT, HS_EXT_BASE, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED, HS_WARM_ERRORS, HS_WARM_ELAPSED,
+  hostStatOffset, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT, HS_READ_BUF_BYTES, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED, HS_WARM_ERRORS, HS_WARM_ELAPSED,
   WARM_IDLE, WARM_COPYING, WARM_DONE,
   OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
 } from '../abi';
-import { processDump, processCachedump, dumpRunning } from './dump';
+import { processDump, processCachedump, dumpRunning, parseClasses } from './dump';
 import { P_DONE } from './flow';
 import { tokPtr, tokLen, tokEnd, tokIs } from './tokens';
 import { outStr, outCRLF, outU32, outU64, outMicros, outBytes, outByte, outRoom } from './out';
@@ -26,11 +26,11 @@ import { outString, setNoreplyMaybe } from './reply';
 import { parseU32, parseI32, N_LO } from '../numbers';
 import { u64Add, R_HI, R_LO } from '../u64';
 import {
-  statLo, statHi, statsReset, C_AUTH_CMDS, C_AUTH_ERRORS, C_CMD_GET, C_CMD_FLUSH, C_CMD_TOUCH, C_CMD_META, C_GET_HITS,
+  statLo, statHi, statsReset, statInc, C_AUTH_CMDS, C_AUTH_ERRORS, C_CMD_GET, C_CMD_FLUSH, C_CMD_TOUCH, C_CMD_META, C_GET_HITS,
   C_GET_MISSES, C_GET_EXPIRED, C_GET_FLUSHED, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES,
   C_CAS_MISSES, C_TOUCH_HITS, C_TOUCH_MISSES, C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_BYTES_READ,
   C_BYTES_WRITTEN, C_TOTAL_ITEMS, C_EVICTIONS, C_RECLAIMED, C_EXPIRED_UNFETCHED, C_EVICTED_UNFETCHED,
-  C_EVICTED_ACTIVE, C_CRAWLER_RECLAIMED, C_SLABS_MOVED, C_REASSIGN_RESCUES, C_REASSIGN_EVICTIONS_NOMEM,
+  C_EVICTED_ACTIVE, C_CRAWLER_RECLAIMED, C_CRAWLER_STARTS, C_SLABS_MOVED, C_REASSIGN_RESCUES, C_REASSIGN_EVICTIONS_NOMEM,
 } from '../stats';
 import {
   clGet, cls, slabsPoolPages, CL_SIZE, CL_PERPAGE, CL_PAGES, CL_FREE_COUNT,
@@ -38,7 +38,7 @@ import {
   CL_EVICTED, CL_EVICTED_NONZERO, CL_OUTOFMEMORY, CL_RECLAIMED, CL_EXPIRED_UNFETCHED,
   CL_EVICTED_UNFETCHED, CL_EVICTED_ACTIVE, CL_CRAWLER_RECLAIMED, CL_GET_HITS, CL_CMD_SET,
   CL_DELETE_HITS, CL_INCR_HITS, CL_DECR_HITS, CL_CAS_HITS, CL_CAS_BADVAL, CL_TOUCH_HITS,
-  CL_MOVES_WITHIN_LRU, CL_CRAWLER_CHECKED, CL_COUNTERS_START, CL_COUNTERS_END,
+  CL_MOVES_WITHIN_LRU, CL_CRAWLER_CHECKED, CL_COUNTERS_START, CL_COUNTERS_END, CL_COUNTERS2_START, CL_COUNTERS2_END, CL_LRUTAIL_REFLOCKED, CL_DIRECT_RECLAIMS,
 } from '../slabs';
 import {
   slabsReassign, REASSIGN_OK, REASSIGN_BADCLASS, REASSIGN_NOSPARE, REASSIGN_SAME,
@@ -57,7 +57,7 @@ function sU64(name: string, hi: u32, lo: u32): void { statName(name); outU64(hi,
 function sStr(name: string, v: string): void { statName(name); outStr(v); outCRLF(); }
 function sBool(name: string, v: bool): void { sStr(name, v ? 'yes' : 'no'); }
 function sCounter(name: string, id: u32): void { sU64(name, statHi(id), statLo(id)); }
-function hostAddr(id: u32): u32 { return S + (id < HS_COUNT ? HS_BASE + (id << 3) : HS_EXT_BASE + ((id - HS_COUNT) << 3)); }
+function hostAddr(id: u32): u32 { return S + hostStatOffset(id); }
 function hostLo(id: u32): u32 { return ld32(hostAddr(id)); }
 function hostHi(id: u32): u32 { return ld32(hostAddr(id) + 4); }
 function sHost(name: string, id: u32): void { sU64(name, hostHi(id), hostLo(id)); }
@@ -121,7 +121,10 @@ export function processStats(ntok: u32): void {
   if (tokIs(1, 'reset')) {
     statsReset();
     const n = hget(H_NCLASSES);
-    for (let c: u32 = 1; c <= n; c++) fill(cls(c) + CL_COUNTERS_START, 0, CL_COUNTERS_END - CL_COUNTERS_START);
+    for (let c: u32 = 1; c <= n; c++) {
+      fill(cls(c) + CL_COUNTERS_START, 0, CL_COUNTERS_END - CL_COUNTERS_START);
+      fill(cls(c) + CL_COUNTERS2_START, 0, CL_COUNTERS2_END - CL_COUNTERS2_START);
+    }
     outString('RESET');
     return;
   }
@@ -148,6 +151,8 @@ function statsGeneral(): void {
   sU32('uptime', hget(H_NOW) > hget(H_STARTED) ? hget(H_NOW) - hget(H_STARTED) : 0);
   sU32('time', hget(H_PROCESS_STARTED) + now);
   sStr('version', '1.6.18');
+  // Tools print it; there is no libevent here (the host's event loop is libuv).
+  sStr('libevent', 'none');
   sU32('pointer_size', 32);
   statName('rusage_user'); outMicros(hostHi(HS_RUSAGE_USER_US), hostLo(HS_RUSAGE_USER_US)); outCRLF();
   statName('rusage_system'); outMicros(hostHi(HS_RUSAGE_SYSTEM_US), hostLo(HS_RUSAGE_SYSTEM_US)); outCRLF();
@@ -156,8 +161,16 @@ function statsGeneral(): void {
   sHost('total_connections', HS_TOTAL_CONNECTIONS);
   sHost('rejected_connections', HS_REJECTED_CONNECTIONS);
   sHost('connection_structures', HS_CONNECTION_STRUCTURES);
+  // Reply and read buffers are the host's (src/output-pool.ts,
+  // src/read-buffer.ts), not per-thread objects: reported as the host sets them.
   sU32('response_obj_oom', 0);
+  sHost('response_obj_count', HS_RESPONSE_OBJ_COUNT);
+  sHost('response_obj_bytes', HS_RESPONSE_OBJ_BYTES);
+  sHost('read_buf_count', HS_READ_BUF_COUNT);
+  sHost('read_buf_bytes', HS_READ_BUF_BYTES);
+  sU32('read_buf_bytes_free', 0);
   sU32('read_buf_oom', 0);
+  sU32('reserved_fds', 0);
   sCounter('cmd_get', C_CMD_GET);
   sClassSum('cmd_set', CL_CMD_SET);
   sCounter('cmd_flush', C_CMD_FLUSH);
@@ -194,16 +207,27 @@ function statsGeneral(): void {
   sHost('conn_yields', HS_CONN_YIELDS);
   sU32('hash_power_level', hget(H_HASH_POWER));
   sU32('hash_bytes', 4 << hget(H_HASH_POWER));
-  sBool('hash_is_expanding', hget(H_EXPANDING) != 0);
+  sU32('hash_is_expanding', hget(H_EXPANDING) != 0 ? 1 : 0);
   sCounter('slab_reassign_rescues', C_REASSIGN_RESCUES);
   sU32('slab_reassign_chunk_rescues', 0);
   sCounter('slab_reassign_evictions_nomem', C_REASSIGN_EVICTIONS_NOMEM);
   sU32('slab_reassign_inline_reclaim', 0);
   sU32('slab_reassign_busy_items', 0);
   sU32('slab_reassign_busy_deletes', 0);
-  sBool('slab_reassign_running', false);
+  sU32('slab_reassign_running', 0);
   sCounter('slabs_moved', C_SLABS_MOVED);
   sU32('lru_crawler_running', 0);
+  sCounter('lru_crawler_starts', C_CRAWLER_STARTS);
+  // No LRU maintainer thread, no malloc, no log buffers (yet), no NAPI ids.
+  sU32('lru_maintainer_juggles', 0);
+  sU32('malloc_fails', 0);
+  sU32('log_worker_dropped', 0);
+  sU32('log_worker_written', 0);
+  sU32('log_watcher_skipped', 0);
+  sU32('log_watcher_sent', 0);
+  sU32('log_watchers', 0);
+  sU32('unexpected_napi_ids', 0);
+  sU32('round_robin_fallback', 0);
   sU64('bytes', hget(H_BYTES_HI), hget(H_BYTES_LO));
   sU32('curr_items', hget(H_CURR_ITEMS));
   sCounter('total_items', C_TOTAL_ITEMS);
@@ -215,7 +239,13 @@ function statsGeneral(): void {
   sCounter('reclaimed', C_RECLAIMED);
   sCounter('crawler_reclaimed', C_CRAWLER_RECLAIMED);
   sClassSum('crawler_items_checked', CL_CRAWLER_CHECKED);
+  sClassSum('lrutail_reflocked', CL_LRUTAIL_REFLOCKED);
+  // One LRU per class, no hot/warm/cold segments to move between.
+  sU32('moves_to_cold', 0);
+  sU32('moves_to_warm', 0);
   sClassSum('moves_within_lru', CL_MOVES_WITHIN_LRU);
+  sClassSum('direct_reclaims', CL_DIRECT_RECLAIMS);
+  sU32('lru_bumps_dropped', 0);
   const warm = hostLo(HS_WARM_STATE);
   if (warm != 0) {
     sStr('warm_state', warm == WARM_IDLE ? 'idle' : warm == WARM_COPYING ? 'copying' : warm == WARM_DONE ? 'done' : 'failed');
@@ -272,7 +302,7 @@ function statsItems(): void {
   const now = currentTime();
   for (let c: u32 = 1; c <= n; c++) {
     const items = clGet(c, CL_ITEMS);
-    if (items == 0 && clGet(c, CL_PAGES) == 0) continue;
+    if (items == 0) continue; // as memcached: only classes that hold items
     const tail = clGet(c, CL_LRU_TAIL);
     sClassU32('items:', c, 'number', items);
     sClassU32('items:', c, 'number_hot', 0);
@@ -293,12 +323,15 @@ function statsItems(): void {
     sClassC('items:', c, 'evicted_active', CL_EVICTED_ACTIVE);
     sClassC('items:', c, 'crawler_reclaimed', CL_CRAWLER_RECLAIMED);
     sClassC('items:', c, 'crawler_items_checked', CL_CRAWLER_CHECKED);
-    sClassU32('items:', c, 'lrutail_reflocked', 0);
+    sClassC('items:', c, 'lrutail_reflocked', CL_LRUTAIL_REFLOCKED);
     sClassU32('items:', c, 'moves_to_cold', 0);
     sClassU32('items:', c, 'moves_to_warm', 0);
     sClassC('items:', c, 'moves_within_lru', CL_MOVES_WITHIN_LRU);
-    sClassU32('items:', c, 'direct_reclaims', 0);
+    sClassC('items:', c, 'direct_reclaims', CL_DIRECT_RECLAIMS);
+    sClassU32('items:', c, 'hits_to_hot', 0);
+    sClassU32('items:', c, 'hits_to_warm', 0);
     sClassC('items:', c, 'hits_to_cold', CL_GET_HITS);
+    sClassU32('items:', c, 'hits_to_temp', 0);
   }
 }
 
@@ -466,6 +499,10 @@ export function processLruCrawler(ntok: u32, outStart: u32): u32 {
   if (ntok == 4 && tokIs(1, 'crawl')) {
     if (hget(H_CRAWLER_ON) == 0) { outString('CLIENT_ERROR lru crawler disabled'); return P_DONE; }
     if (dumpRunning()) { outString('BUSY currently processing crawler request'); return P_DONE; }
+    // memcached's crawl takes `hash` only for dumps; its crawler answers this.
+    if (tokIs(2, 'hash')) { outString('ERROR an unknown error happened'); return P_DONE; }
+    if (!parseClasses(2)) { outString('BADCLASS invalid class id'); return P_DONE; }
+    statInc(C_CRAWLER_STARTS);
     outString('OK');
     return P_DONE;
   }

@@ -5,7 +5,7 @@ import {
   R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, R_CONN_STATE, CONN_WORDS, R_VALUE_PTR, R_VALUE_LEN,
   R_VALUE_AT, R_VALUE_TRAILER, H_OUT_LIMIT, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
   H_VERBOSITY, H_STORE_BYTES, HS_BASE, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
-  H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, HS_COUNT, HS_EXT_BASE,
+  H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, hostStatOffset,
 } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
 
@@ -184,7 +184,7 @@ export class Store {
   /** Sets a host counter (HS_* id) that `stats` reports. */
   setHostStat(id: number, value: number): void {
     this.views();
-    const i = (this.base + (id < HS_COUNT ? HS_BASE + id * 8 : HS_EXT_BASE + (id - HS_COUNT) * 8)) >>> 2;
+    const i = (this.base + hostStatOffset(id)) >>> 2;
     this.u32[i] = value >>> 0;
     this.u32[i + 1] = Math.floor(value / 4294967296) >>> 0;
   }

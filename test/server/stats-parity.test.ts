@@ -1,0 +1,76 @@
+// Stats parity with memcached 1.6.18, for the tools that read them
+// (memcached-tool, memcstat, Prometheus exporters): the same `stats` and
+// `stats items` fields in the same order, numbers where memcached prints
+// numbers, and the answers of the admin commands around them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMemcached, startWasmcached, type ServerHandle } from '../support/servers.js';
+import { RawClient } from '../support/client.js';
+
+// memcached with its defaults (the differential pair turns its crawler off).
+let pair: { ref: ServerHandle; sut: ServerHandle };
+beforeAll(async () => { pair = { ref: await startMemcached([]), sut: await startWasmcached([]) }; });
+afterAll(async () => { await Promise.all([pair?.ref.stop(), pair?.sut.stop()]); });
+
+/** [name, value] of each STAT line, in order. */
+function statLines(reply: Buffer): [string, string][] {
+  return reply.toString('latin1').split('\r\n')
+    .filter((l) => l.startsWith('STAT '))
+    .map((l) => { const [, name, ...rest] = l.split(' '); return [name, rest.join(' ')]; });
+}
+
+async function both(cmd: string, replies = 1): Promise<[Buffer, Buffer]> {
+  const [a, b] = await Promise.all([RawClient.connect(pair.ref.port), RawClient.connect(pair.sut.port)]);
+  try {
+    return await Promise.all([a.request(cmd, replies), b.request(cmd, replies)]);
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+describe('stats parity with memcached', () => {
+  it('`stats`: the same fields in the same order, numbers where memcached has numbers', async () => {
+    const [ref, sut] = await both('stats\r\n');
+    const r = statLines(ref);
+    const s = statLines(sut);
+    expect(s.map(([n]) => n)).toEqual(r.map(([n]) => n));
+    const textual = new Set(['version', 'libevent']);
+    for (let i = 0; i < r.length; i++) {
+      if (textual.has(r[i][0])) continue;
+      if (NUMBER.test(r[i][1])) expect(`${s[i][0]} ${s[i][1]}`).toMatch(new RegExp(`^${s[i][0]} -?\\d+(\\.\\d+)?$`));
+    }
+  });
+
+  it('`stats items` lists the same fields, and only classes that hold items', async () => {
+    const sets = [10, 500, 5000].map((n, i) => `set parity${i} 0 0 ${n}\r\n${'v'.repeat(n)}\r\n`).join('');
+    await both(sets, 3);
+    const [ref, sut] = await both('stats items\r\n');
+    expect(statLines(sut).map(([n]) => n)).toEqual(statLines(ref).map(([n]) => n));
+    expect(statLines(sut).filter(([n]) => n.endsWith(':number')).length).toBe(3);
+
+    // Deleted down to nothing, a class drops out of the list though it keeps its page.
+    await both('delete parity1\r\n');
+    const [ref2, sut2] = await both('stats items\r\n');
+    expect(statLines(sut2).map(([n]) => n)).toEqual(statLines(ref2).map(([n]) => n));
+    expect(statLines(sut2).filter(([n]) => n.endsWith(':number')).length).toBe(2);
+    await both('delete parity0\r\ndelete parity2\r\n', 2);
+  });
+
+  it('`lru_crawler crawl` refuses a bad class list with BADCLASS, as memcached', async () => {
+    for (const arg of ['0', '64', 'abc', '1,99', 'hash']) {
+      const [ref, sut] = await both(`lru_crawler crawl ${arg}\r\n`);
+      expect(sut.toString('latin1')).toBe(ref.toString('latin1'));
+      expect(sut.toString('latin1')).not.toBe('OK\r\n');
+    }
+  });
+
+  it('`lru_crawler crawl all` is counted in lru_crawler_starts', async () => {
+    const starts = async () => Number(new Map(statLines((await both('stats\r\n'))[1])).get('lru_crawler_starts'));
+    const before = await starts();
+    const [, sut] = await both('lru_crawler crawl all\r\n');
+    expect(sut.toString('latin1')).toBe('OK\r\n');
+    expect(await starts()).toBeGreaterThan(before);
+  });
+});
