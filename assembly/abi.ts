@@ -10,7 +10,7 @@
 // instead, see assembly/snapshot.ts).
 
 /** Bumped whenever the header or item layout changes; checked at load. */
-export const LAYOUT_VERSION: u32 = 3;
+export const LAYOUT_VERSION: u32 = 4;
 export const STORE_MAGIC: u32 = 0x6d634157; // "WAcm"
 
 // ---- execute / tick status codes (ST_*) ------------------------------------
@@ -39,6 +39,11 @@ export const ST_VALUE: u32 = 5;
 /** `snapshot`: send R_OUT_LEN bytes, write a snapshot (-e), then answer the
  *  command (`OK` once it is on disk) and go on with R_CONSUMED. */
 export const ST_SNAPSHOT: u32 = 6;
+
+/** `stats conns` (text): send R_OUT_LEN bytes, then the host's STAT lines
+ *  for each socket and `END`, and go on with R_CONSUMED: the connections are
+ *  the host's, not the engine's. */
+export const ST_STATS_CONNS: u32 = 9;
 
 // ---- option bits passed to mc_init (OPT_*) ---------------------------------
 export const OPT_NO_EVICTIONS: u32 = 1;   // -M
@@ -257,6 +262,15 @@ export const HS_RESPONSE_OBJ_BYTES: u32 = 21; // bytes of the pool's blocks
 export const HS_READ_BUF_COUNT: u32 = 22;     // read buffers (one shared by every connection)
 export const HS_READ_BUF_BYTES: u32 = 23;
 export const HS_EXT2_COUNT: u32 = 8;
+// ---- `stats detail` region (assembly/detail.ts) ------------------------------
+export const DETAIL_REGION: u32 = 65536;
+// words at its start:
+export const DETAIL_COUNT: u32 = 0;      // prefixes recorded
+export const DETAIL_POOL_USED: u32 = 4;  // bytes of prefix text stored
+export const DETAIL_ENABLED: u32 = 8;    // `stats detail on|off`
+/** The prefix delimiter byte (-D); the host may write it after mc_init. */
+export const DETAIL_DELIM: u32 = 12;
+
 /** Arena offset of host counter `id` (8 bytes). */
 export function hostStatOffset(id: u32): u32 {
   if (id < HS_COUNT) return HS_BASE + (id << 3);

@@ -14,6 +14,7 @@ import { ld8, copy } from './mem';
 import { slabsInit } from './slabs';
 import { assocInit, assocTick } from './assoc';
 import { crawlerStep } from './crawler';
+import { detailInit } from './detail';
 import { slabsAutomove } from './rebalance';
 import { textExecute } from './proto/text';
 import { binaryExecute, BIN_REQ_MAGIC } from './proto/binary';
@@ -36,6 +37,7 @@ export function mc_init(memoryMB: u32, memoryCapMB: u32, itemSizeMax: u32, chunk
   if (base == 0) return 0;
   slabsInit();
   assocInit();
+  detailInit();
   return base;
 }
 

@@ -14,7 +14,7 @@
 // Either may happen after any call, even inside a multiget: the engine's
 // per-connection state (R_CONN_STATE) is saved after every call.
 import type { Socket } from 'node:net';
-import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_VALUE } from '../assembly/abi.js';
+import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_VALUE } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import { Session } from './session.js';
@@ -45,6 +45,8 @@ export interface ConnHost {
   shutdown(): void;
   /** The engine answered ST_SNAPSHOT: resolves to the command's reply line. */
   snapshot(): Promise<string>;
+  /** The engine answered ST_STATS_CONNS: the reply listing every socket. */
+  statsConns(requester: Conn): string;
   /** The engine threw: the arena can no longer be trusted. */
   trapped(conn: Conn, err: unknown): void;
   /** A run stopped early to let other connections in (stats conn_yields). */
@@ -203,6 +205,12 @@ export class Conn {
       if (status === ST_SNAPSHOT) {
         this.awaitSnapshot();
         return;
+      }
+      if (status === ST_STATS_CONNS) {
+        const listing = Buffer.from(this.host.statsConns(this), 'latin1');
+        this.write(listing);
+        outBytes += listing.length;
+        continue;
       }
       if (status !== ST_OK && status !== ST_OUT_FULL && status !== ST_VALUE) {
         this.host.log.error(`<${this.id} engine returned unknown status ${status}; closing the connection`);

@@ -18,6 +18,7 @@ import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
 import { OutputPool } from './output-pool.js';
+import { renderStatsConns } from './stats-conns.js';
 import { startTicker } from './ticker.js';
 import type { Snapshotter } from './snapshot.js';
 import type { Warmer } from './warm.js';
@@ -49,6 +50,8 @@ export class CacheServer implements ConnHost {
   private readonly snapshotter: Snapshotter | null;
   readonly warmer: Warmer | null;
   private readonly listener: Server;
+  /** Seconds; `stats conns` shows it for the listening socket. */
+  private lastAccept = 0;
   private readonly conns = new Set<Conn>();
   readonly outputPool = new OutputPool(OUTPUT_PER_CALL);
   /** Every connection's reads land here (read-buffer.ts). */
@@ -203,6 +206,7 @@ export class CacheServer implements ConnHost {
     bind?.((bytes) => conn.receive(bytes, true));
     this.conns.add(conn);
     this.totalConnections++;
+    this.lastAccept = this.now();
     this.peakConnections = Math.max(this.peakConnections, this.conns.size);
     this.updateConnStats();
     this.log.info(`<${id} new auto-negotiating client connection`);
@@ -220,6 +224,18 @@ export class CacheServer implements ConnHost {
   shutdown(): void {
     this.log.warn('shutdown command received');
     this.stopAndExit();
+  }
+
+  statsConns(requester: Conn): string {
+    const s = this.settings;
+    let addr: string;
+    if (s.unixSocket) addr = `unix:${s.unixSocket}`;
+    else {
+      const a = this.listener.address() as AddressInfo;
+      addr = `${a.family === 'IPv6' ? 'tcp6' : 'tcp'}:${a.address}:${a.port}`;
+    }
+    const listener = { id: fdOf(this.listener) ?? 0, addr, lastActive: this.lastAccept };
+    return renderStatsConns(listener, this.conns, requester, this.now());
   }
 
   async snapshot(): Promise<string> {

@@ -12,6 +12,7 @@
 // next packet; an unknown opcode swallows `bodylen` bytes after its key;
 // a bad magic closes the connection and drops replies not yet flushed
 // (only NOOP flushes within one read).
+import { detailRecordGet, detailRecordSet, detailRecordDelete } from '../detail';
 import { ld8, st8, ld32, copy } from '../mem';
 import { S, SCRATCH, hget, hset, currentTime, H_OPTS } from '../arena';
 import {
@@ -380,6 +381,7 @@ function processGetOrTouch(): u32 {
   if (outRoom() < VALUE_HEAD_ROOM) return P_OUT_FULL;
   const hv = itemHash(key, nkey);
   const it = touch ? storeTouch(key, nkey, hv, realtime(be32(ext()))) : itemGet(key, nkey, hv, true);
+  detailRecordGet(key, nkey, it != 0);
   if (it == 0) {
     if (touch) {
       statInc(C_CMD_TOUCH);
@@ -436,6 +438,7 @@ function processUpdate(): u32 {
   const vlen = BIN_BODYLEN - nkey - EXTLEN;
   const hv = itemHash(key, nkey);
   if ((vlen & 0x80000000) != 0 || vlen > 0x7ffffffd || !itemSizeOk(nkey, flags, vlen + 2)) {
+    detailRecordSet(key, nkey);
     binError(BS_E2BIG);
     const swallowed = (vlen & 0x80000000) == 0;
     if (swallowed) statInc(C_STORE_TOO_LARGE);
@@ -445,6 +448,8 @@ function processUpdate(): u32 {
   }
   const v = valueIn(REQ, NEXT, IN_END, key, nkey, hv, flags, exptime, vlen, 0);
   if (v == V_PENDING) return P_VALUE;
+  // Counted once: a request whose value was pending runs again when it is in.
+  detailRecordSet(key, nkey);
   if (v == V_NO_MEMORY) {
     binError(BS_ENOMEM);
     statInc(C_STORE_NO_MEMORY);
@@ -486,6 +491,7 @@ function processUpdate(): u32 {
 function processDelete(): u32 {
   const key = binKey();
   const nkey = BIN_KEYLEN;
+  detailRecordDelete(key, nkey);
   const it = itemGet(key, nkey, itemHash(key, nkey), false);
   if (it == 0) {
     binError(BS_KEY_ENOENT);

@@ -25,7 +25,7 @@ import {
   H_TIME_OFFSET, H_CURRENT_TIME,
 } from '../arena';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_VALUE, R_NEED, R_SKIP, LIMIT_KEY_LEN,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_VALUE, R_NEED, R_SKIP, LIMIT_KEY_LEN,
   LIMIT_LINE, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_AUTH_FILE, R_MGET, R_MGET_EXPTIME,
 } from '../abi';
 import { processAsciiAuth, connAuthenticated, AUTH_NEXT } from './sasl';
@@ -47,10 +47,11 @@ import {
   C_STORE_TOO_LARGE, C_STORE_NO_MEMORY, C_DELETE_MISSES, C_INCR_MISSES, C_DECR_MISSES,
   C_CMD_FLUSH, } from '../stats';
 import { outString, setNoreplyMaybe, noreplyReset, noreplyTake, noreplyIsSet } from './reply';
+import { detailRecordGet, detailRecordSet, detailRecordDelete } from '../detail';
 import { processStats, processStatsCachedump, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
 
 import {
-  P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_SNAPSHOT, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
+  P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_SNAPSHOT, P_STATS_CONNS, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
 } from './flow';
 import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VALUE_BAD_TRAILER } from './values';
 import { processMetaGet, processMetaSet, processMetaDelete, processMetaArithmetic, processMetaDebug, META_NEXT } from './meta';
@@ -164,6 +165,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
     else if (r == P_CLOSE) { status = ST_CLOSE; pos = NEXT; }
     else if (r == P_SHUTDOWN) { status = ST_SHUTDOWN; pos = NEXT; }
     else if (r == P_SNAPSHOT) { status = ST_SNAPSHOT; pos = NEXT; }
+    else if (r == P_STATS_CONNS) { status = ST_STATS_CONNS; pos = NEXT; }
     break; // P_NEED: wait for the rest of this command
   }
   execEnd(inPtr, pos, outPtr);
@@ -210,6 +212,7 @@ function processCommand(p: u32, lineEnd: u32): u32 {
     if (tokIs(0, 'set')) return arity2(ntok, 6, 7) ? processUpdate(ntok, p, CMD_SET, false) : P_DONE;
     if (tokIs(0, 'stats')) {
       if (ntok >= 3 && tokIs(1, 'cachedump')) return processStatsCachedump(ntok);
+      if (ntok == 3 && tokIs(1, 'conns')) return P_STATS_CONNS;
       processStats(ntok);
       return P_DONE;
     }
@@ -331,6 +334,7 @@ function processUpdate(ntok: u32, lineStart: u32, comm: u32, handleCas: bool): u
   const hv = itemHash(key, nkey);
 
   if (!itemSizeOk(nkey, flags, nbytes)) {
+    detailRecordSet(key, nkey);
     outString('SERVER_ERROR object too large for cache');
     statInc(C_STORE_TOO_LARGE);
     // A failed set must not leave the old value readable.
@@ -339,6 +343,8 @@ function processUpdate(ntok: u32, lineStart: u32, comm: u32, handleCas: bool): u
   }
   const v = valueIn(lineStart, NEXT, IN_END, key, nkey, hv, flags, exptime, vlen, 2);
   if (v == V_PENDING) return P_VALUE;
+  // Counted once: a line whose value was pending runs again when it is in.
+  detailRecordSet(key, nkey);
   if (v == V_NO_MEMORY) {
     outString('SERVER_ERROR out of memory storing object');
     statInc(C_STORE_NO_MEMORY);
@@ -448,9 +454,11 @@ function fetch(key: u32, nkey: u32, touch: bool, exptime: u32): u32 {
     } else {
       statInc(C_TOUCH_MISSES);
     }
+    detailRecordGet(key, nkey, it != 0);
     return it;
   }
   const it = itemGet(key, nkey, hv, true);
+  detailRecordGet(key, nkey, it != 0);
   statInc(C_CMD_GET);
   if (it != 0) {
     statInc(C_GET_HITS);
@@ -601,6 +609,7 @@ function processDelete(ntok: u32): void {
     return;
   }
   const key = tokPtr(1);
+  detailRecordDelete(key, nkey);
   const c = storeDelete(key, nkey, itemHash(key, nkey));
   if (c != 0) {
     u64IncAt(cls(c) + CL_DELETE_HITS);

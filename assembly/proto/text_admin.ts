@@ -18,6 +18,7 @@ import {
   WARM_IDLE, WARM_COPYING, WARM_DONE,
   OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
 } from '../abi';
+import { detailDump, detailClear, detailSetEnabled, detailEnabled, detailDelimiter } from '../detail';
 import { processDump, processCachedump, dumpRunning, parseClasses } from './dump';
 import { P_DONE } from './flow';
 import { tokPtr, tokLen, tokEnd, tokIs } from './tokens';
@@ -120,6 +121,7 @@ export function processStats(ntok: u32): void {
   }
   if (tokIs(1, 'reset')) {
     statsReset();
+    detailClear();
     const n = hget(H_NCLASSES);
     for (let c: u32 = 1; c <= n; c++) {
       fill(cls(c) + CL_COUNTERS_START, 0, CL_COUNTERS_END - CL_COUNTERS_START);
@@ -129,8 +131,9 @@ export function processStats(ntok: u32): void {
     return;
   }
   if (tokIs(1, 'detail')) {
-    if (ntok >= 4 && (tokIs(2, 'on') || tokIs(2, 'off'))) outString('OK');
-    else if (ntok >= 4 && tokIs(2, 'dump')) outEnd();
+    if (ntok >= 4 && tokIs(2, 'on')) { detailSetEnabled(true); outString('OK'); }
+    else if (ntok >= 4 && tokIs(2, 'off')) { detailSetEnabled(false); outString('OK'); }
+    else if (ntok >= 4 && tokIs(2, 'dump')) detailDump();
     else outString('CLIENT_ERROR usage: stats detail on|off|dump');
     return;
   }
@@ -270,8 +273,8 @@ function statsSettings(): void {
   statName('growth_factor'); outHundredths(hget(H_FACTOR)); outCRLF();
   sU32('chunk_size', hget(H_CHUNK_MIN));
   sHost('num_threads', HS_THREADS);
-  sStr('stat_key_prefix', ':');
-  sBool('detail_enabled', false);
+  statName('stat_key_prefix'); outByte(detailDelimiter()); outCRLF();
+  sBool('detail_enabled', detailEnabled());
   sU32('reqs_per_event', 20);
   sBool('cas_enabled', (opts & OPT_NO_CAS) == 0);
   sU32('tcp_backlog', 1024);

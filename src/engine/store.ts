@@ -4,7 +4,7 @@
 import {
   R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, R_CONN_STATE, CONN_WORDS, R_VALUE_PTR, R_VALUE_LEN,
   R_VALUE_AT, R_VALUE_TRAILER, H_OUT_LIMIT, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
-  H_VERBOSITY, H_STORE_BYTES, HS_BASE, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
+  H_VERBOSITY, H_STORE_BYTES, DETAIL_REGION, DETAIL_DELIM, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
   H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, hostStatOffset,
 } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
@@ -122,6 +122,8 @@ export class Store {
 
   /** Most bytes one execute may write to the output region (0: all of it). */
   set outputLimit(n: number) { this.views(); this.u32[(this.base + H_OUT_LIMIT) >>> 2] = n >>> 0; }
+  /** -D: the byte that ends a key's prefix for `stats detail`. */
+  set prefixDelimiter(c: number) { this.views(); this.u32[(this.base + DETAIL_REGION + DETAIL_DELIM) >>> 2] = c & 0xff; }
 
   /** Hands the engine the credentials file of -S / -Y (`user:password` lines). */
   setAuth(bytes: Uint8Array): void {

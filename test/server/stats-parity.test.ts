@@ -73,4 +73,67 @@ describe('stats parity with memcached', () => {
     expect(sut.toString('latin1')).toBe('OK\r\n');
     expect(await starts()).toBeGreaterThan(before);
   });
+
+  it('`stats detail`: the same PREFIX lines, in the same order, as memcached', async () => {
+    const [a, b] = await Promise.all([RawClient.connect(pair.ref.port), RawClient.connect(pair.sut.port)]);
+    try {
+      const script = [
+        'stats detail on\r\n',
+        'set a:b 0 0 1\r\n1\r\n', 'get a:b\r\n', 'get x:y z\r\n', 'delete a:b\r\n', 'delete nope\r\n',
+        'set foo:1 0 0 1\r\n1\r\n', 'gets q:1 w:2 e:3 r:4 t:5 y:6 u:7 i:8 o:9 p:0\r\n', 'gat 0 foo:1\r\n',
+        `set big:1 0 0 1048577\r\n${'v'.repeat(1048577)}\r\n`, // too large: still counted as a set
+        'stats detail dump\r\n', 'stats detail off\r\n', 'get a:c\r\n', 'stats detail dump\r\n',
+        'stats reset\r\n', 'stats detail dump\r\n',
+      ];
+      for (const line of script) {
+        const [ra, rb] = await Promise.all([a.request(line), b.request(line)]);
+        expect(rb.toString('latin1'), line.slice(0, 40)).toBe(ra.toString('latin1'));
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('`stats detail` holds a bounded number of prefixes; later ones go uncounted', async () => {
+    const c = await RawClient.connect(pair.sut.port);
+    try {
+      await c.request('stats reset\r\n');
+      await c.request('stats detail on\r\n');
+      const gets = Array.from({ length: 300 }, (_, i) => `p${i}:k`).join(' ');
+      await c.request(`get ${gets}\r\n`);
+      await c.send('stats detail dump\r\n');
+      const dump = (await c.readUntil(/END\r\n$/)).toString('latin1');
+      expect(dump.split('\r\n').filter((l) => l.startsWith('PREFIX ')).length).toBe(256);
+      await c.request('stats detail off\r\n');
+      await c.request('stats reset\r\n');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('`stats conns` lists the listener and each connection as memcached does', async () => {
+    const idle = await RawClient.connect(pair.sut.port);
+    const c = await RawClient.connect(pair.sut.port);
+    try {
+      await idle.request('version\r\n');
+      const out = (await c.request('stats conns\r\n')).toString('latin1');
+      const lines = out.split('\r\n').filter((l) => l.startsWith('STAT '));
+      const listen = `tcp:127.0.0.1:${pair.sut.port}`;
+      expect(lines.some((l) => new RegExp(`^STAT \\d+:addr ${listen}$`).test(l))).toBe(true);
+      expect(lines.filter((l) => / conn_listening$/.test(l)).length).toBe(1);
+      expect(lines.filter((l) => l.endsWith(`:listen_addr ${listen}`)).length).toBeGreaterThanOrEqual(2);
+      expect(lines.filter((l) => / conn_parse_cmd$/.test(l)).length).toBe(1);
+      for (const l of lines) expect(l).toMatch(/^STAT \d+:(addr|listen_addr|state|secs_since_last_cmd) \S+$/);
+      const ref = (await (async () => {
+        const r = await RawClient.connect(pair.ref.port);
+        try { return await r.request('stats conns\r\n'); } finally { r.close(); }
+      })()).toString('latin1');
+      const shape = (t: string) => [...new Set(t.split('\r\n').filter((l) => l.startsWith('STAT ')).map((l) => l.split(' ')[1].split(':')[1]))].sort();
+      expect(shape(out)).toEqual(shape(ref));
+    } finally {
+      idle.close();
+      c.close();
+    }
+  });
 });

@@ -1,0 +1,51 @@
+// `stats conns`: memcached's per-socket listing, made by the host because the
+// sockets are the host's. Lines are ordered by descriptor as memcached's
+// (it walks its fd-indexed connection table):
+//   STAT <fd>:addr tcp:127.0.0.1:41234
+//   STAT <fd>:listen_addr tcp:127.0.0.1:11211
+//   STAT <fd>:state conn_read
+//   STAT <fd>:secs_since_last_cmd 0
+// and for the listening socket its address and `conn_listening`.
+import type { Socket } from 'node:net';
+
+export interface ListedConn {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly lastActive: number;
+  isIdle(): boolean;
+}
+
+export interface ListenerInfo {
+  id: number;
+  /** `tcp:<addr>:<port>` or `unix:<path>` */
+  addr: string;
+  /** Seconds; memcached counts from the listener's last accept. */
+  lastActive: number;
+}
+
+function peerAddr(s: Socket, unix: boolean): string {
+  if (unix) return 'unix:';
+  const host = s.remoteAddress ?? '';
+  return `${host.includes(':') ? 'tcp6' : 'tcp'}:${host}:${s.remotePort ?? 0}`;
+}
+
+export function renderStatsConns(listener: ListenerInfo, conns: Iterable<ListedConn>, requester: ListedConn, now: number): string {
+  const unix = listener.addr.startsWith('unix:');
+  const rows: [number, string][] = [];
+  const secs = (t: number) => (now > t ? now - t : 0);
+  rows.push([listener.id,
+    `STAT ${listener.id}:addr ${listener.addr}\r\n` +
+    `STAT ${listener.id}:state conn_listening\r\n` +
+    `STAT ${listener.id}:secs_since_last_cmd ${secs(listener.lastActive)}\r\n`]);
+  for (const c of conns) {
+    // The asking connection is parsing its command; one with output queued is writing.
+    const state = c === requester ? 'conn_parse_cmd' : c.isIdle() ? 'conn_read' : 'conn_mwrite';
+    rows.push([c.id,
+      `STAT ${c.id}:addr ${peerAddr(c.socket, unix)}\r\n` +
+      `STAT ${c.id}:listen_addr ${listener.addr}\r\n` +
+      `STAT ${c.id}:state ${state}\r\n` +
+      `STAT ${c.id}:secs_since_last_cmd ${secs(c.lastActive)}\r\n`]);
+  }
+  rows.sort((a, b) => a[0] - b[0]);
+  return rows.map(([, text]) => text).join('') + 'END\r\n';
+}
