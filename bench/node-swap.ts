@@ -99,7 +99,7 @@ export async function runNodeSwaps(ctx: BenchContext, p: SwapPlan): Promise<{ ta
       pct(r.afterSwitch.ratio),
       String(r.switchErrors),
       String(r.marks.switched - r.marks.switching),
-      r.marks.warmed === undefined ? '-' : (r.marks.warmed / 1000).toFixed(1),
+      r.marks.warmed === undefined ? '-' : r.marks.warmed < 0 ? 'before it' : (r.marks.warmed / 1000).toFixed(1),
       Math.round(gets).toLocaleString('en-US'),
     ];
   });
@@ -108,7 +108,7 @@ export async function runNodeSwaps(ctx: BenchContext, p: SwapPlan): Promise<{ ta
     `(cache-aside); mc2 is replaced by a node started with --warm-from it (default -o warm_rate=20000) or empty, which takes mc2's name in the pool. ` +
     '"read back" is one get of every key through the pool once the copy has ended (cold: right after the switch); seconds count from the moment ' +
     'the pool has switched; the hit ratio leaves out failed reads, counted apart from the swap\'s start to a second after the switch; ' +
-    '"copy ended" is when warm_state left copying, in seconds after the switch (negative: before it). Each row is one run of examples/cluster/swap.mjs');
+    '"copy ended" is when warm_state left copying, in seconds after the switch. Each row is one run of examples/cluster/swap.mjs');
   if (!p.full) notes.push('quick mode: twemproxy warm and cold only (full: also --warm-first, nutcracker restarted in place, and HashClient)');
   return {
     table: {

@@ -240,12 +240,11 @@ async function main() {
 }
 
 function printTable(r) {
-  const pct = (x) => (x === null ? '   -  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
-  console.log(`\nsecond (0 = switched)  gets  hits  misses  errors  wrong  hit ratio`);
-  for (const s of r.seconds) {
-    console.log(`${String(s.second).padStart(6)}  ${String(s.gets).padStart(19)}  ${String(s.hits).padStart(4)}  ${String(s.misses).padStart(6)}  ` +
-      `${String(s.errors).padStart(6)}  ${String(s.wrong).padStart(5)}  ${pct(s.ratio)}`);
-  }
+  const pct = (x) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+  const row = (cells) => cells.map((c, i) => String(c).padStart([6, 7, 7, 8, 8, 7, 11][i])).join('');
+  console.log(`\nper second, 0 = the first second after the switch:`);
+  console.log(row(['second', 'gets', 'hits', 'misses', 'errors', 'wrong', 'hit ratio']));
+  for (const s of r.seconds) console.log(row([s.second, s.gets, s.hits, s.misses, s.errors, s.wrong, pct(s.ratio)]));
   console.log(`\nhit ratio: before the swap ${pct(r.beforeSwap.ratio)}, first second after the switch ${pct(r.firstSecond.ratio)}, ` +
     `all ${r.options.after} s after it ${pct(r.afterSwitch.ratio)}; failed reads around the switch: ${r.switchErrors}`);
 }
