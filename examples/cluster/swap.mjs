@@ -19,7 +19,8 @@
 //      new server list). With --warm-first, wait for the copy before this.
 //   7. wait for the copy to end, read every key once through the pool (how
 //      many of the replaced node's keys are still cached), stop the old node
-//   8. keep reading for --after seconds, then print the table
+//   8. keep reading for --after seconds after the switch (and at least a
+//      second past the end of the copy), then print the table
 //
 // Every process started here is stopped by its PID on exit, on an error, on
 // SIGINT/SIGTERM, and when --timeout runs out.
@@ -202,7 +203,8 @@ async function main() {
     log(`old ${opt.replace} stopped`);
 
     // 8. Keep reading, then report.
-    await sleep(Math.max(0, marks.switched + opt.after * 1000 - Date.now()));
+    // At least a second past the end of the copy, so that second is measured whole.
+    await sleep(Math.max(0, marks.switched + opt.after * 1000 - Date.now(), (marks.warmed ?? 0) + 1000 - Date.now()));
     const buckets = await pool.stopReading();
     const from = -Math.floor((marks.switched - readerStart) / 1000);
     const seconds = [];
@@ -222,6 +224,8 @@ async function main() {
       sweep,
       beforeSwap: window(buckets, readerStart, marks.swap),
       firstSecond: window(buckets, marks.switched, marks.switched + 1000),
+      // The first second with the copy over (cold: the first after the switch).
+      afterCopy: window(buckets, Math.max(marks.switched, marks.warmed ?? 0), Math.max(marks.switched, marks.warmed ?? 0) + 1000),
       afterSwitch: window(buckets, marks.switched, marks.switched + opt.after * 1000),
       // Reads that failed from the start of the swap to a second after the switch.
       switchErrors: window(buckets, marks.swap, marks.switched + 1000).errors,
