@@ -21,6 +21,7 @@ Reads are cache-aside like proxy-client.mjs: a miss is written back.
 import argparse
 import json
 import queue
+import random
 import sys
 import threading
 import time
@@ -125,7 +126,6 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
-    import random
     rnd = random.Random(args.seed)
     spec = args.servers
     client = make_client(spec)
