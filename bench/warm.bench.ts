@@ -5,10 +5,13 @@
 // memcached's own -e memory-file restart (SIGUSR1, then restart) for
 // comparison; and the copy rate of --warm-from from a memcached and from a
 // wasmcached. Each measurement runs in its own process (bench/warm-child.ts).
+// Then the hit ratio while one node of a pool is replaced, warm against cold
+// (bench/node-swap.ts).
 import { which } from './contenders.js';
 import { runChild } from './child.js';
 import type { McRestartFigures, SnapshotFigures, WarmFromFigures, WarmPlan } from './warm-child.js';
 import { fmt, type Section, type SectionResult } from './types.js';
+import { runNodeSwaps, swapPlan } from './node-swap.js';
 
 function plan(quick: boolean): WarmPlan {
   return quick
@@ -92,6 +95,8 @@ export const warmSection: Section = {
       'and copied/s is copied over copy; warm_elapsed is whole seconds; ' +
       'the listing repeats until a pass finds nothing new, so the end includes one or more listings that copy nothing');
     if (ctx.quick) notes.push(`quick mode: ${p.items.toLocaleString('en-US')} items and ${p.warmItems.toLocaleString('en-US')} to warm (full: 1,000,000 and 100,000)`);
+    const swaps = await runNodeSwaps(ctx, swapPlan(ctx.quick));
+    notes.push(...swaps.notes);
 
     return {
       tables: [
@@ -105,8 +110,9 @@ export const warmSection: Section = {
           headers: ['old node', 'items', 'warm_state', 'copied', 'skipped', 'errors', 'warm_elapsed s', 'wall ms', 'copy ms', 'copied/s'],
           rows: warmRows,
         },
+        swaps.table,
       ],
-      json: { plan: p, snapshot: snaps, memcached_restart: mc, warm_from: warms },
+      json: { plan: p, snapshot: snaps, memcached_restart: mc, warm_from: warms, node_swap: swaps.json },
       notes,
     };
   },
