@@ -105,6 +105,9 @@ export class Conn {
     socket.resume();
   }
 
+  /** A storage command's value is arriving (memcached's conn_nread). */
+  isReadingValue(): boolean { return this.session.receivingValue || this.session.skipping; }
+
   /** True when the connection waits for a request, as opposed to writing or working. */
   isIdle(): boolean {
     return !this.closing && !this.waitingDrain && !this.waitingTurn && this.socket.writableLength === 0;

@@ -5,7 +5,8 @@
 //   STAT <fd>:listen_addr tcp:127.0.0.1:11211
 //   STAT <fd>:state conn_read
 //   STAT <fd>:secs_since_last_cmd 0
-// and for the listening socket its address and `conn_listening`.
+// and for the listening socket its address and `conn_listening`. A
+// connection whose value is still arriving is in conn_nread.
 import type { Socket } from 'node:net';
 
 export interface ListedConn {
@@ -13,6 +14,7 @@ export interface ListedConn {
   readonly socket: Socket;
   readonly lastActive: number;
   isIdle(): boolean;
+  isReadingValue(): boolean;
 }
 
 export interface ListenerInfo {
@@ -39,7 +41,9 @@ export function renderStatsConns(listener: ListenerInfo, conns: Iterable<ListedC
     `STAT ${listener.id}:secs_since_last_cmd ${secs(listener.lastActive)}\r\n`]);
   for (const c of conns) {
     // The asking connection is parsing its command; one with output queued is writing.
-    const state = c === requester ? 'conn_parse_cmd' : c.isIdle() ? 'conn_read' : 'conn_mwrite';
+    const state = c === requester ? 'conn_parse_cmd'
+      : c.isReadingValue() ? 'conn_nread'
+        : c.isIdle() ? 'conn_read' : 'conn_mwrite';
     rows.push([c.id,
       `STAT ${c.id}:addr ${peerAddr(c.socket, unix)}\r\n` +
       `STAT ${c.id}:listen_addr ${listener.addr}\r\n` +
