@@ -261,6 +261,7 @@ export const HS_RESPONSE_OBJ_COUNT: u32 = 20; // pooled reply slots in use (src/
 export const HS_RESPONSE_OBJ_BYTES: u32 = 21; // bytes of the pool's blocks
 export const HS_READ_BUF_COUNT: u32 = 22;     // read buffers (one shared by every connection)
 export const HS_READ_BUF_BYTES: u32 = 23;
+export const HS_METRICS_PORT: u32 = 24;       // -o metrics_port once bound; 0 = no metrics endpoint
 export const HS_EXT2_COUNT: u32 = 8;
 // ---- `stats detail` region (assembly/detail.ts) ------------------------------
 export const DETAIL_REGION: u32 = 65536;

@@ -64,6 +64,7 @@ async function main(argv: string[]): Promise<void> {
   const server = new CacheServer({ settings, store, log, exit: (code) => process.exit(code), snapshotter, warmer });
   try {
     const where = await server.listen();
+    if (server.metrics) process.stdout.write(`metrics on ${server.metrics.url}\n`);
     process.stdout.write(`listening on ${where}\n`);
   } catch (err) {
     process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);

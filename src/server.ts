@@ -22,6 +22,7 @@ import { renderStatsConns } from './stats-conns.js';
 import { startTicker } from './ticker.js';
 import type { Snapshotter } from './snapshot.js';
 import type { Warmer } from './warm.js';
+import { MetricsServer } from './metrics.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
 const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
@@ -49,6 +50,8 @@ export class CacheServer implements ConnHost {
   private readonly exit: (code: number) => void;
   private readonly snapshotter: Snapshotter | null;
   readonly warmer: Warmer | null;
+  /** -o metrics_port: the Prometheus endpoint, started and stopped with the server. */
+  readonly metrics: MetricsServer | null;
   private readonly listener: Server;
   /** Seconds; `stats conns` shows it for the listening socket. */
   private lastAccept = 0;
@@ -75,6 +78,14 @@ export class CacheServer implements ConnHost {
     this.exit = opts.exit;
     this.snapshotter = opts.snapshotter ?? null;
     this.warmer = opts.warmer ?? null;
+    const s = opts.settings;
+    this.metrics = s.metricsPort === null ? null : new MetricsServer({
+      store: this.store, host: s.metricsListen, port: s.metricsPort, log: this.log, now: () => this.now(),
+      trapped: (err) => {
+        this.log.error(`engine trap in a metrics scrape: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        this.exit(EXIT_ENGINE_TRAP);
+      },
+    });
     // Bounds what one call, and so one connection, makes the host hold.
     this.store.outputLimit = OUTPUT_PER_CALL;
     // Used only where the shared read buffer cannot be set up (read-buffer.ts).
@@ -121,6 +132,12 @@ export class CacheServer implements ConnHost {
     st.setHostStat(HS_READ_BUF_BYTES, READ_BUFFER_SIZE);
     this.updateConnStats();
     this.updateRusage();
+    try {
+      await this.metrics?.listen();
+    } catch (err) {
+      this.listener.close();
+      throw err;
+    }
     this.stopTicker = startTicker(() => this.tick());
     this.log.info(`<${fdOf(this.listener) ?? 0} server listening (auto-negotiate)`);
     this.warmer?.start();
@@ -179,6 +196,7 @@ export class CacheServer implements ConnHost {
     this.stopping = new Promise<void>((resolve) => {
       this.stopTicker?.();
       this.warmer?.stop();
+      this.metrics?.close();
       this.listener.close();
       if (this.conns.size === 0) { resolve(); return; }
       this.allClosed = resolve;

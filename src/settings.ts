@@ -62,6 +62,10 @@ export interface Settings {
   warmFrom: { host: string; port: number } | null;
   /** -o warm_rate=<items/s>: most items copied per second while warming */
   warmRate: number;
+  /** -o metrics_port=<port>: serve Prometheus metrics at /metrics (0 = any free port); null = off */
+  metricsPort: number | null;
+  /** -o metrics_listen=<addr>: the metrics port's interface */
+  metricsListen: string;
 }
 
 export type Command =
@@ -102,6 +106,8 @@ export function defaultSettings(): Settings {
     snapshotInterval: 0,
     warmFrom: null,
     warmRate: 20000,
+    metricsPort: null,
+    metricsListen: '127.0.0.1',
   };
 }
 
@@ -121,7 +127,8 @@ const EXTENDED_ACCEPTED = ['slab_reassign', 'lru_crawler', 'lru_maintainer', 're
 
 // slab_chunk_max is checked and ignored: items are never split into chunks.
 const EXTENDED_OPTIONS = ['idle_timeout=<secs>', 'debug_time', 'slab_automove[=<0-2>]', 'slab_automove_window=<secs>',
-  'slab_chunk_max=<bytes>', 'snapshot_interval=<secs>', 'warm_rate=<items/s>', ...EXTENDED_ACCEPTED].join(', ');
+  'slab_chunk_max=<bytes>', 'snapshot_interval=<secs>', 'warm_rate=<items/s>', 'metrics_port=<port>', 'metrics_listen=<addr>',
+  ...EXTENDED_ACCEPTED].join(', ');
 
 const OPTIONS: OptionSpec[] = [
   { short: 'p', long: 'port', arg: 'num', help: 'TCP port to listen on (default: 11211; 0 = any free port)',
@@ -262,6 +269,9 @@ function checkCombination(s: Settings): void {
   if (s.snapshotInterval > 0 && s.snapshotFile === null) {
     throw new SettingsError('-o snapshot_interval needs -e <file> to write to');
   }
+  if (s.metricsPort === null && s.metricsListen !== defaultSettings().metricsListen) {
+    throw new SettingsError('-o metrics_listen needs -o metrics_port=<port> to serve metrics on');
+  }
   if (s.sasl && s.authFile !== null) {
     throw new SettingsError('-S (binary protocol only) and -Y (text protocol only) cannot be combined');
   }
@@ -283,6 +293,14 @@ function applyExtended(s: Settings, list: string, flag: string): void {
       case 'warm_rate':
         if (value === null) throw new SettingsError(`${flag} warm_rate needs a value in items per second (warm_rate=<items/s>)`);
         s.warmRate = parseInteger(value, `${flag} warm_rate`, 1, 10_000_000);
+        break;
+      case 'metrics_port':
+        if (value === null) throw new SettingsError(`${flag} metrics_port needs a port (metrics_port=<port>, 0 = any free port)`);
+        s.metricsPort = parseInteger(value, `${flag} metrics_port`, 0, 65535);
+        break;
+      case 'metrics_listen':
+        if (!value) throw new SettingsError(`${flag} metrics_listen needs an address (metrics_listen=<addr>)`);
+        s.metricsListen = value;
         break;
       case 'idle_timeout':
         if (value === null) throw new SettingsError(`${flag} idle_timeout needs a value in seconds (idle_timeout=<secs>)`);
