@@ -15,7 +15,7 @@ import {
   HS_CONNECTION_STRUCTURES, HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS,
   HS_TCP_PORT, HS_IDLE_TIMEOUT, HS_THREADS, HS_LISTEN_DISABLED, HS_CONN_YIELDS, HS_UNIX_SOCKET,
   HS_COUNT, HS_EXT_BASE, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED, HS_WARM_ERRORS, HS_WARM_ELAPSED,
-  WARM_IDLE, WARM_COPYING, WARM_DONE,
+  WARM_IDLE, WARM_COPYING, WARM_DONE, H_WARM_MISS_THROUGH, H_WARM_MISS_HITS, H_WARM_MISS_TIMEOUTS,
   OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
 } from '../abi';
 import { processDump, processCachedump, dumpRunning } from './dump';
@@ -223,6 +223,9 @@ function statsGeneral(): void {
     sHost('warm_keys_skipped', HS_WARM_SKIPPED);
     sHost('warm_errors', HS_WARM_ERRORS);
     sHost('warm_elapsed', HS_WARM_ELAPSED);
+    sU32('warm_miss_through', hget(H_WARM_MISS_THROUGH));
+    sU32('warm_miss_hits', hget(H_WARM_MISS_HITS));
+    sU32('warm_miss_timeouts', hget(H_WARM_MISS_TIMEOUTS));
   }
 }
 
