@@ -99,7 +99,7 @@ export class MissThrough {
     this.through += unique.size;
     if (this.closed) return this.answerHere(unique.size);
     const now = Date.now();
-    const oldest = this.head < this.asked.length ? this.asked[this.head].sentMs : now;
+    const oldest = this.waiting() ? this.asked[this.head].sentMs : now;
     if (now - oldest > this.o.waitMs) {
       // The old node is behind: waiting would only add waitMs to this get.
       if (now - oldest > STALL_RESET_MS) this.drop(`no reply from ${this.where()} for ${STALL_RESET_MS / 1000} s`);
@@ -146,6 +146,11 @@ export class MissThrough {
     this.drop(null);
   }
 
+  /** Whether lookups are unanswered. */
+  private waiting(): boolean {
+    return this.head < this.asked.length;
+  }
+
   private answerHere(n: number): boolean {
     this.timeouts += n;
     return true;
@@ -165,11 +170,13 @@ export class MissThrough {
     const reader = new MgReplies(this.o.maxValue, (r) => s === this.sock && this.onReply(r),
       (why) => { if (s === this.sock) this.drop(`${this.where()}: ${why}`); });
     s.on('data', (chunk: Buffer) => reader.push(chunk));
+    // With nothing asked (an old node's idle_timeout, say), losing the
+    // connection is no error: the next get opens another.
     s.on('error', (err: NodeJS.ErrnoException) => {
-      if (s === this.sock) this.drop(`${this.where()}: ${err.code ?? err.message}`);
+      if (s === this.sock) this.drop(this.waiting() ? `${this.where()}: ${err.code ?? err.message}` : null);
     });
     s.on('close', () => {
-      if (s === this.sock) this.drop(`${this.where()} closed the connection`);
+      if (s === this.sock) this.drop(this.waiting() ? `${this.where()} closed the connection` : null);
     });
     this.sock = s;
     return s;
@@ -177,7 +184,7 @@ export class MissThrough {
 
   /** One reply, for the oldest key asked. False to stop reading. */
   private onReply(r: MgReply): boolean {
-    if (this.head >= this.asked.length) {
+    if (!this.waiting()) {
       this.drop(`${this.where()} sent a reply nothing asked for`);
       return false;
     }
@@ -187,7 +194,7 @@ export class MissThrough {
       this.asked = this.asked.slice(this.head);
       this.head = 0;
     }
-    if (this.head >= this.asked.length) this.behindLogged = false;
+    if (!this.waiting()) this.behindLogged = false;
     const waiting = a.waiters.filter((w) => w.resume !== null);
     if (r.kind === 'hit') {
       // ttl 0: it expires within the second there; not worth keeping.
