@@ -35,10 +35,13 @@ async function track(h: Promise<ServerHandle>): Promise<ServerHandle> {
 /**
  * An old node played by a plain socket server on 127.0.0.1: `answer` gets
  * each line it receives and returns what to send back ('' for nothing).
+ * `accepted()` counts the connections it took.
  */
-async function fakeOldNode(answer: (line: string) => string): Promise<number> {
+async function fakeOldNode(answer: (line: string) => string): Promise<{ port: number; accepted(): number }> {
   const socks = new Set<Socket>();
+  let accepted = 0;
   const srv = createServer((s) => {
+    accepted++;
     socks.add(s);
     let buf = '';
     s.on('data', (d) => {
@@ -57,7 +60,7 @@ async function fakeOldNode(answer: (line: string) => string): Promise<number> {
   srv.close = ((cb?: (err?: Error) => void) => { for (const s of socks) s.destroy(); return close(cb); }) as typeof srv.close;
   fakes.push(srv);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return (srv.address() as { port: number }).port;
+  return { port: (srv.address() as { port: number }).port, accepted: () => accepted };
 }
 
 /** Keys of any bytes, set on memcached with meta `ms <base64> b`. */
@@ -238,7 +241,8 @@ describe.skipIf(!haveTool('memcached') || process.env.TEST_TARGET === 'memcached
     }, 120_000);
 
     it(`${engine}: an old node that accepts and never answers costs a get at most the bound, and nobody else`, async () => {
-      const port = await fakeOldNode(() => '');
+      const silent = await fakeOldNode(() => '');
+      const port = silent.port;
       const fresh = await track(startWasmcached(['--engine', engine, '-v', '--warm-from', `127.0.0.1:${port}`]));
       const a = await RawClient.connect(fresh.port);
       const b = await RawClient.connect(fresh.port);
@@ -266,13 +270,26 @@ describe.skipIf(!haveTool('memcached') || process.env.TEST_TARGET === 'memcached
       expect(Number(s.warm_miss_through)).toBe(7);
       expect(Number(s.warm_miss_timeouts)).toBe(7);
       expect(s.warm_miss_hits).toBe('0');
+      if (engine === 'wasm') {
+        // Still silent 5 s on: the lookup connection is dropped and opened again.
+        const opened = silent.accepted();
+        await new Promise((r) => setTimeout(r, 5200));
+        expect((await a.send('get z1\r\n').then(() => a.readUntil('END\r\n'))).toString()).toBe('END\r\n');
+        expect(fresh.output()).toMatch(/warm: no reply from 127\.0\.0\.1:\d+ for 5 s/);
+        await new Promise((r) => setTimeout(r, 1100));
+        const [out, ms] = await timed(a.send('get z2\r\n').then(() => a.readUntil('END\r\n')));
+        expect(out.toString()).toBe('END\r\n');
+        expect(ms).toBeLessThan(BOUND_MS + SLACK_MS);
+        expect(silent.accepted()).toBe(opened + 1);
+        expect((await stats(fresh.port)).warm_miss_timeouts).toBe('9');
+      }
       a.close();
       b.close();
     }, 60_000);
 
     it(`${engine}: an old node answering errors, or killed, gives misses at once; the node keeps serving`, async () => {
       // A listing that never ends, and SERVER_ERROR for every mg.
-      const port = await fakeOldNode((line) => {
+      const { port } = await fakeOldNode((line) => {
         if (line.startsWith('lru_crawler metadump')) return 'key=k1 exp=-1 la=0 cas=1 fetch=no cls=1 size=60\n';
         if (line.startsWith('mg ')) return 'SERVER_ERROR out of memory\r\n';
         return '';
