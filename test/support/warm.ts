@@ -1,4 +1,4 @@
-// Helpers for the warming tests (--warm-from): items to put on an old node,
+// What the warming tests (--warm-from) share: items to put on an old node,
 // writing and reading them back over real sockets, and the warm_* stats.
 import { RawClient } from './client.js';
 
