@@ -11,7 +11,7 @@ import { Session } from '../../src/session.js';
 import { frame, parseResponses, OP, expExtras } from '../support/binary.js';
 import {
   ST_OK, ST_OUT_FULL, ST_CLOSE, ST_WARM_KEYS, OP_ADD, OPR_OK, WARMING_DELETES, WARMING_MISS_THROUGH, WARM_KEY_LOOKUP,
-  WARM_KEY_DELETE, WARM_KEY_FLUSH, OPT_NO_FLUSH,
+  WARM_KEY_DELETE, WARM_KEY_FLUSH, OPT_NO_FLUSH, OPT_AUTH_FILE, OPT_SASL,
 } from '../../assembly/abi.js';
 
 const KIND: Record<number, string> = { [WARM_KEY_LOOKUP]: 'lookup', [WARM_KEY_DELETE]: 'delete', [WARM_KEY_FLUSH]: 'flush' };
@@ -211,6 +211,16 @@ for (const engine of ENGINES) {
       const out = n.send(frame({ opcode: OP.GET, key: 'a', extras: Buffer.alloc(4) }));
       expect(parseResponses(out).packets.map((p) => p.status)).toEqual([4]);
       expect(n.lists).toEqual([]);
+    });
+
+    it('a connection that has not authenticated (-Y, -S) is not looked at', () => {
+      const ascii = makeNode(engine, BOTH, OPT_AUTH_FILE);
+      expect(ascii.cmd('get a\r\n')).toBe('CLIENT_ERROR unauthenticated\r\n');
+      expect(ascii.lists).toEqual([]);
+      const sasl = makeNode(engine, BOTH, OPT_SASL);
+      const out = parseResponses(sasl.send(Buffer.concat([frame({ opcode: OP.GETKQ, key: 'a' }), frame({ opcode: OP.NOOP })]))).packets;
+      expect(out.map((p) => p.status)).toEqual([0x20]);
+      expect(sasl.lists).toEqual([]);
     });
 
     it('keys arriving in pieces are listed once the command is complete', () => {
