@@ -10,7 +10,7 @@
 // instead, see assembly/snapshot.ts).
 
 /** Bumped whenever the header or item layout changes; checked at load. */
-export const LAYOUT_VERSION: u32 = 4;
+export const LAYOUT_VERSION: u32 = 5;
 export const STORE_MAGIC: u32 = 0x6d634157; // "WAcm"
 
 // ---- execute / tick status codes (ST_*) ------------------------------------
@@ -39,6 +39,15 @@ export const ST_VALUE: u32 = 5;
 /** `snapshot`: send R_OUT_LEN bytes, write a snapshot (-e), then answer the
  *  command (`OK` once it is on disk) and go on with R_CONSUMED. */
 export const ST_SNAPSHOT: u32 = 6;
+/** While warming (H_WARMING): the call stopped before a get-family or
+ *  delete-family command whose keys the warmer must see first, leaving it
+ *  unconsumed (proto/warm_keys.ts). R_CONSUMED and R_OUT_LEN cover the
+ *  commands before it; the R_WARM_KEYS_LEN bytes after the output are the
+ *  list (WARM_KEY_* entries). The host handles the list (asks the old node
+ *  for missing keys, stores its hits with add semantics, remembers deleted
+ *  keys), then calls again with the same input: R_WARM_CHECKED makes the
+ *  checked commands run normally, exactly once. */
+export const ST_WARM_KEYS: u32 = 7;
 
 /** `stats conns` (text): send R_OUT_LEN bytes, then the host's STAT lines
  *  for each socket and `END`, and go on with R_CONSUMED: the connections are
@@ -83,7 +92,7 @@ export const R_SKIP: u32 = 76;
 // mc_conn_close with them when the connection goes away (an item receiving
 // a value, or pinned while its value is sent, is released there).
 export const R_CONN_STATE: u32 = 704;
-export const CONN_WORDS: u32 = 12;
+export const CONN_WORDS: u32 = 13;
 /** Where a multiget stopped by ST_OUT_FULL resumes (keys already answered;
  *  0 = start fresh). */
 export const R_RESUME: u32 = 704;
@@ -119,6 +128,9 @@ export const R_DUMP_CHUNK: u32 = 744;
  *  DUMP_CACHE owns nothing (memcached answers it outside its crawler), so
  *  this word holds its lines written so far, for its limit. */
 export const R_DUMP_ID: u32 = 748;
+/** Bytes from the resume point whose watched commands were checked for
+ *  warming (ST_WARM_KEYS): they run without being checked again. */
+export const R_WARM_CHECKED: u32 = 752;
 export const DUMP_META: u32 = 1;
 export const DUMP_MG: u32 = 2;
 /** `stats cachedump <class> <limit>` (proto/dump.ts). */
@@ -129,6 +141,16 @@ export const R_VALUE_PTR: u32 = 640;
 export const R_VALUE_LEN: u32 = 644;
 export const R_VALUE_AT: u32 = 648;
 export const R_VALUE_TRAILER: u32 = 652;
+// ---- results of an ST_WARM_KEYS (see ST_WARM_KEYS; never with ST_VALUE) ----
+/** Bytes of the key list, which starts right after the R_OUT_LEN bytes of
+ *  output. Entry: kind (WARM_KEY_*), key length, key bytes. */
+export const R_WARM_KEYS_LEN: u32 = 640;
+/** A get-family command will read this key, which is not here (or expired). */
+export const WARM_KEY_LOOKUP: u32 = 1;
+/** A delete-family command will delete this key. */
+export const WARM_KEY_DELETE: u32 = 2;
+/** flush_all (text or binary) will run; no key. */
+export const WARM_KEY_FLUSH: u32 = 3;
 /** In, set by the host: most bytes a call may write to the output region
  *  (0 = the whole region). Bounds what one connection makes the host hold. */
 export const H_OUT_LIMIT: u32 = 656;
@@ -222,6 +244,13 @@ export const H_AUTOMOVE: u32 = 204;
  *  free pages return to the global pool (-o slab_automove_window). */
 export const H_AUTOMOVE_WINDOW: u32 = 212;
 export const AUTOMOVE_WINDOW_DEFAULT: u32 = 30;
+/** Set by the host while it warms from an old node (--warm-from):
+ *  WARMING_* bits saying which commands end a call with ST_WARM_KEYS. */
+export const H_WARMING: u32 = 216;
+/** Deletes and flushes: a key deleted here must not come back. */
+export const WARMING_DELETES: u32 = 1;
+/** Gets of keys not here: miss-through to the old node. */
+export const WARMING_MISS_THROUGH: u32 = 2;
 
 // ---- host-maintained counters (HS_*), 8 bytes each (lo u32, hi u32) --------
 // The host writes these; `stats` prints them.
@@ -278,6 +307,12 @@ export function hostStatOffset(id: u32): u32 {
   if (id < HS_EXT2_FIRST) return HS_EXT_BASE + ((id - HS_COUNT) << 3);
   return HS_EXT2_BASE + ((id - HS_EXT2_FIRST) << 3);
 }
+
+// Miss-through counters, written by the host (32-bit: the rest of the host
+// counter blocks is taken).
+export const H_WARM_MISS_THROUGH: u32 = 756;  // gets of keys not here while warming
+export const H_WARM_MISS_HITS: u32 = 760;     // of those, found on the old node and answered from it
+export const H_WARM_MISS_TIMEOUTS: u32 = 764; // of those, answered from here because the old node was too slow
 export const WARM_IDLE: u32 = 1;
 export const WARM_COPYING: u32 = 2;
 export const WARM_DONE: u32 = 3;

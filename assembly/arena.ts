@@ -8,6 +8,7 @@
 //   +640      results of ST_VALUE, the output limit, the snapshot
 //             cursor                                             (abi.ts)
 //   +704      one connection's state, CONN_WORDS words           (R_CONN_STATE)
+//   +756      miss-through counters, written by the host         (abi.ts)
 //   +768      more engine counters (ids 32..63)                  (stats.ts)
 //   +1024     slab class table, CLASS_REC bytes per class        (slabs.ts)
 //   +17408    page owner table: class id of each page, u32       (slabs.ts)
@@ -77,7 +78,7 @@ export const H_PINNED: u32 = 200;
 // 204: H_AUTOMOVE of abi.ts
 export const H_CRAWLER_ON: u32 = 208;     // `lru_crawler enable|disable`
 // 212: H_AUTOMOVE_WINDOW of abi.ts
-// 216: free
+// 216: H_WARMING of abi.ts
 export const H_AUTH_LEN: u32 = 220;       // bytes of the credentials file at AUTH_DATA
 // 224..239: R_OP_* of abi.ts (results of mc_op; R_SNAP_* of mc_dump, mc_load)
 export const H_FREE_PAGES: u32 = 240;     // pages on the H_FREE_PAGE list (the global pool)

@@ -173,6 +173,17 @@ export function itemGet(key: u32, nkey: u32, hv: u32, bump: bool): u32 {
   return it;
 }
 
+/**
+ * The live item with this key, or 0, without any side effect: no lazy
+ * unlink, no bump, no counter. For looking at keys before their command
+ * runs (proto/warm_keys.ts).
+ */
+export function itemPeek(key: u32, nkey: u32, hv: u32): u32 {
+  const it = assocFind(key, nkey, hv);
+  if (it == 0 || itemIsFlushed(it) || itemIsExpired(it)) return 0;
+  return it;
+}
+
 /** A fetch: first marks FETCHED, the next ACTIVE (second chance at the tail). */
 export function itemBump(it: u32): void {
   const f: u32 = ld8(it + IT_IFLAGS);

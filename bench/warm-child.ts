@@ -10,6 +10,10 @@
 //   warm-from <memcached|wasmcached>
 //                           a new wasmcached --warm-from the filled one,
 //                           polling its stats until warm_state leaves copying
+//   miss-through <wasm|js>  a new wasmcached --warm-from a filled memcached,
+//                           copying at 1 item/s: round trips of single gets
+//                           of keys here, of keys read through from the old
+//                           node, and of keys on neither, interleaved
 // Every process is stopped by its PID and the temp directory is removed.
 // Prints the figures as one JSON line.
 import { connect, type Socket } from 'node:net';
@@ -27,6 +31,8 @@ export interface WarmPlan {
   valueBytes: number;
   memoryMB: number;
   warmRate: number;
+  /** Gets of each kind for miss-through. */
+  missGets: number;
   /** Pause between memcached's exit and its restart. */
   mcRestartPauseMs: number;
   /** Bound for any one wait (fill, snapshot, load, warm), ms. */
@@ -88,7 +94,28 @@ export interface WarmFromFigures {
   items_here: number;
 }
 
-export type WarmFigures = SnapshotFigures | McRestartFigures | WarmFromFigures;
+/** Round trips of one kind of get, ms. */
+export interface Latency { p50: number; p99: number; mean: number }
+
+export interface MissThroughFigures {
+  kind: 'miss-through';
+  engine: string;
+  gets: number;
+  /** A key here. */
+  here: Latency;
+  /** A key only on the old node: read through it. */
+  through: Latency;
+  /** A key on neither: asked of the old node, a miss. */
+  nowhere: Latency;
+  /** The same round trip against the old memcached itself. */
+  old_node: Latency;
+  /** One multiget of 100 keys only on the old node, and of 100 here. */
+  multiget_through_ms: number;
+  multiget_here_ms: number;
+  stats: Record<string, string>;
+}
+
+export type WarmFigures = SnapshotFigures | McRestartFigures | WarmFromFigures | MissThroughFigures;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -246,6 +273,59 @@ async function warmFrom(from: string, p: WarmPlan, running: ServerHandle[]): Pro
   };
 }
 
+function latency(ms: number[]): Latency {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+  return { p50: at(0.5), p99: at(0.99), mean: ms.reduce((a, b) => a + b, 0) / ms.length };
+}
+
+async function missThrough(engine: string, p: WarmPlan, running: ServerHandle[]): Promise<MissThroughFigures> {
+  const n = p.missGets;
+  const old = await startMemcached(['-t', '1', '-m', String(p.memoryMB)]);
+  running.push(old);
+  // key:0 .. key:<n+100> on the old node only.
+  await fill(old.port, n + 100, p.valueBytes, p.timeoutMs);
+  const fresh = await startWasmcached(['--engine', engine, '-m', String(p.memoryMB), '--warm-from', `127.0.0.1:${old.port}`, '-o', 'warm_rate=1']);
+  running.push(fresh);
+  const value = 'v'.repeat(p.valueBytes);
+  const s = await open(fresh.port);
+  const o = await open(old.port);
+  try {
+    let req = '';
+    for (let i = 0; i < n + 100; i++) req += `set here:${i} 0 0 ${p.valueBytes} noreply\r\n${value}\r\n`;
+    await request(s, req + 'mn\r\n', /MN\r\n$/, p.timeoutMs);
+    const here: number[] = [];
+    const through: number[] = [];
+    const nowhere: number[] = [];
+    const oldNode: number[] = [];
+    const get = async (sock: Socket, key: string, into: number[]) => {
+      const t = performance.now();
+      await request(sock, `get ${key}\r\n`, /END\r\n$/, p.timeoutMs);
+      into.push(performance.now() - t);
+    };
+    // Interleaved, so that the machine's load falls on every kind alike; the
+    // bulk copy (1 item/s, from key:0 on) reaches a few of the first keys.
+    for (let i = 0; i < n; i++) {
+      await get(s, `here:${i}`, here);
+      await get(s, `key:${n - 1 - i}`, through);
+      await get(s, `nowhere:${i}`, nowhere);
+      await get(o, `key:${i}`, oldNode);
+    }
+    const keys = (prefix: string) => Array.from({ length: 100 }, (_, i) => `${prefix}:${n + i}`).join(' ');
+    const [, mThrough] = await timed(() => request(s, `get ${keys('key')}\r\n`, /END\r\n$/, p.timeoutMs));
+    const [, mHere] = await timed(() => request(s, `get ${keys('here')}\r\n`, /END\r\n$/, p.timeoutMs));
+    const st = await stats(fresh.port, p.timeoutMs);
+    const keep = Object.fromEntries(Object.entries(st).filter(([k]) => k.startsWith('warm_')));
+    return {
+      kind: 'miss-through', engine, gets: n, here: latency(here), through: latency(through), nowhere: latency(nowhere),
+      old_node: latency(oldNode), multiget_through_ms: mThrough, multiget_here_ms: mHere, stats: keep,
+    };
+  } finally {
+    s.destroy();
+    o.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   const [job, arg, planJson] = process.argv.slice(2);
   const plan = JSON.parse(planJson) as WarmPlan;
@@ -256,6 +336,7 @@ async function main(): Promise<void> {
     if (job === 'snapshot') f = await snapshot(arg, plan, dir, running);
     else if (job === 'mc-restart') f = await mcRestart(plan, dir, running);
     else if (job === 'warm-from') f = await warmFrom(arg, plan, running);
+    else if (job === 'miss-through') f = await missThrough(arg, plan, running);
     else throw new Error(`unknown job ${job}`);
     process.stdout.write(JSON.stringify(f) + '\n');
   } finally {

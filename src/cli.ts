@@ -11,6 +11,7 @@ import { Store } from './engine/store.js';
 import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
 import { Snapshotter } from './snapshot.js';
 import { Warmer } from './warm.js';
+import { MISS_WAIT_MS } from './warm-miss.js';
 
 const EXIT_USAGE = 2;
 const EXIT_LISTEN = 71;
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<void> {
     if (settings.snapshotInterval > 0) snapshotter.startInterval(settings.snapshotInterval);
   }
   const warmer = settings.warmFrom === null ? undefined : new Warmer({
-    store, host: settings.warmFrom.host, port: settings.warmFrom.port, rate: settings.warmRate, log,
+    store, host: settings.warmFrom.host, port: settings.warmFrom.port, rate: settings.warmRate, missWaitMs: MISS_WAIT_MS, log,
     trapped: (err) => {
       log.error(`engine trap while warming: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       process.exit(EXIT_ENGINE_TRAP);

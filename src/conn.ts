@@ -14,12 +14,12 @@
 // Either may happen after any call, even inside a multiget: the engine's
 // per-connection state (R_CONN_STATE) is saved after every call.
 import type { Socket } from 'node:net';
-import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_VALUE } from '../assembly/abi.js';
+import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_VALUE, ST_WARM_KEYS } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import { Session } from './session.js';
 import type { OutputPool } from './output-pool.js';
-import { scanDeletes, type Warmer } from './warm.js';
+import type { Warmer } from './warm.js';
 
 /** No engine call while more than this waits in the socket. */
 export const SOCKET_HIGH_WATER = 64 * 1024;
@@ -51,7 +51,7 @@ export interface ConnHost {
   trapped(conn: Conn, err: unknown): void;
   /** A run stopped early to let other connections in (stats conn_yields). */
   yielded(): void;
-  /** --warm-from: told of deletes while it copies. */
+  /** --warm-from: sees the keys of ST_WARM_KEYS while it copies. */
   readonly warmer: Warmer | null;
 }
 
@@ -69,8 +69,6 @@ export class Conn {
   /** Replies held while a rejected value is dropped: memcached answers it
    *  only once all of its bytes have arrived, and never if they do not. */
   private held: Buffer[] | null = null;
-  /** The unfinished last line seen by scanDeletes while warming. */
-  private warmTail: Buffer | null = null;
   /** Seconds; updated when bytes arrive. */
   lastActive: number;
 
@@ -137,8 +135,6 @@ export class Conn {
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.lastActive = this.host.now();
-    const warmer = this.host.warmer;
-    if (warmer !== null && warmer.active) this.warmTail = scanDeletes(this.warmTail, chunk, warmer);
     const session = this.session;
     try {
       session.push(chunk);
@@ -215,6 +211,13 @@ export class Conn {
         outBytes += listing.length;
         continue;
       }
+      if (status === ST_WARM_KEYS) {
+        if (this.closing) return;
+        // The commands the engine stopped before run on the next call, once
+        // the warmer has seen their keys (after at most its wait bound).
+        if (!this.awaitWarmKeys(session.warmKeys!) || this.waitingDrain) return;
+        continue;
+      }
       if (status !== ST_OK && status !== ST_OUT_FULL && status !== ST_VALUE) {
         this.host.log.error(`<${this.id} engine returned unknown status ${status}; closing the connection`);
         this.end();
@@ -259,6 +262,27 @@ export class Conn {
       this.write(Buffer.from(line + '\r\n'));
       this.proceed();
     });
+  }
+
+  /** ST_WARM_KEYS: true when the run may go on now; otherwise the
+   *  connection (its later commands too) waits until the warmer resumes it,
+   *  reading nothing meanwhile (what it holds stays bounded). */
+  private awaitWarmKeys(list: Buffer): boolean {
+    const warmer = this.host.warmer;
+    if (warmer === null) return true;
+    const now = warmer.warmKeys(list, () => {
+      this.waitingTurn = false;
+      if (this.closing) return;
+      // Paused for the socket meanwhile: 'drain' resumes reading and goes on.
+      if (this.waitingDrain) return;
+      this.socket.resume();
+      this.proceed();
+    });
+    if (!now) {
+      this.waitingTurn = true;
+      this.socket.pause();
+    }
+    return now;
   }
 
   /** Continues the run on a later turn (0) or after `ms` milliseconds. */

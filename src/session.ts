@@ -13,7 +13,7 @@
 //  - a value's command line (R_VALUE_AT bytes, at most 2 KiB for text and
 //    meta, 24 + 255 + 250 for binary) while the value arrives.
 import {
-  ST_VALUE, CONN_WORDS, R_CONN_STATE, R_RESUME, R_VALUE_ITEM, R_VALUE_TAIL, R_SEND_ITEM, R_DUMP, VALUE_READY,
+  ST_VALUE, ST_WARM_KEYS, CONN_WORDS, R_CONN_STATE, R_RESUME, R_VALUE_ITEM, R_VALUE_TAIL, R_SEND_ITEM, R_DUMP, VALUE_READY,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 
@@ -52,6 +52,8 @@ export class Session {
   outputRelease: (() => void) | null = null;
   /** Input bytes the last execute consumed. */
   consumed = 0;
+  /** After ST_WARM_KEYS: the keys warming must see first (a copy; WARM_KEY_* entries). */
+  warmKeys: Buffer | null = null;
 
   /** `copyOut` copies a call's output out of the store (OutputPool.copy in
    *  the server; a plain copy by default). */
@@ -127,6 +129,7 @@ export class Session {
       this.skip = skip - dropped;
     }
     this.output = out;
+    this.warmKeys = status === ST_WARM_KEYS ? Buffer.from(store.warmKeys()) : null;
     if (status === ST_VALUE) this.beginValue(store);
     return status;
   }

@@ -6,18 +6,27 @@
 // with pipelined `mg <key> b v f t` (at most WINDOW outstanding, at most
 // -o warm_rate per second). Each reply is stored with OP_ADD through the same
 // mc_op path the library uses, one item per call between event-loop turns, so
-// a key written here first is never overwritten. A key deleted here while
-// warming must not come back: connections report text `delete`/`md` lines
-// (scanDeletes) and such keys are not stored; `flush_all` here ends the copy.
-// The set of deleted keys is bounded: past MAX_TOMBSTONES the copy ends
-// rather than risk bringing a deleted key back.
+// a key written here first is never overwritten.
+//
+// While the copy runs, the engine stops a connection's call before commands
+// whose keys the copy must see (ST_WARM_KEYS, assembly/proto/warm_keys.ts) and
+// hands them to warmKeys: keys deleted here (text `delete`, `md`, binary
+// delete) are remembered and never stored afterwards; `flush_all` here ends
+// the copy; keys that gets are about to read and this node lacks are asked of
+// the old node first (miss-through, warm-miss.ts). The set of deleted keys is
+// bounded: past MAX_TOMBSTONES the copy ends rather than risk bringing a
+// deleted key back.
 import { connect, type Socket } from 'node:net';
 import {
   OP_ADD, OP_HAS, OPR_OK, OPR_NOT_STORED, OPR_TOO_LARGE, OPR_NOT_FOUND, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED,
-  HS_WARM_ERRORS, HS_WARM_ELAPSED, WARM_IDLE, WARM_COPYING, WARM_DONE, WARM_FAILED,
+  HS_WARM_ERRORS, HS_WARM_ELAPSED, WARM_IDLE, WARM_COPYING, WARM_DONE, WARM_FAILED, WARMING_DELETES, WARMING_MISS_THROUGH,
+  WARM_KEY_LOOKUP, WARM_KEY_DELETE, WARM_KEY_FLUSH, H_WARM_MISS_THROUGH, H_WARM_MISS_HITS, H_WARM_MISS_TIMEOUTS,
+  LIMIT_KEY_LEN,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
+import { MgReplies, type MgReply } from './mg-replies.js';
+import { MissThrough } from './warm-miss.js';
 
 /** Outstanding `mg` requests: enough to hide a round trip, few enough to bound memory. */
 const WINDOW = 128;
@@ -25,8 +34,6 @@ const WINDOW = 128;
 const LIST_HIGH = 4096;
 /** Keys deleted here while warming that are remembered; beyond this the copy stops. */
 export const MAX_TOMBSTONES = 100_000;
-/** A line that can hold a delete: `md` + a base64 250-byte key + flags. */
-const MAX_WATCHED_LINE = 512;
 /** memcached reads exptimes above this as unix times. */
 const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
 /** memcached's crawler can miss items its LRU maintainer moves during the
@@ -35,6 +42,8 @@ const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
 const MAX_PASSES = 3;
 /** An old node that sends nothing for this long is taken as gone. */
 const IDLE_TIMEOUT_MS = 30_000;
+/** A progress line (at -v) this often while copying. */
+const PROGRESS_EVERY_MS = 10_000;
 
 export type WarmState = 'idle' | 'copying' | 'done' | 'failed';
 const STATE_CODE: Record<WarmState, number> = { idle: WARM_IDLE, copying: WARM_COPYING, done: WARM_DONE, failed: WARM_FAILED };
@@ -45,6 +54,9 @@ export interface WarmOptions {
   port: number;
   /** items per second */
   rate: number;
+  /** How long a get of a key not here waits for the old node, ms; 0: no
+   *  miss-through. */
+  missWaitMs: number;
   log: Logger;
   /** The engine threw while storing: the arena can no longer be trusted. */
   trapped(err: unknown): void;
@@ -72,8 +84,9 @@ export class Warmer {
   /** Keys asked for, in order: replies come back in the same order. */
   private readonly outstanding: string[] = [];
   private outHead = 0;
-  private getBuf: Buffer = Buffer.alloc(0);
   private readonly deleted = new Set<string>();
+  private miss: MissThrough | null = null;
+  private lastProgressMs = 0;
   private tokens = 0;
   private lastRefill = 0;
   private pumpTimer: NodeJS.Timeout | null = null;
@@ -93,12 +106,38 @@ export class Warmer {
     this.state = 'copying';
     this.startedMs = Date.now();
     this.lastRefill = this.startedMs;
-    this.o.log.error(`warm: copying items from ${host}:${port} (at most ${this.o.rate} items/s)`);
+    const waitMs = this.o.missWaitMs;
+    this.o.log.error(`warm: copying items from ${host}:${port} (at most ${this.o.rate} items/s; ` +
+      (waitMs > 0 ? `gets of keys not copied yet wait up to ${waitMs} ms for it)` : 'no miss-through)'));
+    this.lastProgressMs = this.startedMs;
     this.lister = this.open((chunk) => this.onList(chunk));
-    this.getter = this.open((chunk) => this.onReplies(chunk));
+    const reader = new MgReplies(this.maxValue(), (r) => this.onReply(r),
+      (why) => this.finish('failed', `${host}:${port}: ${why}`));
+    this.getter = this.open((chunk) => {
+      if (!this.active) return;
+      reader.push(chunk);
+      // The window moved: refill it.
+      if (this.active) {
+        this.publish();
+        this.pump();
+      }
+    });
+    if (waitMs > 0) {
+      this.miss = new MissThrough({
+        host, port, waitMs, maxValue: this.maxValue(), log: this.o.log,
+        deleted: (key) => this.deleted.has(key),
+        store: (key, value, flags, ttl, late) => this.storeItem(key, value, flags, ttl, late),
+        error: (why) => {
+          this.errors++;
+          this.o.log.warn(why);
+        },
+      });
+      this.miss.open();
+    }
+    this.o.store.warming = WARMING_DELETES | (waitMs > 0 ? WARMING_MISS_THROUGH : 0);
     this.startPass();
     // elapsed moves in stats even while nothing arrives.
-    this.ticker = setInterval(() => this.publish(), 1000);
+    this.ticker = setInterval(() => this.onTick(), 1000);
     this.ticker.unref();
     this.publish();
   }
@@ -108,8 +147,53 @@ export class Warmer {
     if (this.active) this.finish('done', 'the server is stopping');
   }
 
+  /**
+   * After ST_WARM_KEYS: `list` (WARM_KEY_* entries) names the keys the
+   * commands about to run will read while missing here, delete, or flush.
+   * True when they may run now; otherwise `resume` is called once the old
+   * node has answered the lookups or the wait bound has passed.
+   */
+  warmKeys(list: Uint8Array, resume: () => void): boolean {
+    // The entries are in command order, and the commands will run in that
+    // order: a read after a delete or flush of its key in the same run must
+    // miss, so it is not looked up; a read before it is.
+    const lookups: string[] = [];
+    const deletes = new Set<string>();
+    let flush = false;
+    for (let at = 0; at + 2 <= list.length;) {
+      const kind = list[at];
+      const n = list[at + 1];
+      const key = Buffer.from(list.buffer, list.byteOffset + at + 2, Math.min(n, list.length - at - 2)).toString('latin1');
+      at += 2 + n;
+      if (kind === WARM_KEY_LOOKUP) {
+        if (!flush && !deletes.has(key)) lookups.push(key);
+      } else if (kind === WARM_KEY_DELETE) {
+        deletes.add(key);
+      } else if (kind === WARM_KEY_FLUSH) {
+        flush = true;
+      }
+    }
+    // Deletes count once the lookups are done: a read before the delete in
+    // the same run must still get the old node's value.
+    const after = () => {
+      for (const key of deletes) this.noteDelete(key);
+      if (flush) this.noteFlush();
+      this.publish();
+    };
+    if (lookups.length === 0 || this.miss === null || !this.active) {
+      after();
+      return true;
+    }
+    const now = this.miss.lookup(lookups, () => {
+      after();
+      resume();
+    });
+    if (now) after();
+    return now;
+  }
+
   /** A client deleted `key` (latin1) here. */
-  noteDelete(key: string): void {
+  private noteDelete(key: string): void {
     if (!this.active) return;
     if (this.deleted.size >= MAX_TOMBSTONES) {
       this.finish('done', `more than ${MAX_TOMBSTONES} keys deleted here while warming; stopping so none comes back`);
@@ -119,7 +203,7 @@ export class Warmer {
   }
 
   /** A client flushed this node: nothing from before it may come back. */
-  noteFlush(): void {
+  private noteFlush(): void {
     if (this.active) this.finish('done', 'flush_all here; stopping the copy');
   }
 
@@ -250,42 +334,20 @@ export class Warmer {
     }
   }
 
-  private onReplies(chunk: Buffer): void {
-    if (!this.active) return;
-    const buf = this.getBuf.length === 0 ? chunk : Buffer.concat([this.getBuf, chunk]);
-    let at = 0;
-    while (at < buf.length) {
-      const nl = buf.indexOf(10, at);
-      if (nl < 0) break;
-      const line = buf.toString('latin1', at, nl > at && buf[nl - 1] === 13 ? nl - 1 : nl);
-      if (line.startsWith('VA ')) {
-        const tokens = line.split(' ');
-        const len = Number(tokens[1]);
-        if (buf.length < nl + 1 + len + 2) break; // the value is still arriving
-        const value = buf.subarray(nl + 1, nl + 1 + len);
-        let flags = 0;
-        let ttl = -1;
-        for (const t of tokens.slice(2)) {
-          if (t[0] === 'f') flags = Number(t.slice(1)) >>> 0;
-          else if (t[0] === 't') ttl = Number(t.slice(1));
-        }
-        at = nl + 1 + len + 2;
-        if (!this.storeItem(this.nextKey(), value, flags, ttl)) return;
-      } else {
-        at = nl + 1;
-        const key = this.nextKey();
-        if (line === 'EN') this.skipped++; // gone there since it was listed
-        else {
-          this.errors++;
-          this.o.log.warn(`warm: the old node answered ${JSON.stringify(line.slice(0, 200))} for a key of ${key.length} bytes`);
-        }
-      }
-      if (!this.active) return;
+  /** One reply of the bulk fetch, for the oldest key asked. False to stop reading. */
+  private onReply(r: MgReply): boolean {
+    if (!this.active) return false;
+    const key = this.nextKey();
+    if (r.kind === 'hit') {
+      if (r.ttl === 0) this.skipped++; // it expires within the second there
+      else this.storeItem(key, r.value, r.flags, r.ttl, true);
+    } else if (r.kind === 'miss' || r.kind === 'too-large') {
+      this.skipped++; // gone there since it was listed, or larger than this node takes
+    } else {
+      this.errors++;
+      this.o.log.warn(`warm: the old node answered ${JSON.stringify(r.line.slice(0, 200))} for a key of ${key.length} bytes`);
     }
-    // Copy what remains: `chunk` may be reused by the socket.
-    this.getBuf = at >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
-    this.publish();
-    this.pump();
+    return this.active;
   }
 
   /** Whether `key` (latin1) is here already: later passes skip such keys. */
@@ -300,18 +362,28 @@ export class Warmer {
     return this.outHead < this.outstanding.length ? this.outstanding[this.outHead++] : '';
   }
 
-  /** OP_ADD: an item already here (written since warming began) wins. False after an engine trap. */
-  private storeItem(key: string, value: Buffer, flags: number, ttl: number): boolean {
-    // ttl 0 from mg: it expires within the second; -1: it never does.
-    if (key === '' || ttl === 0 || this.deleted.has(key)) {
-      this.skipped++;
-      return true;
+  /** The largest value a reply may bring that this node could store. */
+  private maxValue(): number {
+    return this.o.store.inputCapacity - LIMIT_KEY_LEN;
+  }
+
+  /**
+   * OP_ADD: an item already here (written since warming began) wins; a key
+   * deleted here is not stored. `copy`: a copy (counted in copied/skipped),
+   * not a miss-through hit. Returns whether it was stored; after an engine
+   * trap warming has ended.
+   */
+  private storeItem(key: string, value: Buffer, flags: number, ttl: number, copy: boolean): boolean {
+    // ttl -1 from mg: it never expires.
+    if (key === '' || this.deleted.has(key) || !this.active) {
+      if (copy) this.skipped++;
+      return false;
     }
     const store = this.o.store;
     const k = Buffer.from(key, 'latin1');
     if (k.length + value.length > store.inputCapacity) {
-      this.skipped++;
-      return true;
+      if (copy) this.skipped++;
+      return false;
     }
     let exptime = 0;
     if (ttl > 0) exptime = ttl > REALTIME_MAXDELTA ? Math.floor(Date.now() / 1000) + ttl : ttl;
@@ -326,10 +398,16 @@ export class Warmer {
       this.o.trapped(err);
       return false;
     }
-    if (r === OPR_OK) this.copied++;
-    else if (r === OPR_NOT_STORED || r === OPR_TOO_LARGE || r === OPR_NOT_FOUND) this.skipped++;
-    else this.errors++;
-    return true;
+    if (r === OPR_OK) {
+      if (copy) this.copied++;
+      return true;
+    }
+    if (r === OPR_NOT_STORED || r === OPR_TOO_LARGE || r === OPR_NOT_FOUND) {
+      if (copy) this.skipped++;
+    } else {
+      this.errors++;
+    }
+    return false;
   }
 
   private finish(state: 'done' | 'failed', why: string): void {
@@ -339,16 +417,24 @@ export class Warmer {
     if (this.pumpTimer !== null) clearTimeout(this.pumpTimer);
     if (this.ticker !== null) clearInterval(this.ticker);
     this.pumpTimer = this.ticker = null;
+    this.o.store.warming = 0;
     this.lister?.destroy();
     this.getter?.destroy();
     this.lister = this.getter = null;
+    this.miss?.close();
     this.queue.length = this.outstanding.length = 0;
     this.queueHead = this.outHead = 0;
     this.deleted.clear();
-    this.getBuf = Buffer.alloc(0);
     this.listBuf = '';
     this.publish();
-    this.o.log.error(`warm: ${state} (${why}): ${this.copied} items copied, ${this.skipped} skipped, ${this.errors} errors in ${this.elapsed()} s`);
+    this.o.log.error(`warm: ${state} (${why}): ${this.progress()}`);
+  }
+
+  /** The counters, for log lines. */
+  private progress(): string {
+    const m = this.miss;
+    return `${this.copied} items copied, ${this.skipped} skipped, ${this.errors} errors in ${this.elapsed()} s` +
+      (m === null ? '' : `; miss-through: ${m.through} gets of keys not here, ${m.hits} answered from the old node, ${m.timeouts} timed out`);
   }
 
   private elapsed(): number {
@@ -364,6 +450,20 @@ export class Warmer {
     st.setHostStat(HS_WARM_SKIPPED, this.skipped);
     st.setHostStat(HS_WARM_ERRORS, this.errors);
     st.setHostStat(HS_WARM_ELAPSED, this.elapsed());
+    const m = this.miss;
+    st.setHostWord(H_WARM_MISS_THROUGH, m?.through ?? 0);
+    st.setHostWord(H_WARM_MISS_HITS, m?.hits ?? 0);
+    st.setHostWord(H_WARM_MISS_TIMEOUTS, m?.timeouts ?? 0);
+  }
+
+  /** Once a second while copying: counters, and now and then a log line. */
+  private onTick(): void {
+    this.publish();
+    const now = Date.now();
+    if (now - this.lastProgressMs >= PROGRESS_EVERY_MS) {
+      this.lastProgressMs = now;
+      this.o.log.warn(`warm: copying from ${this.o.host}:${this.o.port}: ${this.progress()}`);
+    }
   }
 }
 
@@ -380,40 +480,4 @@ function percentDecode(s: string): string | null {
     i += 2;
   }
   return out;
-}
-
-/**
- * Finds text-protocol `delete <key>`, `md <key> [flags]` and `flush_all`
- * lines in what a client sent. `tail` is the unfinished last line of the
- * connection's previous chunk (null: the chunk starts a line); returns the
- * new tail. A value that happens to contain such a line only keeps that key
- * from being copied. The binary protocol is not watched.
- */
-export function scanDeletes(tail: Buffer | null, chunk: Buffer, w: Warmer): Buffer | null {
-  const buf = tail === null ? chunk : Buffer.concat([tail, chunk]);
-  let at = 0;
-  for (;;) {
-    const nl = buf.indexOf(10, at);
-    if (nl < 0) break;
-    const first = buf[at];
-    if (first === 100 /* d */ || first === 109 /* m */ || first === 102 /* f */) watchLine(buf, at, nl, w);
-    at = nl + 1;
-  }
-  if (at >= buf.length) return null;
-  // A longer unfinished line is a value's bytes, not a command: remember only that we are mid-line.
-  return buf.length - at > MAX_WATCHED_LINE ? MID_LINE : Buffer.from(buf.subarray(at));
-}
-
-const MID_LINE = Buffer.from('#');
-
-function watchLine(buf: Buffer, start: number, nl: number, w: Warmer): void {
-  if (nl - start > MAX_WATCHED_LINE) return;
-  const line = buf.toString('latin1', start, nl > start && buf[nl - 1] === 13 ? nl - 1 : nl);
-  const t = line.split(' ').filter((x) => x !== '');
-  if (t[0] === 'delete' && t.length >= 2) w.noteDelete(t[1]);
-  else if (t[0] === 'md' && t.length >= 2) {
-    // `b`: the key is base64.
-    const b64 = t.slice(2).includes('b');
-    w.noteDelete(b64 ? Buffer.from(t[1], 'base64').toString('latin1') : t[1]);
-  } else if (t[0] === 'flush_all') w.noteFlush();
 }

@@ -16,7 +16,8 @@ import { detailRecordGet, detailRecordSet, detailRecordDelete } from '../detail'
 import { ld8, st8, ld32, copy } from '../mem';
 import { S, SCRATCH, hget, hset, currentTime, H_OPTS } from '../arena';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_VALUE, R_NEED, R_SKIP, LIMIT_KEY_LEN, OPT_NO_FLUSH, OPT_SASL,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_VALUE, ST_WARM_KEYS, R_NEED, R_SKIP, LIMIT_KEY_LEN, OPT_NO_FLUSH, OPT_SASL,
+  WARMING_MISS_THROUGH, WARMING_DELETES,
 } from '../abi';
 import { outBegin, outRoom, outStr, outBytes, outByte, outRewind, OUT } from './out';
 import { noreplyReset } from './reply';
@@ -38,6 +39,10 @@ import {
   } from '../stats';
 import { processStats } from './text_admin';
 import { saslListMechs, saslAuth, connAuthenticated } from './sasl';
+import {
+  warmCallBegin, warmCallEnd, warmDue, warmWatches, warmRunBegin, warmRunRoom, warmRunEnd, warmLookup, warmDelete,
+  warmFlush,
+} from './warm_keys';
 
 export const BIN_REQ_MAGIC: u32 = 0x80;
 const BIN_RES_MAGIC: u32 = 0x81;
@@ -178,6 +183,7 @@ export function binaryExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u
     execEnd(inPtr, inPtr, outPtr);
     return ST_OUT_FULL;
   }
+  warmCallBegin(inPtr);
   let flushed = OUT;
   let pos = inPtr;
   let status = ST_OK;
@@ -213,6 +219,12 @@ export function binaryExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u
       break;
     }
     NEXT = pos + fixed;
+    // While warming, the host may need this packet's key (and those of the
+    // packets after it) first (warm_keys.ts). Not before authentication.
+    if (warmDue(pos) && ((hget(H_OPTS) & OPT_SASL) == 0 || connAuthenticated()) && warmCheck(pos)) {
+      status = ST_WARM_KEYS;
+      break;
+    }
     const r = dispatch();
     if (r == P_DONE) {
       if (OPCODE == OP_NOOP) flushed = OUT;
@@ -230,6 +242,7 @@ export function binaryExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u
     else if (r == P_CLOSE) { status = ST_CLOSE; pos = IN_END; }
     break; // P_NEED: wait for the rest of this packet
   }
+  warmCallEnd(pos);
   execEnd(inPtr, pos, outPtr);
   return status;
 }
@@ -626,4 +639,63 @@ function processStat(): u32 {
   }
   binHeader(BS_SUCCESS, 0, 0, 0);
   return P_DONE;
+}
+
+// ---- warming's look ahead (warm_keys.ts) ---------------------------------------
+
+/**
+ * While warming, before packet `pos` runs: lists the keys of it and of the
+ * packets after it that read (get and gat families), delete (delete,
+ * deleteq) or flush, stopping at any other packet, an incomplete one, one
+ * dispatch would refuse, or the run's bounds. True when the call must end
+ * with ST_WARM_KEYS (warm_keys.ts).
+ */
+function warmCheck(pos: u32): bool {
+  warmRunBegin();
+  let p = pos;
+  while (IN_END - p >= HEADER && warmRunRoom(p != pos)) {
+    const bodylen = be32(p + 8);
+    if (bodylen > IN_END - p - HEADER) break;
+    const use = warmUse(p);
+    if (use == USE_OTHER) break;
+    if (use != USE_NOOP && !warmWatches(use == USE_READ ? WARMING_MISS_THROUGH : WARMING_DELETES)) break;
+    const key = p + HEADER + ld8(p + 4);
+    const nkey = be16(p + 2);
+    if (use == USE_READ) warmLookup(key, nkey);
+    else if (use == USE_DELETE) warmDelete(key, nkey);
+    else if (use == USE_FLUSH && (hget(H_OPTS) & OPT_NO_FLUSH) == 0) warmFlush();
+    p += HEADER + bodylen;
+  }
+  return warmRunEnd(p);
+}
+
+const USE_OTHER: u32 = 0;
+const USE_READ: u32 = 1;
+const USE_DELETE: u32 = 2;
+const USE_FLUSH: u32 = 3;
+const USE_NOOP: u32 = 4;
+
+/** What the packet whose header is at p does with its key (USE_*), with
+ *  dispatch's length checks: USE_OTHER for anything else or a refused packet. */
+function warmUse(p: u32): u32 {
+  if (ld8(p) != BIN_REQ_MAGIC) return USE_OTHER;
+  const op = ld8(p + 1);
+  const keylen = be16(p + 2);
+  const extlen = ld8(p + 4);
+  const bodylen = be32(p + 8);
+  if (keylen > LIMIT_KEY_LEN) return USE_OTHER;
+  if (op == OP_GET || op == OP_GETQ || op == OP_GETK || op == OP_GETKQ) {
+    return extlen == 0 && keylen != 0 && bodylen == keylen ? USE_READ : USE_OTHER;
+  }
+  if (op == OP_GAT || op == OP_GATQ || op == OP_GATK || op == OP_GATKQ) {
+    return extlen == 4 && keylen != 0 && bodylen == keylen + 4 ? USE_READ : USE_OTHER;
+  }
+  if (op == OP_DELETE || op == OP_DELETEQ) {
+    return extlen == 0 && keylen != 0 && bodylen == keylen ? USE_DELETE : USE_OTHER;
+  }
+  if (op == OP_FLUSH || op == OP_FLUSHQ) {
+    return keylen == 0 && bodylen == extlen && (extlen == 0 || extlen == 4) ? USE_FLUSH : USE_OTHER;
+  }
+  if (op == OP_NOOP) return keylen == 0 && extlen == 0 && bodylen == 0 ? USE_NOOP : USE_OTHER;
+  return USE_OTHER;
 }

@@ -235,6 +235,19 @@ function commonChecks(ntok: u32, errTooLong: u32): bool {
   return true;
 }
 
+/**
+ * The key a tokenized `mg` or `md` line acts on, checked as processMetaGet
+ * and processMetaDelete check it but writing nothing: false when the command
+ * answers an error instead. The key is then at metaKey(), metaKeyLen() bytes
+ * (decoded, for `b`). For warming's look ahead (warm_keys.ts).
+ */
+export function metaKeyOf(ntok: u32): bool {
+  if (ntok < 3 || tokLen(1) > LIMIT_KEY_LEN || ntok > MAX_OPT_TOKENS) return false;
+  return preparse(2, ntok);
+}
+export function metaKey(): u32 { return KEY; }
+export function metaKeyLen(): u32 { return NKEY; }
+
 // ---- mg ----------------------------------------------------------------------
 
 export function processMetaGet(ntok: u32): u32 {

@@ -25,7 +25,7 @@ import {
   H_TIME_OFFSET, H_CURRENT_TIME,
 } from '../arena';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_VALUE, R_NEED, R_SKIP, LIMIT_KEY_LEN,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_VALUE, ST_WARM_KEYS, R_NEED, R_SKIP, LIMIT_KEY_LEN,
   LIMIT_LINE, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_AUTH_FILE, R_MGET, R_MGET_EXPTIME,
 } from '../abi';
 import { processAsciiAuth, connAuthenticated, AUTH_NEXT } from './sasl';
@@ -55,6 +55,7 @@ import {
 } from './flow';
 import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VALUE_BAD_TRAILER } from './values';
 import { processMetaGet, processMetaSet, processMetaDelete, processMetaArithmetic, processMetaDebug, META_NEXT } from './meta';
+import { warmCallBegin, warmCallEnd, warmDue, warmCheckText } from './warm_keys';
 
 /** A multiget line with no newline yet is answered key by key past this. */
 const MGET_STREAM_AT: u32 = 16384;
@@ -106,6 +107,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
     execEnd(inPtr, inPtr, outPtr);
     return ST_OUT_FULL;
   }
+  warmCallBegin(inPtr);
   let pos = inPtr;
   let status = ST_OK;
   while (pos < IN_END) {
@@ -148,6 +150,12 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
       r = processAsciiAuth(pos, lineEnd, NEXT, IN_END);
       NEXT = AUTH_NEXT;
     } else {
+      // While warming, the host may need this line's keys (and those of the
+      // lines after it) first (warm_keys.ts).
+      if (warmDue(pos) && warmCheckText(pos, IN_END)) {
+        status = ST_WARM_KEYS;
+        break;
+      }
       r = processCommand(pos, lineEnd);
     }
     if (r == P_DONE) {
@@ -168,6 +176,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
     else if (r == P_STATS_CONNS) { status = ST_STATS_CONNS; pos = NEXT; }
     break; // P_NEED: wait for the rest of this command
   }
+  warmCallEnd(pos);
   execEnd(inPtr, pos, outPtr);
   return status;
 }

@@ -5,7 +5,8 @@ import {
   R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, R_CONN_STATE, CONN_WORDS, R_VALUE_PTR, R_VALUE_LEN,
   R_VALUE_AT, R_VALUE_TRAILER, H_OUT_LIMIT, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
   H_VERBOSITY, H_STORE_BYTES, DETAIL_REGION, DETAIL_DELIM, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
-  H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, hostStatOffset,
+  H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, hostStatOffset, H_WARMING, R_WARM_KEYS_LEN,
+  H_WARM_MISS_THROUGH, H_WARM_MISS_TIMEOUTS,
 } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
 
@@ -126,6 +127,24 @@ export class Store {
   bytes(p: number, n: number): Uint8Array {
     this.views();
     return this.u8.subarray(p, p + n);
+  }
+
+  /** While warming from an old node: WARMING_* bits, which commands stop a
+   *  call with ST_WARM_KEYS (0: none). */
+  set warming(bits: number) { this.views(); this.u32[(this.base + H_WARMING) >>> 2] = bits >>> 0; }
+
+  /** After ST_WARM_KEYS: the key list that follows the output; reused by the next call. */
+  warmKeys(): Uint8Array {
+    this.views();
+    const p = this.word(H_OUT_PTR) + this.word(R_OUT_LEN);
+    return this.u8.subarray(p, p + this.word(R_WARM_KEYS_LEN));
+  }
+
+  /** Sets one of the host's 32-bit counters (H_WARM_MISS_*) that `stats` reports. */
+  setHostWord(off: number, value: number): void {
+    if (off < H_WARM_MISS_THROUGH || off > H_WARM_MISS_TIMEOUTS) throw new RangeError(`not a host word: ${off}`);
+    this.views();
+    this.u32[(this.base + off) >>> 2] = value >>> 0;
   }
 
   /** Most bytes one execute may write to the output region (0: all of it). */
