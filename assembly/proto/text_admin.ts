@@ -18,6 +18,7 @@ import {
   WARM_IDLE, WARM_COPYING, WARM_DONE,
   OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
 } from '../abi';
+import { H_UDP_PORT } from '../abi';
 import { processDump, processCachedump, dumpRunning } from './dump';
 import { P_DONE } from './flow';
 import { tokPtr, tokLen, tokEnd, tokIs } from './tokens';
@@ -232,7 +233,7 @@ function statsSettings(): void {
   sU64('maxbytes', mb >>> 12, (mb << 20) >>> 0);
   sHost('maxconns', HS_MAX_CONNECTIONS);
   sHost('tcpport', HS_TCP_PORT);
-  sU32('udpport', 0);
+  sU32('udpport', hget(H_UDP_PORT));
   sU32('verbosity', hget(H_VERBOSITY));
   sU32('oldest', hget(H_OLDEST_LIVE));
   sStr('evictions', (opts & OPT_NO_EVICTIONS) != 0 ? 'off' : 'on');

@@ -7,6 +7,7 @@ import {
   H_VERBOSITY, H_STORE_BYTES, HS_BASE, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
   H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, HS_COUNT, HS_EXT_BASE,
 } from '../../assembly/abi.js';
+import { H_UDP_PORT } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
 
 export class StoreInitError extends Error {}
@@ -119,6 +120,9 @@ export class Store {
     this.views();
     return this.u8.subarray(p, p + n);
   }
+
+  /** The UDP port the host listens on (-U), for `stats settings`; 0 = none. */
+  set udpPort(n: number) { this.views(); this.u32[(this.base + H_UDP_PORT) >>> 2] = n >>> 0; }
 
   /** Most bytes one execute may write to the output region (0: all of it). */
   set outputLimit(n: number) { this.views(); this.u32[(this.base + H_OUT_LIMIT) >>> 2] = n >>> 0; }
