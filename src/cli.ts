@@ -11,6 +11,7 @@ import { Store } from './engine/store.js';
 import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
 import { Snapshotter } from './snapshot.js';
 import { Warmer } from './warm.js';
+import { writePortFile } from './port-file.js';
 
 const EXIT_USAGE = 2;
 const EXIT_LISTEN = 71;
@@ -64,7 +65,10 @@ async function main(argv: string[]): Promise<void> {
   const server = new CacheServer({ settings, store, log, exit: (code) => process.exit(code), snapshotter, warmer });
   try {
     const where = await server.listen();
+    const portFile = process.env.MEMCACHED_PORT_FILENAME;
+    if (portFile) writePortFile(portFile, server.boundSockets());
     process.stdout.write(`listening on ${where}\n`);
+    if (server.udpPort !== 0) process.stdout.write(`UDP on ${settings.listen}:${server.udpPort}\n`);
   } catch (err) {
     process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(EXIT_LISTEN);

@@ -1,5 +1,5 @@
 // The listening side of the host: accepts connections (TCP or a unix socket),
-// enforces -c, runs the once-a-second ticker (engine clock and crawler,
+// serves UDP with -U (udp.ts), enforces -c, runs the once-a-second ticker (engine clock and crawler,
 // rusage, idle kicks), keeps the connection counters that `stats` reports,
 // and stops gracefully on SIGTERM/SIGINT or the `shutdown` command.
 // One Store serves every connection; execute calls never interleave because
@@ -20,6 +20,8 @@ import { OutputPool } from './output-pool.js';
 import { startTicker } from './ticker.js';
 import type { Snapshotter } from './snapshot.js';
 import type { Warmer } from './warm.js';
+import { UdpListener } from './udp.js';
+import type { BoundSocket } from './port-file.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
 const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
@@ -63,6 +65,8 @@ export class CacheServer implements ConnHost {
   private stopping: Promise<void> | null = null;
   private exiting = false;
   private allClosed: (() => void) | null = null;
+  /** -U; null when UDP is off. */
+  private readonly udp: UdpListener | null;
 
   constructor(opts: ServerOptions) {
     this.settings = opts.settings;
@@ -75,6 +79,26 @@ export class CacheServer implements ConnHost {
     this.store.outputLimit = OUTPUT_PER_CALL;
     // Used only where the shared read buffer cannot be set up (read-buffer.ts).
     this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, null));
+    // As memcached, a unix socket (-s) turns off the network, UDP included.
+    this.udp = this.settings.udpPort !== 0 && !this.settings.unixSocket ? new UdpListener({
+      store: this.store, log: this.log, now: () => this.now(), shutdown: () => this.shutdown(),
+      trapped: (err) => this.engineTrapped('udp', err),
+    }) : null;
+  }
+
+  /** The UDP port served (-U), 0 when UDP is off. */
+  get udpPort(): number {
+    return this.udp?.port ?? 0;
+  }
+
+  /** The network sockets listening, for MEMCACHED_PORT_FILENAME (port-file.ts). */
+  boundSockets(): BoundSocket[] {
+    if (this.settings.unixSocket) return [];
+    const a = this.listener.address() as AddressInfo;
+    const family = a.family === 'IPv6' ? 'IPv6' : 'IPv4';
+    const list: BoundSocket[] = [{ protocol: 'TCP', family, port: a.port }];
+    if (this.udp !== null) list.push({ protocol: 'UDP', family, port: this.udp.port });
+    return list;
   }
 
   now(): number {
@@ -94,6 +118,15 @@ export class CacheServer implements ConnHost {
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
     acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    // -U -1 is memcached's "any free port", as -p 0 is ours.
+    if (this.udp !== null) {
+      try {
+        await this.udp.listen(s.listen, s.udpPort === -1 ? 0 : s.udpPort);
+      } catch (err) {
+        this.listener.close();
+        throw err;
+      }
+    }
 
     let shown: string;
     let tcpPort = 0;
@@ -112,6 +145,7 @@ export class CacheServer implements ConnHost {
     st.setHostStat(HS_TCP_PORT, tcpPort);
     st.setHostStat(HS_IDLE_TIMEOUT, s.idleTimeout);
     st.setHostStat(HS_UNIX_SOCKET, s.unixSocket ? 1 : 0);
+    st.udpPort = this.udpPort;
     this.updateConnStats();
     this.updateRusage();
     this.stopTicker = startTicker(() => this.tick());
@@ -173,6 +207,7 @@ export class CacheServer implements ConnHost {
       this.stopTicker?.();
       this.warmer?.stop();
       this.listener.close();
+      this.udp?.close();
       if (this.conns.size === 0) { resolve(); return; }
       this.allClosed = resolve;
       for (const c of this.conns) c.end();
@@ -230,9 +265,13 @@ export class CacheServer implements ConnHost {
   }
 
   trapped(conn: Conn, err: unknown): void {
-    this.log.error(`<${conn.id} engine trap: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    this.log.error('the cache can no longer be trusted; exiting');
     conn.destroy();
+    this.engineTrapped(`<${conn.id}`, err);
+  }
+
+  private engineTrapped(where: string, err: unknown): void {
+    this.log.error(`${where} engine trap: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    this.log.error('the cache can no longer be trusted; exiting');
     this.exit(EXIT_ENGINE_TRAP);
   }
 
@@ -276,10 +315,12 @@ export class CacheServer implements ConnHost {
 
   private updateConnStats(): void {
     const st = this.store;
-    st.setHostStat(HS_CURR_CONNECTIONS, this.conns.size);
-    st.setHostStat(HS_TOTAL_CONNECTIONS, this.totalConnections);
+    // memcached counts one UDP connection per worker thread (-t) while -U is on.
+    const udpConns = this.udp !== null ? this.settings.threads : 0;
+    st.setHostStat(HS_CURR_CONNECTIONS, this.conns.size + udpConns);
+    st.setHostStat(HS_TOTAL_CONNECTIONS, this.totalConnections + udpConns);
     st.setHostStat(HS_REJECTED_CONNECTIONS, this.rejectedConnections);
-    st.setHostStat(HS_CONNECTION_STRUCTURES, this.peakConnections + 1);
+    st.setHostStat(HS_CONNECTION_STRUCTURES, this.peakConnections + 1 + udpConns);
   }
 }
 

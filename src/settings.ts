@@ -62,6 +62,8 @@ export interface Settings {
   warmFrom: { host: string; port: number } | null;
   /** -o warm_rate=<items/s>: most items copied per second while warming */
   warmRate: number;
+  /** -U: UDP port on the -l address; 0 = off (the default), -1 = any free port */
+  udpPort: number;
 }
 
 export type Command =
@@ -102,6 +104,7 @@ export function defaultSettings(): Settings {
     snapshotInterval: 0,
     warmFrom: null,
     warmRate: 20000,
+    udpPort: 0,
   };
 }
 
@@ -167,8 +170,8 @@ const OPTIONS: OptionSpec[] = [
     apply(s) { s.disableDumping = true; } },
   { short: 'v', long: 'verbose', help: 'verbose: errors and warnings (-vv: also connections, -vvv: more)',
     apply(s) { s.verbosity++; } },
-  { short: 'U', long: 'udp-port', arg: 'num', help: 'UDP port: only 0 (off) is accepted',
-    apply(_s, v, f) { if (v !== '0') throw new SettingsError(`${f} ${quote(v)}: UDP is not supported (only 0 is accepted)`); } },
+  { short: 'U', long: 'udp-port', arg: 'num', help: 'UDP port to listen on (default: 0, off; -1 = any free port)',
+    apply(s, v, f) { s.udpPort = parseInteger(v, f, -1, 65535, 'UDP port must be from 1 to 65535, 0 (off) or -1 (any free port)'); } },
   { short: 't', long: 'threads', arg: 'num', help: 'reported in stats; one event loop serves all connections (default: 4)',
     apply(s, v, f) { s.threads = parseInteger(v, f, 1, 1024, 'number of threads must be from 1 to 1024'); } },
   { short: 'u', long: 'user', arg: 'user', help: 'accepted for compatibility and ignored',
@@ -267,6 +270,10 @@ function checkCombination(s: Settings): void {
   }
   if (s.chunkMin >= s.itemSizeMax) {
     throw new SettingsError(`slab min size (-n ${s.chunkMin}) must be smaller than the max item size (-I ${formatSize(s.itemSizeMax)})`);
+  }
+  if (s.udpPort !== 0 && (s.sasl || s.authFile !== null)) {
+    // As memcached: a datagram cannot carry a login.
+    throw new SettingsError(`-U cannot be combined with ${s.sasl ? '-S' : '-Y'}: UDP has no authentication (-U 0 to disable)`);
   }
 }
 
