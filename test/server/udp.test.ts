@@ -157,6 +157,11 @@ describe.skipIf(AGAINST_MEMCACHED).each(ENGINES)('UDP on the %s build', (engine)
     expect(latin1(await udp.reply(port, `get ${keys}\r\n`))).toBe('SERVER_ERROR reply too large for UDP\r\n');
     const [big] = parseResponses(await udp.reply(port, binFrame({ opcode: OP.GET, key: 'over', opaque: 0x1234 }))).packets;
     expect([big.opcode, big.status, big.opaque, latin1(big.value)]).toEqual([OP.GET, 3, 0x1234, 'Too large.']);
+    // A key dump past the bound is refused too, and ends: TCP's next dump is not BUSY.
+    const sets = Array.from({ length: 400 }, (_, i) => `set dumpkey${i} 0 0 1 noreply\r\nd\r\n`).join('');
+    expect(await tcpRequest(server.port, `${sets}mn\r\n`)).toBe('MN\r\n');
+    expect(latin1(await udp.reply(port, 'lru_crawler metadump all\r\n'))).toBe('SERVER_ERROR reply too large for UDP\r\n');
+    expect(await tcpRequest(server.port, 'lru_crawler metadump 1\r\n')).toMatch(/^key=/);
     // The reply is replaced, not the effects: commands before the one that crossed the bound ran.
     expect(latin1(await udp.reply(port, 'set before 0 0 1\r\nb\r\nget over\r\n'))).toBe('SERVER_ERROR reply too large for UDP\r\n');
     expect(await tcpRequest(server.port, 'get before over\r\n')).toBe(`VALUE before 0 1\r\nb\r\nVALUE over 0 ${over.length}\r\n${over}\r\nEND\r\n`);
