@@ -96,10 +96,13 @@ export class UdpListener {
   listen(address: string, port: number): Promise<number> {
     const socket = createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' });
     return new Promise((resolve, reject) => {
-      socket.once('error', (err) => reject(new Error(`failed to listen on UDP ${address}:${port}: ${err.message}`)));
+      socket.once('error', (err) => {
+        socket.close();
+        reject(new Error(`failed to listen on UDP ${address}:${port}: ${err.message}`));
+      });
       socket.bind({ address, port }, () => {
         socket.removeAllListeners('error');
-        // Receive errors (ICMP unreachable and the like) are not fatal.
+        // Once bound, an error concerns one datagram: log it and go on.
         socket.on('error', (err) => this.host.log.warn(`udp socket error: ${err.message}`));
         socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
         this.socket = socket;

@@ -266,6 +266,18 @@ describe.skipIf(AGAINST_MEMCACHED)('UDP settings', () => {
     }
   });
 
+  it('exits 71 (memcached\'s EX_OSERR) when the UDP port is taken', async () => {
+    const holder = createSocket('udp4');
+    await new Promise<void>((r) => holder.bind(0, '127.0.0.1', () => r()));
+    try {
+      const taken = holder.address().port;
+      await expect(startWasmcached(['-U', String(taken)])).rejects.toThrow(
+        new RegExp(`exited \\(71\\) before listening:\\n.*failed to listen on UDP 127\\.0\\.0\\.1:${taken}: .*EADDRINUSE`));
+    } finally {
+      holder.close();
+    }
+  });
+
   it('writes MEMCACHED_PORT_FILENAME as memcached does: TCP, then UDP', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portfile-'));
     const file = join(dir, 'ports');
