@@ -16,6 +16,7 @@ import { ENGINES } from '../support/engine.js';
 import { UdpClient, frame, messages, reassemble, type Datagram } from '../support/udp-client.js';
 import { frame as binFrame, parseResponses, setExtras, incrExtras, OP } from '../support/binary.js';
 import { UDP_MAX_REPLY_BYTES, UDP_MAX_REPLY_DATAGRAMS } from '../../src/udp.js';
+import { startServer } from '../../src/server-api.js';
 import { UDP_DATA_SIZE, UDP_MAX_PAYLOAD_SIZE } from '../../src/udp-frame.js';
 
 const AGAINST_MEMCACHED = process.env.TEST_TARGET === 'memcached';
@@ -264,6 +265,22 @@ describe.skipIf(AGAINST_MEMCACHED)('UDP settings', () => {
     } finally {
       await s.stop();
     }
+  });
+
+  it('startServer (wasmcached/server) serves UDP with -U and reports its port', async () => {
+    const s = await startServer({ args: ['-U', '-1'] });
+    const udp = await UdpClient.open();
+    try {
+      expect(s.udpPort).toBeGreaterThan(0);
+      expect(latin1(await udp.reply(s.udpPort, 'version\r\n'))).toMatch(/^VERSION 1\.6\.18\r\n$/);
+    } finally {
+      udp.close();
+      await s.close();
+    }
+    // close() released the UDP port too.
+    const again = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => { again.once('error', reject); again.bind(s.udpPort, '127.0.0.1', () => resolve()); });
+    again.close();
   });
 
   it('exits 71 (memcached\'s EX_OSERR) when the UDP port is taken', async () => {
