@@ -3,6 +3,7 @@
 // command line; 70 after an engine trap; 71 (memcached's EX_OSERR) when the
 // address cannot be bound.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseSettings, storeOptions, usage, SettingsError, VERSION_LINE, type Settings } from './settings.js';
 import { createLogger } from './log.js';
 import { loadWasmEngine } from './engine/wasm.js';
@@ -68,7 +69,10 @@ async function main(argv: string[]): Promise<void> {
     const portFile = process.env.MEMCACHED_PORT_FILENAME;
     if (portFile) writePortFile(portFile, server.boundSockets());
     process.stdout.write(`listening on ${where}\n`);
-    if (server.udpPort !== 0) process.stdout.write(`UDP on ${settings.listen}:${server.udpPort}\n`);
+    if (server.udpPort !== 0) {
+      const host = isIP(settings.listen) === 6 ? `[${settings.listen}]` : settings.listen;
+      process.stdout.write(`UDP on ${host}:${server.udpPort}\n`);
+    }
   } catch (err) {
     process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(EXIT_LISTEN);

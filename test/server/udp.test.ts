@@ -90,6 +90,12 @@ describe.skipIf(AGAINST_MEMCACHED).each(ENGINES)('UDP on the %s build', (engine)
     expect(port).toBeGreaterThan(0);
     expect(port).not.toBe(server.port);
     expect((await tcpStats(server.port, 'settings')).udpport).toBe(String(port));
+    // ...and prints after its `listening on` line.
+    const printed = `listening on 127.0.0.1:${server.port}\nUDP on 127.0.0.1:${port}\n`;
+    for (const deadline = Date.now() + 5000; !server.output().includes(printed) && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(server.output()).toContain(printed);
   });
 
   // memcached's t/udp.t, in its own order: request ids, a multi-datagram
