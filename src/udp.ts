@@ -43,7 +43,7 @@ import {
 
 /** Most datagrams of one reply. 16 lets memcached's own udp.t fetch its
  *  20,000-byte value (15 datagrams) and bounds the reply to a 15-byte
- *  request at 22,400 bytes on the wire. */
+ *  request at 22,400 bytes of UDP payload. */
 export const UDP_MAX_REPLY_DATAGRAMS = 16;
 export const UDP_MAX_REPLY_BYTES = UDP_MAX_REPLY_DATAGRAMS * UDP_DATA_SIZE;
 /** Requests are dropped while this many reply bytes wait to be sent. */
@@ -162,36 +162,35 @@ export class UdpListener {
     /** The error for the request cut short at `at`. */
     const cutShort = (line: string) => add(binary ? binaryError(request, at, BIN_EINVAL) : textLine(line));
     if (request.length > store.inputCapacity) return { reply: Buffer.alloc(0), shutdown };
-    try {
-      for (let calls = 0; !tooLarge; calls++) {
-        if (calls === MAX_CALLS_PER_REQUEST) { tooLarge = true; break; }
-        store.input().set(request.subarray(at));
-        store.loadConn(state);
-        const status = store.execute(request.length - at, this.host.now());
-        store.saveConn(state);
-        const produced = store.outLen;
-        const consumed = store.consumed;
-        // Copied out only while under the bound.
-        if (size + produced > UDP_MAX_REPLY_BYTES) { tooLarge = true; break; }
-        if (produced > 0) add(Buffer.from(store.output()));
-        at += consumed;
-        if (status === ST_OUT_FULL) {
-          // A dump steps without output; anything else must make progress.
-          if (produced === 0 && consumed === 0 && state[DUMP] === 0) tooLarge = true;
-          continue;
-        }
-        if (status === ST_SNAPSHOT) { add(textLine(SNAPSHOT_LINE)); continue; }
-        if (status === ST_VALUE) { cutShort(CUT_VALUE_LINE); break; }
-        if (status === ST_SHUTDOWN) { shutdown = true; break; }
-        if (status === ST_OK && at < request.length) cutShort(CUT_COMMAND_LINE);
-        else if (status !== ST_OK && status !== ST_CLOSE) this.host.log.error(`udp: engine returned unknown status ${status}`);
-        break;
+    // An engine call that throws leaves the arena untrusted: nothing more
+    // runs (receive() reports it), not even the release below.
+    for (let calls = 0; !tooLarge; calls++) {
+      if (calls === MAX_CALLS_PER_REQUEST) { tooLarge = true; break; }
+      store.input().set(request.subarray(at));
+      store.loadConn(state);
+      const status = store.execute(request.length - at, this.host.now());
+      store.saveConn(state);
+      const produced = store.outLen;
+      const consumed = store.consumed;
+      // Copied out only while under the bound.
+      if (size + produced > UDP_MAX_REPLY_BYTES) { tooLarge = true; break; }
+      if (produced > 0) add(Buffer.from(store.output()));
+      at += consumed;
+      if (status === ST_OUT_FULL) {
+        // A dump steps without output; anything else must make progress.
+        if (produced === 0 && consumed === 0 && state[DUMP] === 0) tooLarge = true;
+        continue;
       }
-    } finally {
-      // Items held for the request (a value half received, a value half
-      // sent) and a dump it started go back to the arena.
-      if (state[VALUE_ITEM] !== 0 || state[SEND_ITEM] !== 0 || state[DUMP] !== 0) store.closeConn(state);
+      if (status === ST_SNAPSHOT) { add(textLine(SNAPSHOT_LINE)); continue; }
+      if (status === ST_VALUE) { cutShort(CUT_VALUE_LINE); break; }
+      if (status === ST_SHUTDOWN) { shutdown = true; break; }
+      if (status === ST_OK && at < request.length) cutShort(CUT_COMMAND_LINE);
+      else if (status !== ST_OK && status !== ST_CLOSE) this.host.log.error(`udp: engine returned unknown status ${status}`);
+      break;
     }
+    // Items held for the request (a value half received, a value half sent)
+    // and a dump it started go back to the arena.
+    if (state[VALUE_ITEM] !== 0 || state[SEND_ITEM] !== 0 || state[DUMP] !== 0) store.closeConn(state);
     if (tooLarge) {
       const error = binary ? binaryError(request, 0, BIN_E2BIG) : textLine(TOO_LARGE_LINE);
       return { reply: error, shutdown };
