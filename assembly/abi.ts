@@ -224,6 +224,9 @@ export const R_SNAP_DROPPED: u32 = 228;
 /** The dump's cursor (page, chunk address), kept across mc_dump calls. */
 export const H_SNAP_PAGE: u32 = 660;
 export const H_SNAP_CHUNK: u32 = 664;
+/** Set by the host: the UDP port it listens on (-U), 0 = none; `stats
+ *  settings` reports it as udpport. */
+export const H_UDP_PORT: u32 = 668;
 /** Bytes before a record's key. */
 export const SNAP_RECORD_HEADER: u32 = 21;
 

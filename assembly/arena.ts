@@ -6,7 +6,7 @@
 //   +256      engine counters, 8 bytes each                      (stats.ts)
 //   +512      host counters, 8 bytes each                        (HS_* in abi.ts)
 //   +640      results of ST_VALUE, the output limit, the snapshot
-//             cursor                                             (abi.ts)
+//             cursor, the UDP port                               (abi.ts)
 //   +704      one connection's state, CONN_WORDS words           (R_CONN_STATE)
 //   +756      miss-through counters, written by the host         (abi.ts)
 //   +768      more engine counters (ids 32..63)                  (stats.ts)

@@ -3,6 +3,7 @@
 // command line; 70 after an engine trap; 71 (memcached's EX_OSERR) when the
 // address cannot be bound.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseSettings, storeOptions, usage, SettingsError, VERSION_LINE, type Settings } from './settings.js';
 import { createLogger } from './log.js';
 import { loadWasmEngine } from './engine/wasm.js';
@@ -12,6 +13,7 @@ import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
 import { Snapshotter } from './snapshot.js';
 import { Warmer } from './warm.js';
 import { MISS_WAIT_MS } from './warm-miss.js';
+import { writePortFile } from './port-file.js';
 
 const EXIT_USAGE = 2;
 const EXIT_LISTEN = 71;
@@ -66,7 +68,13 @@ async function main(argv: string[]): Promise<void> {
   try {
     const where = await server.listen();
     if (server.metrics) process.stdout.write(`metrics on ${server.metrics.url}\n`);
+    const portFile = process.env.MEMCACHED_PORT_FILENAME;
+    if (portFile) writePortFile(portFile, server.boundSockets());
     process.stdout.write(`listening on ${where}\n`);
+    if (server.udpPort !== 0) {
+      const host = isIP(settings.listen) === 6 ? `[${settings.listen}]` : settings.listen;
+      process.stdout.write(`UDP on ${host}:${server.udpPort}\n`);
+    }
   } catch (err) {
     process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(EXIT_LISTEN);

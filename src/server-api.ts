@@ -27,6 +27,8 @@ export interface StartServerOptions {
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
+  /** The UDP port with args ['-U', '-1'] or ['-U', '<port>'], else 0. */
+  readonly udpPort: number;
   /** Stops accepting, ends every connection and releases the port. */
   close(): Promise<void>;
 }
@@ -48,5 +50,5 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const server: CacheServer = new CacheServer({ settings, store, log, exit: () => { void server.stop(); } });
   const where = await server.listen();
   const port = Number(where.slice(where.lastIndexOf(':') + 1));
-  return { host, port, close: () => server.stop() };
+  return { host, port, udpPort: server.udpPort, close: () => server.stop() };
 }

@@ -1,5 +1,5 @@
 // The listening side of the host: accepts connections (TCP or a unix socket),
-// enforces -c, runs the once-a-second ticker (engine clock and crawler,
+// serves UDP with -U (udp.ts), enforces -c, runs the once-a-second ticker (engine clock and crawler,
 // rusage, idle kicks), keeps the connection counters that `stats` reports,
 // and stops gracefully on SIGTERM/SIGINT or the `shutdown` command.
 // One Store serves every connection; execute calls never interleave because
@@ -23,6 +23,8 @@ import { startTicker } from './ticker.js';
 import type { Snapshotter } from './snapshot.js';
 import type { Warmer } from './warm.js';
 import { MetricsServer } from './metrics.js';
+import { UdpListener } from './udp.js';
+import type { BoundSocket } from './port-file.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
 const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
@@ -70,6 +72,8 @@ export class CacheServer implements ConnHost {
   private stopping: Promise<void> | null = null;
   private exiting = false;
   private allClosed: (() => void) | null = null;
+  /** -U; null when UDP is off. */
+  private readonly udp: UdpListener | null;
 
   constructor(opts: ServerOptions) {
     this.settings = opts.settings;
@@ -90,6 +94,26 @@ export class CacheServer implements ConnHost {
     this.store.outputLimit = OUTPUT_PER_CALL;
     // Used only where the shared read buffer cannot be set up (read-buffer.ts).
     this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, null));
+    // As memcached, a unix socket (-s) turns off the network, UDP included.
+    this.udp = this.settings.udpPort !== 0 && !this.settings.unixSocket ? new UdpListener({
+      store: this.store, log: this.log, now: () => this.now(), shutdown: () => this.shutdown(),
+      trapped: (err) => this.engineTrapped('udp', err),
+    }) : null;
+  }
+
+  /** The UDP port served (-U), 0 when UDP is off. */
+  get udpPort(): number {
+    return this.udp?.port ?? 0;
+  }
+
+  /** The network sockets listening, for MEMCACHED_PORT_FILENAME (port-file.ts). */
+  boundSockets(): BoundSocket[] {
+    if (this.settings.unixSocket) return [];
+    const a = this.listener.address() as AddressInfo;
+    const family = a.family === 'IPv6' ? 'IPv6' : 'IPv4';
+    const list: BoundSocket[] = [{ protocol: 'TCP', family, port: a.port }];
+    if (this.udp !== null) list.push({ protocol: 'UDP', family, port: this.udp.port });
+    return list;
   }
 
   now(): number {
@@ -109,6 +133,15 @@ export class CacheServer implements ConnHost {
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
     acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    // -U -1 is memcached's "any free port", as -p 0 is ours.
+    if (this.udp !== null) {
+      try {
+        await this.udp.listen(s.listen, s.udpPort === -1 ? 0 : s.udpPort);
+      } catch (err) {
+        this.listener.close();
+        throw err;
+      }
+    }
 
     let shown: string;
     let tcpPort = 0;
@@ -130,6 +163,7 @@ export class CacheServer implements ConnHost {
     // One read buffer serves every connection (src/read-buffer.ts).
     st.setHostStat(HS_READ_BUF_COUNT, 1);
     st.setHostStat(HS_READ_BUF_BYTES, READ_BUFFER_SIZE);
+    st.udpPort = this.udpPort;
     this.updateConnStats();
     this.updateRusage();
     try {
@@ -198,6 +232,7 @@ export class CacheServer implements ConnHost {
       this.warmer?.stop();
       this.metrics?.close();
       this.listener.close();
+      this.udp?.close();
       if (this.conns.size === 0) { resolve(); return; }
       this.allClosed = resolve;
       for (const c of this.conns) c.end();
@@ -253,7 +288,9 @@ export class CacheServer implements ConnHost {
       addr = `${a.family === 'IPv6' ? 'tcp6' : 'tcp'}:${a.address}:${a.port}`;
     }
     const listener = { id: fdOf(this.listener) ?? 0, addr, lastActive: this.lastAccept };
-    return renderStatsConns(listener, this.conns, requester, this.now());
+    const udp = this.udp === null ? null
+      : { id: this.udp.fd, addr: `udp:${addr.replace(/^tcp6?:/, '').replace(/:\d+$/, '')}:${this.udp.port}`, lastActive: this.lastAccept };
+    return renderStatsConns(listener, this.conns, requester, this.now(), udp);
   }
 
   async snapshot(): Promise<string> {
@@ -268,9 +305,13 @@ export class CacheServer implements ConnHost {
   }
 
   trapped(conn: Conn, err: unknown): void {
-    this.log.error(`<${conn.id} engine trap: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    this.log.error('the cache can no longer be trusted; exiting');
     conn.destroy();
+    this.engineTrapped(`<${conn.id}`, err);
+  }
+
+  private engineTrapped(where: string, err: unknown): void {
+    this.log.error(`${where} engine trap: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    this.log.error('the cache can no longer be trusted; exiting');
     this.exit(EXIT_ENGINE_TRAP);
   }
 
@@ -316,10 +357,12 @@ export class CacheServer implements ConnHost {
 
   private updateConnStats(): void {
     const st = this.store;
-    st.setHostStat(HS_CURR_CONNECTIONS, this.conns.size);
-    st.setHostStat(HS_TOTAL_CONNECTIONS, this.totalConnections);
+    // memcached counts one UDP connection per worker thread (-t) while -U is on.
+    const udpConns = this.udp !== null ? this.settings.threads : 0;
+    st.setHostStat(HS_CURR_CONNECTIONS, this.conns.size + udpConns);
+    st.setHostStat(HS_TOTAL_CONNECTIONS, this.totalConnections + udpConns);
     st.setHostStat(HS_REJECTED_CONNECTIONS, this.rejectedConnections);
-    st.setHostStat(HS_CONNECTION_STRUCTURES, this.peakConnections + 1);
+    st.setHostStat(HS_CONNECTION_STRUCTURES, this.peakConnections + 1 + udpConns);
   }
 }
 

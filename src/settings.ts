@@ -66,6 +66,8 @@ export interface Settings {
   metricsPort: number | null;
   /** -o metrics_listen=<addr>: the metrics port's interface */
   metricsListen: string;
+  /** -U: UDP port on the -l address; 0 = off (the default), -1 = any free port */
+  udpPort: number;
 }
 
 export type Command =
@@ -108,6 +110,7 @@ export function defaultSettings(): Settings {
     warmRate: 20000,
     metricsPort: null,
     metricsListen: '127.0.0.1',
+    udpPort: 0,
   };
 }
 
@@ -174,8 +177,8 @@ const OPTIONS: OptionSpec[] = [
     apply(s) { s.disableDumping = true; } },
   { short: 'v', long: 'verbose', help: 'verbose: errors and warnings (-vv: also connections, -vvv: more)',
     apply(s) { s.verbosity++; } },
-  { short: 'U', long: 'udp-port', arg: 'num', help: 'UDP port: only 0 (off) is accepted',
-    apply(_s, v, f) { if (v !== '0') throw new SettingsError(`${f} ${quote(v)}: UDP is not supported (only 0 is accepted)`); } },
+  { short: 'U', long: 'udp-port', arg: 'num', help: 'UDP port to listen on (default: 0, off; -1 = any free port)',
+    apply(s, v, f) { s.udpPort = parseInteger(v, f, -1, 65535, 'UDP port must be from 1 to 65535, 0 (off) or -1 (any free port)'); } },
   { short: 't', long: 'threads', arg: 'num', help: 'reported in stats; one event loop serves all connections (default: 4)',
     apply(s, v, f) { s.threads = parseInteger(v, f, 1, 1024, 'number of threads must be from 1 to 1024'); } },
   { short: 'u', long: 'user', arg: 'user', help: 'accepted for compatibility and ignored',
@@ -277,6 +280,10 @@ function checkCombination(s: Settings): void {
   }
   if (s.chunkMin >= s.itemSizeMax) {
     throw new SettingsError(`slab min size (-n ${s.chunkMin}) must be smaller than the max item size (-I ${formatSize(s.itemSizeMax)})`);
+  }
+  if (s.udpPort !== 0 && (s.sasl || s.authFile !== null)) {
+    // As memcached: a datagram cannot carry a login.
+    throw new SettingsError(`-U cannot be combined with ${s.sasl ? '-S' : '-Y'}: UDP has no authentication (-U 0 to disable)`);
   }
 }
 

@@ -31,7 +31,8 @@ function peerAddr(s: Socket, unix: boolean): string {
   return `${host.includes(':') ? 'tcp6' : 'tcp'}:${host}:${s.remotePort ?? 0}`;
 }
 
-export function renderStatsConns(listener: ListenerInfo, conns: Iterable<ListedConn>, requester: ListedConn, now: number): string {
+export function renderStatsConns(listener: ListenerInfo, conns: Iterable<ListedConn>, requester: ListedConn, now: number,
+  udp: ListenerInfo | null = null): string {
   const unix = listener.addr.startsWith('unix:');
   const rows: [number, string][] = [];
   const secs = (t: number) => (now > t ? now - t : 0);
@@ -39,6 +40,13 @@ export function renderStatsConns(listener: ListenerInfo, conns: Iterable<ListedC
     `STAT ${listener.id}:addr ${listener.addr}\r\n` +
     `STAT ${listener.id}:state conn_listening\r\n` +
     `STAT ${listener.id}:secs_since_last_cmd ${secs(listener.lastActive)}\r\n`]);
+  // memcached lists its UDP socket as a connection reading requests.
+  if (udp !== null) {
+    rows.push([udp.id,
+      `STAT ${udp.id}:addr ${udp.addr}\r\n` +
+      `STAT ${udp.id}:state conn_read\r\n` +
+      `STAT ${udp.id}:secs_since_last_cmd ${secs(udp.lastActive)}\r\n`]);
+  }
   for (const c of conns) {
     // The asking connection is parsing its command; one with output queued is writing.
     const state = c === requester ? 'conn_parse_cmd'

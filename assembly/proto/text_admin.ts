@@ -20,6 +20,7 @@ import {
 } from '../abi';
 import { detailDump, detailClear, detailSetEnabled, detailEnabled, detailDelimiter } from '../detail';
 import { processDump, processCachedump, dumpRunning, parseClasses } from './dump';
+import { H_UDP_PORT } from '../abi';
 import { P_DONE } from './flow';
 import { tokPtr, tokLen, tokEnd, tokIs } from './tokens';
 import { outStr, outCRLF, outU32, outU64, outMicros, outBytes, outByte, outRoom } from './out';
@@ -268,7 +269,7 @@ function statsSettings(): void {
   sU64('maxbytes', mb >>> 12, (mb << 20) >>> 0);
   sHost('maxconns', HS_MAX_CONNECTIONS);
   sHost('tcpport', HS_TCP_PORT);
-  sU32('udpport', 0);
+  sU32('udpport', hget(H_UDP_PORT));
   sU32('verbosity', hget(H_VERBOSITY));
   sU32('oldest', hget(H_OLDEST_LIVE));
   sStr('evictions', (opts & OPT_NO_EVICTIONS) != 0 ? 'off' : 'on');

@@ -8,6 +8,7 @@ import {
   H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, hostStatOffset, H_WARMING, R_WARM_KEYS_LEN,
   H_WARM_MISS_THROUGH, H_WARM_MISS_TIMEOUTS,
 } from '../../assembly/abi.js';
+import { H_UDP_PORT } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
 
 export class StoreInitError extends Error {}
@@ -146,6 +147,8 @@ export class Store {
     this.views();
     this.u32[(this.base + off) >>> 2] = value >>> 0;
   }
+  /** The UDP port the host listens on (-U), for `stats settings`; 0 = none. */
+  set udpPort(n: number) { this.views(); this.u32[(this.base + H_UDP_PORT) >>> 2] = n >>> 0; }
 
   /** Most bytes one execute may write to the output region (0: all of it). */
   set outputLimit(n: number) { this.views(); this.u32[(this.base + H_OUT_LIMIT) >>> 2] = n >>> 0; }

@@ -72,7 +72,7 @@ describe.skipIf(AGAINST_MEMCACHED)('command line of wasmcached', () => {
     [['-m', '0'], '-m 0: memory limit must be from 1 to 3072 MB (a 32-bit WebAssembly memory is 4 GiB in all)'],
     [['-m', '2', '-I', '2m'], 'cannot set item size limit higher than 1/2 of memory max (-I 2m with -m 2)'],
     [['-I', '500'], '-I 500: item max size cannot be less than 1024 bytes'],
-    [['-U', '11211'], '-U "11211": UDP is not supported (only 0 is accepted)'],
+    [['-U', '70000'], '-U 70000: UDP port must be from 1 to 65535, 0 (off) or -1 (any free port)'],
     [['-o', 'idle_timeout=1,bogus'], 'unknown -o option "bogus" (supported: idle_timeout=<secs>, debug_time, slab_automove[=<0-2>], slab_automove_window=<secs>, slab_chunk_max=<bytes>, snapshot_interval=<secs>, warm_rate=<items/s>, metrics_port=<port>, metrics_listen=<addr>, slab_reassign, lru_crawler, lru_maintainer, relaxed_privileges)'],
     [['--engine', 'asm'], '--engine "asm": unknown engine (expected wasm or js)'],
     [['-f', '1'], '-f 1: factor must be greater than 1 (at least 1.01)'],

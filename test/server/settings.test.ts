@@ -135,9 +135,12 @@ describe('every flag', () => {
     expect(run('--verbose').verbosity).toBe(1);
   });
 
-  it('-U 0 is accepted', () => {
-    expect(run('-U', '0').port).toBe(11211);
-    expect(run('--udp-port=0').port).toBe(11211);
+  it('-U: 0 (off, the default), -1 (any free port) or a port', () => {
+    expect(defaultSettings().udpPort).toBe(0);
+    expect(run('-U', '0').udpPort).toBe(0);
+    expect(run('-U', '-1').udpPort).toBe(-1);
+    expect(run('--udp-port=11211').udpPort).toBe(11211);
+    expect(run('-U', '11222').port).toBe(11211);
   });
 
   it('-t / --threads', () => {
@@ -250,8 +253,11 @@ describe('rejections', () => {
     [['-n', '0'], '-n 0: chunk size must be greater than 0'],
     [['-n', '-5'], '-n -5: chunk size must be greater than 0'],
     [['-n', '2048', '-I', '2k'], 'slab min size (-n 2048) must be smaller than the max item size (-I 2k)'],
-    [['-U', '11211'], '-U "11211": UDP is not supported (only 0 is accepted)'],
-    [['--udp-port=1'], '--udp-port "1": UDP is not supported (only 0 is accepted)'],
+    [['-U', '65536'], '-U 65536: UDP port must be from 1 to 65535, 0 (off) or -1 (any free port)'],
+    [['-U', '-2'], '-U -2: UDP port must be from 1 to 65535, 0 (off) or -1 (any free port)'],
+    [['--udp-port=udp'], '--udp-port "udp": expected an integer'],
+    [['-U', '11211', '-S'], '-U cannot be combined with -S: UDP has no authentication (-U 0 to disable)'],
+    [['-Y', 'users', '-U', '-1'], '-U cannot be combined with -Y: UDP has no authentication (-U 0 to disable)'],
     [['-t', '0'], '-t 0: number of threads must be from 1 to 1024'],
     [['-o', 'modern'], 'unknown -o option "modern" (supported: idle_timeout=<secs>, debug_time, slab_automove[=<0-2>], slab_automove_window=<secs>, slab_chunk_max=<bytes>, snapshot_interval=<secs>, warm_rate=<items/s>, metrics_port=<port>, metrics_listen=<addr>, slab_reassign, lru_crawler, lru_maintainer, relaxed_privileges)'],
     [['-o', 'idle_timeout=5,bogus'], 'unknown -o option "bogus" (supported: idle_timeout=<secs>, debug_time, slab_automove[=<0-2>], slab_automove_window=<secs>, slab_chunk_max=<bytes>, snapshot_interval=<secs>, warm_rate=<items/s>, metrics_port=<port>, metrics_listen=<addr>, slab_reassign, lru_crawler, lru_maintainer, relaxed_privileges)'],

@@ -20,6 +20,9 @@ export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 export interface ServerHandle {
   readonly name: string;
   readonly port: number;
+  /** The UDP port (-U), 0 when UDP is off: the `UDP INET:` line of the
+   *  MEMCACHED_PORT_FILENAME file, which both servers write. */
+  readonly udpPort: number;
   readonly pid: number;
   readonly proc: ChildProcess;
   /** stdout+stderr seen so far, for failure messages */
@@ -46,7 +49,7 @@ export function haveTool(tool: string): boolean {
   return false;
 }
 
-function track(name: string, proc: ChildProcess, port: number, startup = ''): ServerHandle {
+function track(name: string, proc: ChildProcess, port: number, startup = '', udpPort = 0): ServerHandle {
   let out = startup;
   proc.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
   proc.stderr?.on('data', (b: Buffer) => { out += b.toString(); });
@@ -55,7 +58,7 @@ function track(name: string, proc: ChildProcess, port: number, startup = ''): Se
     else proc.once('exit', () => res());
   });
   return {
-    name, port, pid: proc.pid!, proc,
+    name, port, udpPort, pid: proc.pid!, proc,
     output: () => out,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
@@ -74,8 +77,10 @@ function track(name: string, proc: ChildProcess, port: number, startup = ''): Se
  */
 export async function startWasmcached(args: string[] = [], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ServerHandle> {
   if (process.env.TEST_TARGET === 'memcached') return startMemcached(translateForMemcached(args));
+  const dir = mkdtempSync(join(tmpdir(), 'wasmcached-'));
+  const portFile = opts.env?.MEMCACHED_PORT_FILENAME ?? join(dir, 'port');
   const proc = spawn(process.execPath, [WASMCACHED_BIN, '-p', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile, ...opts.env },
   });
   let buf = '';
   const port = await new Promise<number>((resolve, reject) => {
@@ -88,10 +93,16 @@ export async function startWasmcached(args: string[] = [], opts: { env?: NodeJS.
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', (b: Buffer) => { buf += b.toString(); });
     proc.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`wasmcached exited (${code ?? sig}) before listening:\n${buf}`)); });
+  }).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
+  // The port file is complete before the server prints that it listens.
+  const udpPort = udpPortIn(portFile);
+  rmSync(dir, { recursive: true, force: true });
   // What the server printed before listening (a snapshot's load line) counts too.
   proc.stderr!.removeAllListeners('data');
-  return track('wasmcached', proc, port, buf);
+  return track('wasmcached', proc, port, buf, udpPort);
 }
 
 /** Our flags that memcached lacks are dropped when a test is pointed at memcached. */
@@ -119,15 +130,27 @@ export async function startMemcached(args: string[] = [], opts: { env?: NodeJS.P
   });
   const deadline = Date.now() + 10000;
   let port = 0;
+  let udpPort = 0;
   while (!port) {
     if (proc.exitCode !== null) throw new Error(`memcached exited with ${proc.exitCode}`);
     if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error('memcached did not write its port file'); }
     try {
-      const m = /TCP INET: (\d+)/.exec(readFileSync(portFile, 'utf8'));
+      const text = readFileSync(portFile, 'utf8');
+      const m = /TCP INET: (\d+)/.exec(text);
       if (m) port = Number(m[1]);
+      udpPort = Number(/UDP INET: (\d+)/.exec(text)?.[1] ?? 0);
     } catch { /* not written yet */ }
     if (!port) await new Promise((r) => setTimeout(r, 20));
   }
   rmSync(dir, { recursive: true, force: true });
-  return track('memcached', proc, port);
+  return track('memcached', proc, port, '', udpPort);
+}
+
+/** The `UDP INET:` port of a port file, 0 when it has none or is missing. */
+function udpPortIn(portFile: string): number {
+  try {
+    return Number(/UDP INET: (\d+)/.exec(readFileSync(portFile, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
