@@ -55,7 +55,9 @@ describe.each(['wasm', 'js'] as const)('dumping 200,000 keys (%s engine)', (engi
     expect(new Set(keys.map((l) => l.split(' ')[0])).size).toBe(N);
     expect(seen.unanswered).toBe(false);
     expect(seen.samples).toBeGreaterThan(0);
-    expect(seen.maxMs).toBeLessThan(1000);
+    // A liveness bound, not a latency target (that is `npm run bench -- --only warm`):
+    // a dump done in one go would hold the probe for the whole dump.
+    expect(seen.maxMs).toBeLessThan(3000);
 
     const before = await settledRss(server.pid);
     const stalled = await nonReader(server.port, 'lru_crawler metadump all\r\n');

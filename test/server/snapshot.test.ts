@@ -82,21 +82,30 @@ async function fetchItem(c: RawClient, key: string): Promise<Seen | undefined> {
   return { value: body.subarray(0, body.length - 2), flags: Number(f.f), ttl: Number(f.t), cas: BigInt(f.c) };
 }
 
+/** When each snapshotOf() map was taken, for the TTL check. */
+const takenAt = new WeakMap<Map<string, Seen>, number>();
+
 async function snapshotOf(c: RawClient, items: Item[]): Promise<Map<string, Seen>> {
   const seen = new Map<string, Seen>();
+  takenAt.set(seen, Date.now());
   for (const it of items) seen.set(it.key, (await fetchItem(c, it.key))!);
   return seen;
 }
 
-/** Every item is back byte-exact, with its flags, TTL (±1 s) and CAS. */
+/** Every item is back byte-exact, with its flags and CAS, and a TTL that
+ *  went down by the time that passed (±1 s: both are read in whole seconds). */
 async function expectSame(c: RawClient, before: Map<string, Seen>): Promise<void> {
+  const elapsed = Math.ceil((Date.now() - takenAt.get(before)!) / 1000);
   for (const [key, b] of before) {
     const a = await fetchItem(c, key);
     expect(a, key).toBeDefined();
     expect(a!.value.equals(b.value), key).toBe(true);
     expect(a!.flags).toBe(b.flags);
     if (b.ttl === -1) expect(a!.ttl).toBe(-1);
-    else expect(Math.abs(a!.ttl - b.ttl)).toBeLessThanOrEqual(2);
+    else {
+      expect(a!.ttl, key).toBeLessThanOrEqual(b.ttl + 1);
+      expect(a!.ttl, key).toBeGreaterThanOrEqual(b.ttl - elapsed - 1);
+    }
     expect(a!.cas).toBe(b.cas);
   }
 }
