@@ -12,6 +12,8 @@ export interface ListedConn {
   readonly id: number;
   readonly socket: Socket;
   readonly lastActive: number;
+  /** A `watch` connection (memcached's conn_watch). */
+  readonly watching?: boolean;
   isIdle(): boolean;
 }
 
@@ -39,7 +41,7 @@ export function renderStatsConns(listener: ListenerInfo, conns: Iterable<ListedC
     `STAT ${listener.id}:secs_since_last_cmd ${secs(listener.lastActive)}\r\n`]);
   for (const c of conns) {
     // The asking connection is parsing its command; one with output queued is writing.
-    const state = c === requester ? 'conn_parse_cmd' : c.isIdle() ? 'conn_read' : 'conn_mwrite';
+    const state = c === requester ? 'conn_parse_cmd' : c.watching ? 'conn_watch' : c.isIdle() ? 'conn_read' : 'conn_mwrite';
     rows.push([c.id,
       `STAT ${c.id}:addr ${peerAddr(c.socket, unix)}\r\n` +
       `STAT ${c.id}:listen_addr ${listener.addr}\r\n` +

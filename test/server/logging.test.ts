@@ -435,6 +435,8 @@ describe('stats', () => {
     await c.request('set x 0 0 1\r\n1\r\nget x y\r\n', 2);
     await w.waitFor(/key=y /);
     const s = await statsOf(sut.port);
+    const conns = (await c.request('stats conns\r\n')).toString('latin1');
+    expect(conns).toMatch(/^STAT \d+:state conn_watch\r$/m);
     expect(Number(s.get('log_worker_written'))).toBe(4);
     expect(Number(s.get('log_watcher_sent'))).toBe(4);
     expect(s.get('log_watchers')).toBe('1');
