@@ -119,16 +119,18 @@ describe('-vv prints what memcached prints', () => {
     });
   }
 
-  it('a binary session: header dumps, command lines, errors', async () => {
-    const { ref, sut } = await servers(['-vv']);
-    const [want, got] = await sessionLogs(ref, sut, binarySession());
-    expect(want.length).toBeGreaterThan(150);
-    expect(got).toEqual(want);
-    for (const line of ['FD: Client using the binary protocol', '<FD Read binary protocol data:', '>FD Writing bin response:',
-      '<FD SET a Value len is 5', 'incr n 3, 5, 0', 'Deleting a', '>FD Writing an error: Not found', '<FD STATS settings']) {
-      expect(got).toContain(line);
-    }
-  });
+  for (const engine of ['wasm', 'js'] as const) {
+    it(`a binary session: header dumps, command lines, errors (${engine} engine)`, async () => {
+      const { ref, sut } = await servers(['-vv'], engine);
+      const [want, got] = await sessionLogs(ref, sut, binarySession());
+      expect(want.length).toBeGreaterThan(150);
+      expect(got).toEqual(want);
+      for (const line of ['FD: Client using the binary protocol', '<FD Read binary protocol data:', '>FD Writing bin response:',
+        '<FD SET a Value len is 5', 'incr n 3, 5, 0', 'Deleting a', '>FD Writing an error: Not found', '<FD STATS settings']) {
+        expect(got).toContain(line);
+      }
+    });
+  }
 
   it('-vvv adds each item lookup', async () => {
     const { ref, sut } = await servers(['-vvv']);
@@ -225,44 +227,46 @@ async function watched(server: ServerHandle, kinds: string, traffic: Buffer): Pr
 }
 
 describe('watch streams what memcached streams', () => {
-  it('fetchers, mutations and connevents for text and binary traffic', async () => {
-    const { ref, sut } = await servers([]);
-    // Every storage path, lookups of all kinds; no value over -I (memcached
-    // 1.6.18 logs garbage class and descriptor fields for those).
-    const text = 'set a 0 0 1\r\n1\r\nget a b\r\nincr a 1\r\ndecr a 1\r\nmg a v\r\nmg zz v\r\ndelete a\r\n' +
-      'set b 0 0 1 noreply\r\nx\r\ngets b\r\ntouch b 10\r\ngat 10 b\r\nappend b 0 0 1\r\ny\r\nprepend b 0 0 1\r\ny\r\n' +
-      'add b 0 0 1\r\nz\r\ncas b 0 0 1 99\r\nq\r\nreplace nob 0 0 1\r\nq\r\nset t 0 100 1\r\nx\r\nms k 2 T0\r\nhi\r\n' +
-      'md k q\r\nma k\r\nms n 1 MA\r\n1\r\nma n N0 J5\r\nme k\r\nmg v1 N30 v\r\nflush_all\r\nget b\r\nquit\r\n';
-    const binary = Buffer.concat([
-      frame({ opcode: OP.SET, key: 'bin', extras: setExtras(0, 0), value: 'abc' }),
-      frame({ opcode: OP.GETK, key: 'bin' }),
-      frame({ opcode: OP.DECREMENT, key: 'cnt', extras: incrExtras(1n, 5n, 0) }),
-      frame({ opcode: OP.DECREMENT, key: 'cnt', extras: incrExtras(1n, 5n, 0) }),
-      frame({ opcode: OP.DELETE, key: 'cnt' }),
-      frame({ opcode: OP.APPEND, key: 'zz', value: 'x' }),
-      frame({ opcode: OP.QUIT }),
-    ]);
-    const got: string[][] = [];
-    for (const server of [ref, sut]) {
-      const w = await Watcher.open(server.port, 'fetchers mutations evictions connevents');
-      // one connection speaks text, the next binary
-      for (const part of [Buffer.from(text), binary]) {
-        const c = await RawClient.connect(server.port);
-        await c.send(part);
-        expect(await c.waitClosed(15_000)).toBe(true);
-        c.close();
+  for (const engine of ['wasm', 'js'] as const) {
+    it(`fetchers, mutations and connevents for text and binary traffic (${engine} engine)`, async () => {
+      const { ref, sut } = await servers([], engine);
+      // Every storage path, lookups of all kinds; no value over -I (memcached
+      // 1.6.18 logs garbage class and descriptor fields for those).
+      const text = 'set a 0 0 1\r\n1\r\nget a b\r\nincr a 1\r\ndecr a 1\r\nmg a v\r\nmg zz v\r\ndelete a\r\n' +
+        'set b 0 0 1 noreply\r\nx\r\ngets b\r\ntouch b 10\r\ngat 10 b\r\nappend b 0 0 1\r\ny\r\nprepend b 0 0 1\r\ny\r\n' +
+        'add b 0 0 1\r\nz\r\ncas b 0 0 1 99\r\nq\r\nreplace nob 0 0 1\r\nq\r\nset t 0 100 1\r\nx\r\nms k 2 T0\r\nhi\r\n' +
+        'md k q\r\nma k\r\nms n 1 MA\r\n1\r\nma n N0 J5\r\nme k\r\nmg v1 N30 v\r\nflush_all\r\nget b\r\nquit\r\n';
+      const binary = Buffer.concat([
+        frame({ opcode: OP.SET, key: 'bin', extras: setExtras(0, 0), value: 'abc' }),
+        frame({ opcode: OP.GETK, key: 'bin' }),
+        frame({ opcode: OP.DECREMENT, key: 'cnt', extras: incrExtras(1n, 5n, 0) }),
+        frame({ opcode: OP.DECREMENT, key: 'cnt', extras: incrExtras(1n, 5n, 0) }),
+        frame({ opcode: OP.DELETE, key: 'cnt' }),
+        frame({ opcode: OP.APPEND, key: 'zz', value: 'x' }),
+        frame({ opcode: OP.QUIT }),
+      ]);
+      const got: string[][] = [];
+      for (const server of [ref, sut]) {
+        const w = await Watcher.open(server.port, 'fetchers mutations evictions connevents');
+        // one connection speaks text, the next binary
+        for (const part of [Buffer.from(text), binary]) {
+          const c = await RawClient.connect(server.port);
+          await c.send(part);
+          expect(await c.waitClosed(15_000)).toBe(true);
+          c.close();
+        }
+        got.push((await w.waitFor(/ type=conn_close /, 2)).filter((l) => l.startsWith('ts=')));
+        w.close();
       }
-      got.push((await w.waitFor(/ type=conn_close /, 2)).filter((l) => l.startsWith('ts=')));
-      w.close();
-    }
-    const [ref1, sut1] = got;
-    expect(ref1.length).toBeGreaterThan(50);
-    expect(sut1.map(normalize)).toEqual(ref1.map(normalize));
-    // gids count up from the watcher's start
-    const gids = sut1.map((l) => Number(/gid=(\d+)/.exec(l)![1]));
-    for (let i = 1; i < gids.length; i++) expect(gids[i]).toBeGreaterThan(gids[i - 1]);
-    expect(sut1[0]).toMatch(/^ts=\d+\.\d{1,6} gid=\d+ type=conn_new rip=127\.0\.0\.1 rport=\d+ transport=tcp cfd=\d+$/);
-  });
+      const [ref1, sut1] = got;
+      expect(ref1.length).toBeGreaterThan(50);
+      expect(sut1.map(normalize)).toEqual(ref1.map(normalize));
+      // gids count up from the watcher's start
+      const gids = sut1.map((l) => Number(/gid=(\d+)/.exec(l)![1]));
+      for (let i = 1; i < gids.length; i++) expect(gids[i]).toBeGreaterThan(gids[i - 1]);
+      expect(sut1[0]).toMatch(/^ts=\d+\.\d{1,6} gid=\d+ type=conn_new rip=127\.0\.0\.1 rport=\d+ transport=tcp cfd=\d+$/);
+    });
+  }
 
   it('conn_close says why: quit, reset, junk, idle timeout', async () => {
     const { ref, sut } = await servers(['-o', 'idle_timeout=1']);
