@@ -328,6 +328,22 @@ describe('watch streams what memcached streams', () => {
     ]);
   });
 
+  it('a store refused before it had an item logs class 0 and its own descriptor', async () => {
+    // memcached 1.6.18 passes its arguments shifted here: its clsid is the
+    // descriptor and its cfd garbage.
+    const sut = await startWasmcached(['-I', '1k']);
+    running.push(sut);
+    const lines = await watched(sut, 'mutations fetchers connevents',
+      Buffer.from(`set big 0 0 2000\r\n${'v'.repeat(2000)}\r\nms big 2000 T0\r\n${'v'.repeat(2000)}\r\nquit\r\n`));
+    const fd = /type=conn_new .* cfd=(\d+)$/.exec(lines[0])![1];
+    expect(lines.slice(1, -1).map((l) => l.replace(/^ts=\d+\.\d+ gid=\d+ /, ''))).toEqual([
+      `type=item_store key=big status=too_large cmd=set ttl=0 clsid=0 cfd=${fd} size=0`,
+      `type=item_get key=big status=not_found clsid=0 cfd=${fd} size=0`,
+      `type=item_store key=big status=too_large cmd=set ttl=0 clsid=0 cfd=${fd} size=0`,
+      `type=item_get key=big status=not_found clsid=0 cfd=${fd} size=0`,
+    ]);
+  });
+
   it('refusals are memcached\'s: pipelined, unknown kind, -W, more than 20 watchers', async () => {
     const { ref, sut } = await servers([]);
     for (const server of [ref, sut]) {
