@@ -1,5 +1,5 @@
 // Logging and `watch`, against memcached 1.6.18 as the reference: -vv and
-// -vvv print the same lines for the same session (descriptors normalized),
+// -vvv print the same lines for the same traffic (descriptors normalized),
 // `watch` streams the same lines for the same traffic (timestamps, gids,
 // ports and descriptors normalized), a watcher that does not read is told
 // what it missed and costs bounded memory, and the log_* stats count.
@@ -47,7 +47,7 @@ function connectionLog(output: string, skip: number): string[] {
 
 /** Runs `bytes` on a new connection that ends with quit, and returns that
  *  connection's log lines from each server. */
-async function sessionLogs(ref: ServerHandle, sut: ServerHandle, bytes: Buffer, keep: (l: string) => boolean = () => true): Promise<[string[], string[]]> {
+async function connectionLogs(ref: ServerHandle, sut: ServerHandle, bytes: Buffer, keep: (l: string) => boolean = () => true): Promise<[string[], string[]]> {
   const out: string[][] = [];
   for (const server of [ref, sut]) {
     const skip = server.output().split('\n').length - 1;
@@ -55,13 +55,13 @@ async function sessionLogs(ref: ServerHandle, sut: ServerHandle, bytes: Buffer, 
     await c.send(bytes);
     expect(await c.waitClosed(15_000)).toBe(true);
     c.close();
-    await until(() => connectionLog(server.output(), skip).length > 0, 10_000, `${server.name}'s log of the session`);
+    await until(() => connectionLog(server.output(), skip).length > 0, 10_000, `${server.name}'s log of the connection`);
     out.push(connectionLog(server.output(), skip).filter(keep));
   }
   return [out[0], out[1]];
 }
 
-const TEXT_SESSION = [
+const TEXT_TRAFFIC = [
   'set a 0 0 1\r\n1\r\n', 'get a b\r\n', 'gets a\r\n', 'bogus\r\n', 'incr a 1\r\n', 'decr a 5 noreply\r\n',
   'mg a v\r\n', 'ms k 2 T0\r\nhi\r\n', 'mg k s v f t k\r\n', 'md k q\r\n', 'ma k\r\n', 'mg k !\r\n', 'mn\r\n',
   'me a\r\n', 'me zz\r\n', 'delete a\r\n', 'delete a noreply\r\n', 'set b 0 0 1 noreply\r\nx\r\n',
@@ -72,7 +72,7 @@ const TEXT_SESSION = [
   'verbosity 2 noreply\r\n', 'quit\r\n',
 ].join('');
 
-function binarySession(): Buffer {
+function binaryTraffic(): Buffer {
   return Buffer.concat([
     frame({ opcode: OP.SET, key: 'a', extras: setExtras(5, 0), value: 'hello' }),
     frame({ opcode: OP.GET, key: 'a' }),
@@ -107,9 +107,9 @@ function binarySession(): Buffer {
 
 describe('-vv prints what memcached prints', () => {
   for (const engine of ['wasm', 'js'] as const) {
-    it(`a text session: commands, replies, noreply, errors, multigets (${engine} engine)`, async () => {
+    it(`a text connection: commands, replies, noreply, errors, multigets (${engine} engine)`, async () => {
       const { ref, sut } = await servers(['-vv'], engine);
-      const [want, got] = await sessionLogs(ref, sut, Buffer.from(TEXT_SESSION, 'latin1'));
+      const [want, got] = await connectionLogs(ref, sut, Buffer.from(TEXT_TRAFFIC, 'latin1'));
       expect(want.length).toBeGreaterThan(60);
       expect(got).toEqual(want);
       // What the comparison covers, so that it cannot pass by printing nothing.
@@ -120,9 +120,9 @@ describe('-vv prints what memcached prints', () => {
   }
 
   for (const engine of ['wasm', 'js'] as const) {
-    it(`a binary session: header dumps, command lines, errors (${engine} engine)`, async () => {
+    it(`a binary connection: header dumps, command lines, errors (${engine} engine)`, async () => {
       const { ref, sut } = await servers(['-vv'], engine);
-      const [want, got] = await sessionLogs(ref, sut, binarySession());
+      const [want, got] = await connectionLogs(ref, sut, binaryTraffic());
       expect(want.length).toBeGreaterThan(150);
       expect(got).toEqual(want);
       for (const line of ['FD: Client using the binary protocol', '<FD Read binary protocol data:', '>FD Writing bin response:',
@@ -137,8 +137,8 @@ describe('-vv prints what memcached prints', () => {
     // memcached's -vvv also prints its connection state machine, which
     // wasmcached does not have; the rest must match.
     const keep = (l: string) => !/^FD: going from /.test(l);
-    const session = 'set a 0 0 1\r\n1\r\nget a b\r\nflush_all\r\nget a\r\nincr a 1\r\ndelete b\r\nquit\r\n';
-    const [want, got] = await sessionLogs(ref, sut, Buffer.from(session), keep);
+    const traffic = 'set a 0 0 1\r\n1\r\nget a b\r\nflush_all\r\nget a\r\nincr a 1\r\ndelete b\r\nquit\r\n';
+    const [want, got] = await connectionLogs(ref, sut, Buffer.from(traffic), keep);
     expect(got).toEqual(want);
     for (const line of ['> NOT FOUND b', '> FOUND KEY a', '> FOUND KEY a -nuked by flush']) expect(got).toContain(line);
   });
@@ -159,8 +159,8 @@ describe('-vv prints what memcached prints', () => {
 
   it('`verbosity 0` silences it, `verbosity 2` brings it back, as in memcached', async () => {
     const { ref, sut } = await servers(['-vv']);
-    const session = 'verbosity 0\r\nget quiet\r\nverbosity 2\r\nget loud\r\nquit\r\n';
-    const [want, got] = await sessionLogs(ref, sut, Buffer.from(session));
+    const traffic = 'verbosity 0\r\nget quiet\r\nverbosity 2\r\nget loud\r\nquit\r\n';
+    const [want, got] = await connectionLogs(ref, sut, Buffer.from(traffic));
     expect(got).toEqual(want);
     expect(got.join('\n')).not.toContain('quiet');
     expect(got).toContain('<FD get loud');
