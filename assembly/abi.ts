@@ -10,7 +10,7 @@
 // instead, see assembly/snapshot.ts).
 
 /** Bumped whenever the header or item layout changes; checked at load. */
-export const LAYOUT_VERSION: u32 = 5;
+export const LAYOUT_VERSION: u32 = 6;
 export const STORE_MAGIC: u32 = 0x6d634157; // "WAcm"
 
 // ---- execute / tick status codes (ST_*) ------------------------------------
@@ -54,6 +54,11 @@ export const ST_WARM_KEYS: u32 = 7;
  *  the host's, not the engine's. */
 export const ST_STATS_CONNS: u32 = 9;
 
+/** `watch [kinds]` (text): send R_OUT_LEN bytes, then make the connection a
+ *  watcher of the LOGW_* kinds in LOG_WATCH_REQUEST: the host answers `OK`
+ *  and streams log lines to it; the rest of its input is ignored. */
+export const ST_WATCH: u32 = 12;
+
 // ---- option bits passed to mc_init (OPT_*) ---------------------------------
 export const OPT_NO_EVICTIONS: u32 = 1;   // -M
 export const OPT_NO_CAS: u32 = 2;         // -C
@@ -63,6 +68,7 @@ export const OPT_DEBUG_TIME: u32 = 16;    // -o debug_time: enables `debugtime <
 export const OPT_SASL: u32 = 32;          // -S: binary protocol only, SASL PLAIN required
 export const OPT_AUTH_FILE: u32 = 64;     // -Y: text protocol only, `set` with "user pass" first
 export const OPT_NO_DUMP: u32 = 128;      // -X: no `stats cachedump`, `lru_crawler metadump|mgdump`
+export const OPT_NO_WATCH: u32 = 256;     // -W: no `watch`
 
 // ---- limits (LIMIT_*) -------------------------------------------------------
 export const LIMIT_KEY_LEN: u32 = 250;
@@ -320,3 +326,90 @@ export const WARM_IDLE: u32 = 1;
 export const WARM_COPYING: u32 = 2;
 export const WARM_DONE: u32 = 3;
 export const WARM_FAILED: u32 = 4;
+
+// ---- log records (assembly/log.ts) -------------------------------------------
+// What the host prints at -vv / -vvv and streams to `watch` connections. The
+// engine writes records here during an mc_execute only when someone wants
+// them (verbosity >= 2, or LOG_WATCH != 0); each call starts the records
+// afresh, so the host reads them after every call, like the output region.
+export const LOG_REGION: u32 = 98304;
+export const LOG_REGION_SIZE: u32 = 131072;
+// words at its start:
+/** In, set by the host: the LOGW_* kinds some watcher wants. */
+export const LOG_WATCH: u32 = 0;
+/** Record bytes the last mc_execute wrote, from LOG_RECORDS on (mc_init:
+ *  the slab class table). */
+export const LOG_USED: u32 = 4;
+/** After ST_WATCH: the LOGW_* kinds the `watch` command asked for. */
+export const LOG_WATCH_REQUEST: u32 = 8;
+// 64-bit counters (lo, hi) that `stats` prints and `stats reset` zeroes:
+/** Records that did not fit (engine): log_worker_dropped. */
+export const LOG_DROPPED: u32 = 16;
+/** Log entries made for watchers (host): log_worker_written. */
+export const LOG_WRITTEN: u32 = 24;
+/** Lines a full watcher did not get (host): log_watcher_skipped. */
+export const LOG_SKIPPED: u32 = 32;
+/** Lines handed to watchers (host): log_watcher_sent. */
+export const LOG_SENT: u32 = 40;
+/** Watching connections now (host): log_watchers. */
+export const LOG_WATCHERS: u32 = 48;
+export const LOG_RECORDS: u32 = 128;
+/** Bytes of log lines the host queues for one watcher before it skips
+ *  lines (memcached's watcher_logbuf_size). */
+export const LOG_WATCHER_QUEUE: u32 = 262144;
+/** A record: kind, three byte fields, payload length, three words, then the
+ *  payload (text, a key or a binary header), padded to 4 bytes:
+ *    +0 kind (LR_*)  +1 a  +2 b  +3 c  +4 payload bytes  +8 w0  +12 w1  +16 w2 */
+export const LOG_RECORD_HEADER: u32 = 20;
+// record kinds (LR_*), with what a, b, c and w0..w2 hold
+/** -vv: "<fd payload" (a command line, a binary request's summary). */
+export const LR_IN: u32 = 1;
+/** -vv: ">fd payload" (a reply line); a = 1: memcached's "NOREPLY " prefix. */
+export const LR_OUT: u32 = 2;
+/** -vv: the payload alone. */
+export const LR_PLAIN: u32 = 3;
+/** -vv: a binary request header (payload: its 24 bytes). */
+export const LR_BIN_READ: u32 = 4;
+/** -vv: a binary response header (payload: its 24 bytes). */
+export const LR_BIN_WRITE: u32 = 5;
+/** An item lookup: a = LG_* status, b = class, c = LRF_* bits, w0 = value
+ *  bytes; payload: the key. */
+export const LR_ITEM_GET: u32 = 6;
+/** A store: a = LS_* status, b = class, c = command (memcached's NREAD_*:
+ *  1 add, 2 set, 3 replace, 4 append, 5 prepend, 6 cas), w0 = value bytes,
+ *  w1 = seconds to expiry (0: none); payload: the key. */
+export const LR_ITEM_STORE: u32 = 7;
+/** An eviction: a = 1 if fetched, b = class, w0 = value bytes, w1 = seconds
+ *  to expiry (signed, -1: none), w2 = seconds since last access; payload: key. */
+export const LR_EVICTION: u32 = 8;
+/** A delete: a = LD_* command, b = class, w0 = value bytes; payload: key. */
+export const LR_DELETED: u32 = 9;
+/** The client asked to close (quit): its connection ends normally. */
+export const LR_QUIT: u32 = 10;
+/** At mc_init, one per slab class: w0 = class, w1 = chunk size, w2 = chunks per page. */
+export const LR_SLAB_CLASS: u32 = 11;
+/** LR_ITEM_GET: print at -vvv ("> FOUND KEY"); stream to fetchers watchers. */
+export const LRF_DETAIL: u32 = 1;
+export const LRF_WATCH: u32 = 2;
+// LR_ITEM_GET statuses, memcached's was_found
+export const LG_NOT_FOUND: u32 = 0;
+export const LG_FOUND: u32 = 1;
+export const LG_FLUSHED: u32 = 2;
+export const LG_EXPIRED: u32 = 3;
+// LR_ITEM_STORE statuses, memcached's store_item_type
+export const LS_NOT_STORED: u32 = 0;
+export const LS_STORED: u32 = 1;
+export const LS_EXISTS: u32 = 2;
+export const LS_NOT_FOUND: u32 = 3;
+export const LS_TOO_LARGE: u32 = 4;
+export const LS_NO_MEMORY: u32 = 5;
+// LR_DELETED commands
+export const LD_DELETE: u32 = 1;
+export const LD_MD: u32 = 2;
+// watch kinds (LOGW_*): LOG_WATCH, LOG_WATCH_REQUEST
+export const LOGW_FETCHERS: u32 = 1;
+export const LOGW_MUTATIONS: u32 = 2;
+export const LOGW_EVICTIONS: u32 = 4;
+export const LOGW_DELETIONS: u32 = 8;
+/** Connection opens and closes: the host's own events. */
+export const LOGW_CONNEVENTS: u32 = 16;

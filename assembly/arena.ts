@@ -15,7 +15,8 @@
 //   +33792    scratch: token table of the executing command      (proto/)
 //   +49152    credentials file for -S / -Y, AUTH_MAX bytes       (proto/sasl.ts)
 //   +65536    stats detail: per-prefix counters, 32 KiB          (detail.ts)
-//   +98304    input region  (H_IN_CAP bytes)
+//   +98304    log records of the last call, 128 KiB              (log.ts)
+//   +229376   input region  (H_IN_CAP bytes)
 //             output region (H_OUT_CAP bytes)
 //             hash region: two alternating bucket arrays         (assoc.ts)
 //             slab pages, PAGE_SIZE (or -I) bytes each           (slabs.ts)
@@ -98,9 +99,9 @@ export const MAX_PAGES: u32 = 4096;
 export const SCRATCH: u32 = 33792;
 export const AUTH_DATA: u32 = 49152;
 export const AUTH_MAX: u32 = 16384;
-/** Where the input region begins: after the `stats detail` table
- *  (DETAIL_REGION, 32 KiB, detail.ts). */
-export const REGIONS: u32 = 98304;
+/** Where the input region begins: after the log records (LOG_REGION,
+ *  LOG_REGION_SIZE, log.ts). */
+export const REGIONS: u32 = 229376;
 /** Linear memory a 32-bit WebAssembly module can have (65535 pages). */
 export const MEMORY_LIMIT: u32 = 0xffff0000;
 

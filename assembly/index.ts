@@ -3,8 +3,9 @@
 // output regions, and results are read from its header (assembly/abi.ts).
 import {
   S, arenaCreate, arenaSelect, clockSet, hget, hset, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_OPTS, H_AUTH_LEN,
-  AUTH_DATA, AUTH_MAX,
+  AUTH_DATA, AUTH_MAX, H_NCLASSES,
 } from './arena';
+import { logBegin, logEnd, logSlabClasses } from './log';
 import {
   ST_OK, ST_NO_MEMORY, R_CONN, CONN_PROTOCOL, CONN_TEXT, CONN_BINARY, OPT_SASL, OPT_AUTH_FILE, H_OUT_LIMIT,
 } from './abi';
@@ -38,6 +39,7 @@ export function mc_init(memoryMB: u32, memoryCapMB: u32, itemSizeMax: u32, chunk
   slabsInit();
   assocInit();
   detailInit();
+  logSlabClasses(hget(H_NCLASSES));
   return base;
 }
 
@@ -62,10 +64,13 @@ export function mc_execute(store: u32, len: u32, now: u32): u32 {
   let outCap = hget(H_OUT_CAP);
   const limit = hget(H_OUT_LIMIT);
   if (limit != 0 && limit < outCap) outCap = limit;
-  const status = (conn & CONN_PROTOCOL) == CONN_BINARY
+  const binary = (conn & CONN_PROTOCOL) == CONN_BINARY;
+  logBegin(!binary, inPtr);
+  const status = binary
     ? binaryExecute(inPtr, n, hget(H_OUT_PTR), outCap)
     : textExecute(inPtr, n, hget(H_OUT_PTR), outCap);
   valueUnclaimed();
+  logEnd();
   return status;
 }
 

@@ -10,7 +10,8 @@ import {
   S, hget, hset, currentTime, H_OPTS, H_CAS_LO, H_CAS_HI, H_OLDEST_LIVE, H_OLDEST_CAS_LO,
   H_OLDEST_CAS_HI, H_CURR_ITEMS, H_BYTES_LO, H_PINNED, H_AUTOMOVE,
 } from './arena';
-import { OPT_NO_CAS, OPT_NO_EVICTIONS } from './abi';
+import { OPT_NO_CAS, OPT_NO_EVICTIONS, LG_NOT_FOUND, LG_FOUND, LG_FLUSHED, LG_EXPIRED } from './abi';
+import { LOG_MASK, logItemGet, logEviction } from './log';
 import {
   IT_HASH, IT_EXPTIME, IT_TIME, IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_KLEN, IT_CLS,
   IT_IFLAGS, IT_KEY, IT_PREV, IT_REFS, ITEM_HEADER, IF_LINKED, IF_FREE, IF_FETCHED, IF_ACTIVE,
@@ -158,18 +159,24 @@ export function itemReplace(old: u32, it: u32): void {
  */
 export function itemGet(key: u32, nkey: u32, hv: u32, bump: bool): u32 {
   const it = assocFind(key, nkey, hv);
-  if (it == 0) return 0;
+  if (it == 0) {
+    if (LOG_MASK != 0) logItemGet(LG_NOT_FOUND, key, nkey, 0);
+    return 0;
+  }
   if (itemIsFlushed(it)) {
     itemUnlink(it);
     statInc(C_GET_FLUSHED);
+    if (LOG_MASK != 0) logItemGet(LG_FLUSHED, key, nkey, 0);
     return 0;
   }
   if (itemIsExpired(it)) {
     itemUnlink(it);
     statInc(C_GET_EXPIRED);
+    if (LOG_MASK != 0) logItemGet(LG_EXPIRED, key, nkey, 0);
     return 0;
   }
   if (bump) itemBump(it);
+  if (LOG_MASK != 0) logItemGet(LG_FOUND, key, nkey, it);
   return it;
 }
 
@@ -197,8 +204,9 @@ export function itemBump(it: u32): void {
   }
 }
 
-/** Counts an eviction of `it` in its class and globally. */
+/** Counts an eviction of `it` in its class and globally (and logs it). */
 export function countEviction(c: u32, it: u32): void {
+  if (LOG_MASK != 0) logEviction(it);
   const f: u32 = ld8(it + IT_IFLAGS);
   clSet(c, CL_DIRTY_TIME, currentTime());
   statInc(C_EVICTIONS);

@@ -3,6 +3,7 @@
 // thread and per slab class; one engine call runs at a time, so one copy does.
 import { ld32, st32, fill } from './mem';
 import { S, STATS_BASE, STATS_EXT_BASE } from './arena';
+import { LOG_REGION, LOG_DROPPED } from './abi';
 import { u64IncAt, u64AddAt } from './u64';
 
 export const C_CMD_GET: u32 = 0;
@@ -62,6 +63,8 @@ export function statHi(id: u32): u32 { return ld32(statAddr(id) + 4); }
 export function statsReset(): void {
   fill(S + STATS_BASE, 0, FIRST_BLOCK << 3);
   fill(S + STATS_EXT_BASE, 0, (C_COUNT - FIRST_BLOCK) << 3);
+  // log_worker_dropped, _written, log_watcher_skipped, _sent (not log_watchers)
+  fill(S + LOG_REGION + LOG_DROPPED, 0, 32);
 }
 export function statSet(id: u32, lo: u32, hi: u32): void {
   st32(statAddr(id), lo);

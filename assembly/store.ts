@@ -6,7 +6,10 @@ import {
   hget, hset, currentTime, H_PROCESS_STARTED, H_PINNED, H_OLDEST_LIVE, H_OLDEST_CAS_LO,
   H_OLDEST_CAS_HI, H_CAS_LO, H_CAS_HI, H_OPTS, H_ITEM_MAX,
 } from './arena';
-import { OPT_NO_CAS, REALTIME_MAXDELTA } from './abi';
+import {
+  OPT_NO_CAS, REALTIME_MAXDELTA, LG_NOT_FOUND, LS_STORED, LS_NOT_STORED, LS_EXISTS, LS_NOT_FOUND, LD_DELETE,
+} from './abi';
+import { LOG_MASK, logItemGet, logItemStore, logCasMismatch, logDeleted } from './log';
 import {
   itemAlloc, itemFree, itemGet, itemLink, itemReplace, itemUnlink, itemData, itemKey, itemBump,
   nextCas, itemSetCas, itemIsPinned,
@@ -81,6 +84,12 @@ export function itemSizeOk(nkey: u32, flags: u32, nbytes: u32): bool {
  * stale, keeping the old expiry and win token (memcached's CAS_ALLOW_STALE).
  */
 export function storeItem(it: u32, comm: u32, casHi: u32, casLo: u32, allowStale: bool): u32 {
+  const r = storeItemDo(it, comm, casHi, casLo, allowStale);
+  if (r == STORED && LOG_MASK != 0) logItemStore(LS_STORED, comm, STORED_ITEM);
+  return r;
+}
+
+function storeItemDo(it: u32, comm: u32, casHi: u32, casLo: u32, allowStale: bool): u32 {
   STORED_ITEM = it;
   const nkey: u32 = ld8(it + IT_KLEN);
   const old = itemGet(itemKey(it), nkey, ld32(it + IT_HASH), false);
@@ -108,6 +117,7 @@ export function storeItem(it: u32, comm: u32, casHi: u32, casLo: u32, allowStale
         return STORED;
       }
       u64IncAt(cls(ld8(old + IT_CLS)) + CL_CAS_BADVAL);
+      if (LOG_MASK != 0) logCasMismatch(old, casHi, casLo);
       stored = EXISTS;
     } else if (comm == CMD_APPEND || comm == CMD_PREPEND) {
       if (!casNone && !casMatch) {
@@ -151,6 +161,7 @@ export function storeItem(it: u32, comm: u32, casHi: u32, casLo: u32, allowStale
       stored = NOT_FOUND;
     }
   }
+  if (LOG_MASK != 0) logItemStore(stored == EXISTS ? LS_EXISTS : stored == NOT_FOUND ? LS_NOT_FOUND : LS_NOT_STORED, comm, it);
   itemFree(it);
   return stored;
 }
@@ -229,11 +240,17 @@ export function storeDrop(key: u32, nkey: u32, hv: u32): void {
   if (old != 0) itemUnlink(old);
 }
 
-/** delete: true if a live item was removed. */
+/** delete: the class of the live item removed, 0 if there was none. */
 export function storeDelete(key: u32, nkey: u32, hv: u32): u32 {
   const it = itemGet(key, nkey, hv, false);
   if (it == 0) return 0;
+  return storeDeleteItem(it, LD_DELETE);
+}
+
+/** Removes linked item `it`, deleted by command `cmd` (LD_*); its class. */
+export function storeDeleteItem(it: u32, cmd: u32): u32 {
   const c: u32 = ld8(it + IT_CLS);
+  if (LOG_MASK != 0) logDeleted(it, cmd);
   itemUnlink(it);
   return c;
 }
@@ -248,6 +265,18 @@ export function storeCreate(key: u32, nkey: u32, hv: u32, value: u32, vlen: u32,
   if (it == 0) return 0;
   copy(itemData(it), value, vlen);
   itemLink(it);
+  return it;
+}
+
+/** storeCreate where memcached stores the new item through do_store_item
+ *  as an add (binary incr's initial value, `ma` creating on a miss): its
+ *  logs show that add's lookup and store. */
+export function storeCreateAdd(key: u32, nkey: u32, hv: u32, value: u32, vlen: u32, exptime: u32): u32 {
+  const it = storeCreate(key, nkey, hv, value, vlen, exptime);
+  if (it != 0 && LOG_MASK != 0) {
+    logItemGet(LG_NOT_FOUND, key, nkey, 0);
+    logItemStore(LS_STORED, CMD_ADD, it);
+  }
   return it;
 }
 

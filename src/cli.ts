@@ -50,7 +50,8 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
-  const log = createLogger(settings.verbosity, () => store.verbosity);
+  store.verbosity = settings.verbosity;
+  const log = createLogger(() => store.verbosity);
   let snapshotter: Snapshotter | undefined;
   if (settings.snapshotFile !== null) {
     snapshotter = new Snapshotter(store, settings.snapshotFile, log, () => Math.floor(Date.now() / 1000));

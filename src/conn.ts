@@ -14,12 +14,13 @@
 // Either may happen after any call, even inside a multiget: the engine's
 // per-connection state (R_CONN_STATE) is saved after every call.
 import type { Socket } from 'node:net';
-import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_VALUE, ST_WARM_KEYS } from '../assembly/abi.js';
+import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_VALUE, ST_WARM_KEYS, ST_WATCH } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import { Session } from './session.js';
 import type { OutputPool } from './output-pool.js';
 import type { Warmer } from './warm.js';
+import type { CloseReason } from './watch.js';
 
 /** No engine call while more than this waits in the socket. */
 export const SOCKET_HIGH_WATER = 64 * 1024;
@@ -53,7 +54,15 @@ export interface ConnHost {
   yielded(): void;
   /** --warm-from: sees the keys of ST_WARM_KEYS while it copies. */
   readonly warmer: Warmer | null;
+  /** After every engine call: hands out what the call logged (-vv, watchers). */
+  logged(conn: Conn): void;
+  /** The engine answered ST_WATCH: true when the connection is now a
+   *  watcher (the host has written its OK), false when it may not be. */
+  watch(conn: Conn): boolean;
 }
+
+/** memcached's answer when WATCHER_LIMIT watchers exist. */
+const TOO_MANY_WATCHERS = Buffer.from('WATCHER_TOO_MANY log watcher limit reached\r\n');
 
 export class Conn {
   private readonly session: Session;
@@ -71,6 +80,16 @@ export class Conn {
   private held: Buffer[] | null = null;
   /** Seconds; updated when bytes arrive. */
   lastActive: number;
+  /** A `watch` connection: its input is ignored, log lines are written to it. */
+  watching = false;
+  /** What conn_close will say (watchers' connevents). */
+  closeReason: CloseReason = 'normal';
+  /** The client sent `quit` (its close is normal, not an error). */
+  quitRequested = false;
+  /** "<fd>: Client using the ... protocol" was logged. */
+  protocolShown = false;
+  /** Its address, read now: a closed socket no longer knows it. */
+  readonly peer: { rip: string; rport: number; transport: 'tcp' | 'local' };
 
   /**
    * `sharedReads`: the socket reads into a buffer shared by all connections
@@ -80,11 +99,15 @@ export class Conn {
   constructor(readonly socket: Socket, readonly id: number, private readonly host: ConnHost, sharedReads = false) {
     this.lastActive = host.now();
     this.session = new Session(host.store, (b) => host.outputPool.copy(b));
+    this.peer = socket.remoteAddress === undefined
+      ? { rip: 'unix', rport: 0, transport: 'local' }
+      : { rip: socket.remoteAddress, rport: socket.remotePort ?? 0, transport: 'tcp' };
     socket.setNoDelay(true);
     if (!sharedReads) socket.on('data', (chunk: Buffer) => this.receive(chunk, false));
     socket.on('end', () => this.onEnd());
     socket.on('drain', () => this.onDrain());
     socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!this.closing) this.closeReason = 'error';
       // Resets and broken pipes are ordinary; the socket closes itself next.
       host.log.info(`<${this.id} socket error: ${err.code ?? err.message}`);
     });
@@ -105,21 +128,25 @@ export class Conn {
 
   /** A storage command's value is arriving (memcached's conn_nread). */
   isReadingValue(): boolean { return this.session.receivingValue || this.session.skipping; }
+  /** The R_CONN word of its engine state: its protocol once decided. */
+  get protocol(): number { return this.session.protocol; }
 
   /** True when the connection waits for a request, as opposed to writing or working. */
   isIdle(): boolean {
-    return !this.closing && !this.waitingDrain && !this.waitingTurn && this.socket.writableLength === 0;
+    return !this.closing && !this.watching && !this.waitingDrain && !this.waitingTurn && this.socket.writableLength === 0;
   }
 
   /** Ends the connection after the queued output (server stop, idle kick). */
-  end(): void {
+  end(reason: CloseReason = 'normal'): void {
     if (this.closing) return;
     this.closing = true;
+    this.closeReason = reason;
     // With allowHalfOpen the socket would wait for the client's FIN; we do not.
     this.socket.end(() => this.socket.destroy());
   }
 
   destroy(): void {
+    if (!this.closing) this.closeReason = 'error';
     this.closing = true;
     this.socket.destroy();
   }
@@ -133,7 +160,8 @@ export class Conn {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closing) return;
+    // A watcher's input is read (to see it close) and ignored, as memcached's.
+    if (this.closing || this.watching) return;
     this.lastActive = this.host.now();
     const session = this.session;
     try {
@@ -191,19 +219,31 @@ export class Conn {
         this.host.trapped(this, err);
         return;
       }
+      this.host.logged(this);
       const out = session.output;
       if (out !== null) {
         this.write(out, session.outputRelease);
         outBytes += out.length;
       }
       if (status === ST_CLOSE || status === ST_SHUTDOWN) {
-        this.end();
+        this.end(status === ST_SHUTDOWN ? 'shutdown' : this.quitRequested ? 'normal' : 'error');
         if (status === ST_SHUTDOWN) this.host.shutdown();
         return;
       }
       if (status === ST_SNAPSHOT) {
         this.awaitSnapshot();
         return;
+      }
+      if (status === ST_WATCH) {
+        if (this.host.watch(this)) {
+          this.watching = true;
+          // What was pipelined after `watch` is never run.
+          this.session.close();
+          return;
+        }
+        this.write(TOO_MANY_WATCHERS);
+        outBytes += TOO_MANY_WATCHERS.length;
+        continue;
       }
       if (status === ST_STATS_CONNS) {
         const listing = Buffer.from(this.host.statsConns(this), 'latin1');
@@ -236,7 +276,7 @@ export class Conn {
           // this guard only keeps a broken exchange from growing forever.
           if (session.pendingLen >= MAX_PENDING) {
             this.host.log.warn(`<${this.id} ${session.pendingLen} bytes pending and none consumable; closing the connection`);
-            this.end();
+            this.end('error');
             return;
           }
           break;

@@ -46,7 +46,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const settings = cmd.settings;
   const store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
   const write = options.log ?? (() => {});
-  const log = createLogger(settings.verbosity, () => store.verbosity, (line) => write(line));
+  store.verbosity = settings.verbosity;
+  const log = createLogger(() => store.verbosity, (line) => write(line));
   const server: CacheServer = new CacheServer({ settings, store, log, exit: () => { void server.stop(); } });
   const where = await server.listen();
   const port = Number(where.slice(where.lastIndexOf(':') + 1));

@@ -25,6 +25,8 @@ import type { Warmer } from './warm.js';
 import { MetricsServer } from './metrics.js';
 import { UdpListener } from './udp.js';
 import type { BoundSocket } from './port-file.js';
+import { Watchers } from './watch.js';
+import { EngineLog } from './engine-log.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
 const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
@@ -58,6 +60,9 @@ export class CacheServer implements ConnHost {
   /** Seconds; `stats conns` shows it for the listening socket. */
   private lastAccept = 0;
   private readonly conns = new Set<Conn>();
+  /** `watch` connections, and what engine calls logged for them and -vv. */
+  private readonly watchers: Watchers;
+  private readonly engineLog: EngineLog;
   readonly outputPool = new OutputPool(OUTPUT_PER_CALL);
   /** Every connection's reads land here (read-buffer.ts). */
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
@@ -92,6 +97,9 @@ export class CacheServer implements ConnHost {
     });
     // Bounds what one call, and so one connection, makes the host hold.
     this.store.outputLimit = OUTPUT_PER_CALL;
+    this.watchers = new Watchers(this.store);
+    this.engineLog = new EngineLog(this.store, this.log, this.watchers);
+    this.engineLog.printSlabClasses();
     // Used only where the shared read buffer cannot be set up (read-buffer.ts).
     this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, null));
     // As memcached, a unix socket (-s) turns off the network, UDP included.
@@ -235,7 +243,7 @@ export class CacheServer implements ConnHost {
       this.udp?.close();
       if (this.conns.size === 0) { resolve(); return; }
       this.allClosed = resolve;
-      for (const c of this.conns) c.end();
+      for (const c of this.conns) c.end('shutdown');
       setTimeout(() => { for (const c of this.conns) c.destroy(); }, STOP_GRACE_MS).unref();
     });
     return this.stopping;
@@ -263,6 +271,7 @@ export class CacheServer implements ConnHost {
     this.peakConnections = Math.max(this.peakConnections, this.conns.size);
     this.updateConnStats();
     this.log.info(`<${id} new auto-negotiating client connection`);
+    this.watchers.connNew(conn);
   }
 
   // ---- ConnHost ----
@@ -270,6 +279,12 @@ export class CacheServer implements ConnHost {
   closed(conn: Conn): void {
     if (!this.conns.delete(conn)) return;
     this.updateConnStats();
+    if (conn.watching) {
+      this.watchers.remove(conn.socket);
+      this.log.info(`<${conn.id} connection closing from side thread.`);
+    } else {
+      this.watchers.connClose(conn, conn.closeReason);
+    }
     this.log.info(`<${conn.id} connection closed.`);
     if (this.conns.size === 0 && this.allClosed) this.allClosed();
   }
@@ -315,6 +330,14 @@ export class CacheServer implements ConnHost {
     this.exit(EXIT_ENGINE_TRAP);
   }
 
+  logged(conn: Conn): void {
+    this.engineLog.drain(conn);
+  }
+
+  watch(conn: Conn): boolean {
+    return this.watchers.add(conn.socket, this.store.watchRequest);
+  }
+
   yielded(): void {
     this.connYields++;
     this.store.setHostStat(HS_CONN_YIELDS, this.connYields);
@@ -341,8 +364,8 @@ export class CacheServer implements ConnHost {
       for (const c of this.conns) {
         if (c.isIdle() && now - c.lastActive > limit) {
           this.idleKicks++;
-          this.log.info(`<${c.id} closing idle connection`);
-          c.end();
+          this.log.info(`Closing idle fd ${c.id}`);
+          c.end('idle_timeout');
         }
       }
       this.store.setHostStat(HS_IDLE_KICKS, this.idleKicks);

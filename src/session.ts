@@ -13,11 +13,12 @@
 //  - a value's command line (R_VALUE_AT bytes, at most 2 KiB for text and
 //    meta, 24 + 255 + 250 for binary) while the value arrives.
 import {
-  ST_VALUE, ST_WARM_KEYS, CONN_WORDS, R_CONN_STATE, R_RESUME, R_VALUE_ITEM, R_VALUE_TAIL, R_SEND_ITEM, R_DUMP, VALUE_READY,
+  ST_VALUE, ST_WARM_KEYS, CONN_WORDS, R_CONN_STATE, R_RESUME, R_CONN, R_VALUE_ITEM, R_VALUE_TAIL, R_SEND_ITEM, R_DUMP, VALUE_READY,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 
 const RESUME = (R_RESUME - R_CONN_STATE) >>> 2;
+const CONN = (R_CONN - R_CONN_STATE) >>> 2;
 const VALUE_ITEM = (R_VALUE_ITEM - R_CONN_STATE) >>> 2;
 const VALUE_TAIL = (R_VALUE_TAIL - R_CONN_STATE) >>> 2;
 const SEND_ITEM = (R_SEND_ITEM - R_CONN_STATE) >>> 2;
@@ -59,6 +60,9 @@ export class Session {
    *  the server; a plain copy by default). */
   constructor(private readonly store: Store,
     private readonly copyOut: (b: Uint8Array) => { buf: Buffer; release: (() => void) | null } = plainCopy) {}
+
+  /** The connection's protocol and authentication (R_CONN); 0 until its first bytes. */
+  get protocol(): number { return this.state[CONN]; }
 
   /** Whether the value of a storage command is still arriving. */
   get receivingValue(): boolean { return this.valueLine !== null; }

@@ -5,7 +5,7 @@
 // parser and the -h text are both derived from it.
 import {
   OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, OPT_DEBUG_TIME, OPT_SASL, OPT_AUTH_FILE,
-  AUTOMOVE_WINDOW_DEFAULT,
+  OPT_NO_WATCH, AUTOMOVE_WINDOW_DEFAULT,
 } from '../assembly/abi.js';
 import type { StoreOptions } from './engine/types.js';
 import pkg from '../package.json' with { type: 'json' };
@@ -38,6 +38,8 @@ export interface Settings {
   disableFlushAll: boolean;
   /** -X: no key dumps (`stats cachedump`, `lru_crawler metadump|mgdump`) */
   disableDumping: boolean;
+  /** -W: no `watch` */
+  disableWatch: boolean;
   verbosity: number;
   /** Reported in stats only: one event loop serves every connection. */
   threads: number;
@@ -95,6 +97,7 @@ export function defaultSettings(): Settings {
     enableShutdown: false,
     disableFlushAll: false,
     disableDumping: false,
+    disableWatch: false,
     verbosity: 0,
     threads: 4,
     idleTimeout: 0,
@@ -175,6 +178,8 @@ const OPTIONS: OptionSpec[] = [
     apply(s) { s.disableFlushAll = true; } },
   { short: 'X', long: 'disable-dumping', help: 'disable stats cachedump and lru_crawler metadump',
     apply(s) { s.disableDumping = true; } },
+  { short: 'W', long: 'disable-watch', help: 'disable watch commands (live logging)',
+    apply(s) { s.disableWatch = true; } },
   { short: 'v', long: 'verbose', help: 'verbose: errors and warnings (-vv: also connections, -vvv: more)',
     apply(s) { s.verbosity++; } },
   { short: 'U', long: 'udp-port', arg: 'num', help: 'UDP port to listen on (default: 0, off; -1 = any free port)',
@@ -391,6 +396,7 @@ export function storeOptions(s: Settings): StoreOptions {
   if (s.enableShutdown) opts |= OPT_SHUTDOWN;
   if (s.disableFlushAll) opts |= OPT_NO_FLUSH;
   if (s.disableDumping) opts |= OPT_NO_DUMP;
+  if (s.disableWatch) opts |= OPT_NO_WATCH;
   if (s.debugTime) opts |= OPT_DEBUG_TIME;
   if (s.sasl) opts |= OPT_SASL;
   if (s.authFile !== null) opts |= OPT_AUTH_FILE;

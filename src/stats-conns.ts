@@ -13,6 +13,8 @@ export interface ListedConn {
   readonly id: number;
   readonly socket: Socket;
   readonly lastActive: number;
+  /** A `watch` connection (memcached's conn_watch). */
+  readonly watching?: boolean;
   isIdle(): boolean;
   isReadingValue(): boolean;
 }
@@ -50,8 +52,9 @@ export function renderStatsConns(listener: ListenerInfo, conns: Iterable<ListedC
   for (const c of conns) {
     // The asking connection is parsing its command; one with output queued is writing.
     const state = c === requester ? 'conn_parse_cmd'
-      : c.isReadingValue() ? 'conn_nread'
-        : c.isIdle() ? 'conn_read' : 'conn_mwrite';
+      : c.watching ? 'conn_watch'
+        : c.isReadingValue() ? 'conn_nread'
+          : c.isIdle() ? 'conn_read' : 'conn_mwrite';
     rows.push([c.id,
       `STAT ${c.id}:addr ${peerAddr(c.socket, unix)}\r\n` +
       `STAT ${c.id}:listen_addr ${listener.addr}\r\n` +

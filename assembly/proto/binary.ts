@@ -13,23 +13,27 @@
 // a bad magic closes the connection and drops replies not yet flushed
 // (only NOOP flushes within one read).
 import { detailRecordGet, detailRecordSet, detailRecordDelete } from '../detail';
-import { ld8, st8, ld32, copy } from '../mem';
+import { ld8, st8, ld32, copy, strLen } from '../mem';
 import { S, SCRATCH, hget, hset, currentTime, H_OPTS } from '../arena';
 import {
   ST_OK, ST_OUT_FULL, ST_CLOSE, ST_VALUE, ST_WARM_KEYS, R_NEED, R_SKIP, LIMIT_KEY_LEN, OPT_NO_FLUSH, OPT_SASL,
-  WARMING_MISS_THROUGH, WARMING_DELETES,
+  WARMING_MISS_THROUGH, WARMING_DELETES, LS_TOO_LARGE, LS_NO_MEMORY, LD_DELETE,
 } from '../abi';
+import { LOG_MASK, logHasRoom, logMark, logRewind, logQuit, logStoreRefused } from '../log';
+import {
+  vvBinRead, vvBinWrite, vvBinError, vvBinGet, vvBinUpdate, vvBinDelete, vvBinArithmetic, vvBinStat,
+} from './verbose';
 import { outBegin, outRoom, outStr, outBytes, outByte, outRewind, OUT } from './out';
 import { noreplyReset } from './reply';
 import { tokenize } from './tokens';
 import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd } from './flow';
 import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT } from './values';
 import {
-  storeItem, storeDelta, storeCreate, storeDrop, storeTouch, storeFlushUntil, realtime, itemSizeOk, STORED_ITEM,
+  storeItem, storeDelta, storeCreateAdd, storeDrop, storeTouch, storeFlushUntil, storeDeleteItem, realtime, itemSizeOk, STORED_ITEM,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
   DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_NOT_FOUND, DELTA_ITEM, DELTA_LEN, countSet,
 } from '../store';
-import { itemGet, itemUnlink, itemData, itemHash } from '../items';
+import { itemGet, itemData, itemHash } from '../items';
 import { IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_CLS, IT_KEY } from '../items_layout';
 import { cls, CL_GET_HITS, CL_TOUCH_HITS, CL_DELETE_HITS } from '../slabs';
 import { u64IncAt, u64Format, u64Parse, R_HI, R_LO } from '../u64';
@@ -130,6 +134,13 @@ function outBe32(v: u32): void {
 
 /** A response header for the current packet (memcached's add_bin_header). */
 export function binHeader(status: u32, extlen: u32, keylen: u32, bodylen: u32): void {
+  const at = OUT;
+  binHeaderUnlogged(status, extlen, keylen, bodylen);
+  if (LOG_MASK != 0) vvBinWrite(at);
+}
+
+/** binHeader without its -vv line: STAT's packets, which memcached does not log. */
+function binHeaderUnlogged(status: u32, extlen: u32, keylen: u32, bodylen: u32): void {
   outByte(BIN_RES_MAGIC);
   outByte(OPCODE);
   outBe16(keylen);
@@ -140,6 +151,14 @@ export function binHeader(status: u32, extlen: u32, keylen: u32, bodylen: u32): 
   outBytes(REQ + 12, 4); // opaque, echoed as sent
   outBe32(RES_CAS_HI);
   outBe32(RES_CAS_LO);
+}
+
+/** Writes the CAS field of the response header at `head`. */
+function setHeaderCas(head: u32, hi: u32, lo: u32): void {
+  for (let i: u32 = 0; i < 4; i++) {
+    st8(head + 16 + i, (hi >>> (24 - 8 * i)) & 0xff);
+    st8(head + 20 + i, (lo >>> (24 - 8 * i)) & 0xff);
+  }
 }
 
 /** An error reply with memcached's message text (write_bin_error). */
@@ -156,13 +175,9 @@ export function binError(status: u32): void {
 }
 
 function errorText(status: u32, s: string): void {
-  const start = OUT;
-  binHeader(status, 0, 0, 0);
-  const body = OUT;
+  if (LOG_MASK != 0) vvBinError(s);
+  binHeader(status, 0, 0, strLen(s));
   outStr(s);
-  // patch the body length now that the text is written
-  const n = OUT - body;
-  st8(start + 8, 0); st8(start + 9, 0); st8(start + 10, (n >>> 8) & 0xff); st8(start + 11, n & 0xff);
 }
 
 /** A success reply unless the opcode is quiet (write_bin_response). */
@@ -188,7 +203,7 @@ export function binaryExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u
   let pos = inPtr;
   let status = ST_OK;
   while (pos < IN_END) {
-    if (outRoom() < OUT_RESERVE) {
+    if (outRoom() < OUT_RESERVE || !logHasRoom()) {
       status = ST_OUT_FULL;
       break;
     }
@@ -225,7 +240,11 @@ export function binaryExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u
       status = ST_WARM_KEYS;
       break;
     }
+    const mark = logMark();
+    if (LOG_MASK != 0) vvBinRead(pos);
     const r = dispatch();
+    // A packet that runs again later is logged then.
+    if (r == P_OUT_FULL || r == P_NEED) logRewind(mark);
     if (r == P_DONE) {
       if (OPCODE == OP_NOOP) flushed = OUT;
       pos = NEXT;
@@ -329,6 +348,7 @@ function dispatch(): u32 {
   }
   if (c == OP_QUIT) {
     if (keylen != 0 || extlen != 0 || bodylen != 0) return protocolError();
+    logQuit();
     binResponse(0, 0);
     return P_CLOSE;
   }
@@ -392,6 +412,7 @@ function processGetOrTouch(): u32 {
   const nkey = BIN_KEYLEN;
   // Room for the header; the value may go out in pieces (values.ts).
   if (outRoom() < VALUE_HEAD_ROOM) return P_OUT_FULL;
+  if (LOG_MASK != 0) vvBinGet(touch, key, nkey);
   const hv = itemHash(key, nkey);
   const it = touch ? storeTouch(key, nkey, hv, realtime(be32(ext()))) : itemGet(key, nkey, hv, true);
   detailRecordGet(key, nkey, it != 0);
@@ -423,9 +444,11 @@ function processGetOrTouch(): u32 {
   }
   const vlen = returnValue ? ld32(it + IT_VLEN) : 0;
   const klen = returnKey ? nkey : 0;
-  RES_CAS_HI = ld32(it + IT_CAS_HI);
-  RES_CAS_LO = ld32(it + IT_CAS_LO);
+  const head = OUT;
   binHeader(BS_SUCCESS, 4, klen, 4 + klen + vlen);
+  // memcached sets the CAS after add_bin_header has logged the header (-vv
+  // shows 0 there); the packet carries the item's.
+  setHeaderCas(head, ld32(it + IT_CAS_HI), ld32(it + IT_CAS_LO));
   outBe32(ld32(it + IT_FLAGS));
   if (returnKey) outBytes(it + IT_KEY, nkey);
   // A value larger than the room left is finished at the next calls.
@@ -450,9 +473,16 @@ function processUpdate(): u32 {
   // length, refused as too large without swallowing anything.
   const vlen = BIN_BODYLEN - nkey - EXTLEN;
   const hv = itemHash(key, nkey);
+  let comm = CMD_SET;
+  if (c == OP_ADD) comm = CMD_ADD;
+  else if (c == OP_REPLACE) comm = CMD_REPLACE;
+  else if (c == OP_APPEND) comm = CMD_APPEND;
+  else if (c == OP_PREPEND) comm = CMD_PREPEND;
+  if (LOG_MASK != 0) vvBinUpdate(REQ, isAppend ? '' : c == OP_ADD ? 'ADD' : c == OP_SET ? 'SET' : 'REPLACE', key, nkey, vlen);
   if ((vlen & 0x80000000) != 0 || vlen > 0x7ffffffd || !itemSizeOk(nkey, flags, vlen + 2)) {
     detailRecordSet(key, nkey);
     binError(BS_E2BIG);
+    logStoreRefused(LS_TOO_LARGE, comm, key, nkey);
     const swallowed = (vlen & 0x80000000) == 0;
     if (swallowed) statInc(C_STORE_TOO_LARGE);
     // A failed set must not leave the old value readable.
@@ -466,17 +496,13 @@ function processUpdate(): u32 {
   if (v == V_NO_MEMORY) {
     binError(BS_ENOMEM);
     statInc(C_STORE_NO_MEMORY);
+    logStoreRefused(LS_NO_MEMORY, comm, key, nkey);
     if (c == OP_SET) storeDrop(key, nkey, hv);
     return swallow(vlen);
   }
   const it = VALUE_ITEM;
   NEXT = VALUE_NEXT;
   countSet(it);
-  let comm = CMD_SET;
-  if (c == OP_ADD) comm = CMD_ADD;
-  else if (c == OP_REPLACE) comm = CMD_REPLACE;
-  else if (c == OP_APPEND) comm = CMD_APPEND;
-  else if (c == OP_PREPEND) comm = CMD_PREPEND;
   // A unique makes set, add and replace a cas (append checks it itself).
   if (!isAppend && (CAS_HI | CAS_LO) != 0) comm = CMD_CAS;
   const r = storeItem(it, comm, CAS_HI, CAS_LO, false);
@@ -504,6 +530,7 @@ function processUpdate(): u32 {
 function processDelete(): u32 {
   const key = binKey();
   const nkey = BIN_KEYLEN;
+  if (LOG_MASK != 0) vvBinDelete(key, nkey);
   detailRecordDelete(key, nkey);
   const it = itemGet(key, nkey, itemHash(key, nkey), false);
   if (it == 0) {
@@ -516,7 +543,7 @@ function processDelete(): u32 {
     return P_DONE;
   }
   u64IncAt(cls(ld8(it + IT_CLS)) + CL_DELETE_HITS);
-  itemUnlink(it);
+  storeDeleteItem(it, LD_DELETE);
   binResponse(0, 0);
   return P_DONE;
 }
@@ -533,6 +560,7 @@ function processArithmetic(): u32 {
   const expiration = be32(e + 16);
   const key = binKey();
   const nkey = BIN_KEYLEN;
+  if (LOG_MASK != 0) vvBinArithmetic(key, nkey, e);
   const hv = itemHash(key, nkey);
   const digits = S + SCRATCH + 512;
   const r = storeDelta(key, nkey, hv, incr, dHi, dLo, digits, S + SCRATCH + 768, CAS_HI, CAS_LO);
@@ -550,7 +578,7 @@ function processArithmetic(): u32 {
     if (expiration != 0xffffffff) {
       // Create it with the initial value (not the delta applied).
       const n = u64Format(iHi, iLo, digits, S + SCRATCH + 768) - digits;
-      const it = storeCreate(key, nkey, hv, digits, n, realtime(expiration));
+      const it = storeCreateAdd(key, nkey, hv, digits, n, realtime(expiration));
       if (it == 0) {
         binError(BS_ENOMEM);
       } else {
@@ -600,6 +628,7 @@ function processStat(): u32 {
   // packet is 16 bytes longer than its line, and 16 x the number of lines
   // (a few thousand) stays far below the gap. A fresh call always has room.
   if (outRoom() < 2 * OUT_RESERVE) return P_OUT_FULL;
+  if (LOG_MASK != 0) vvBinStat(binKey(), BIN_KEYLEN);
   const start = OUT;
   const end = start + outRoom();
   const textAt = start + OUT_RESERVE;
@@ -628,7 +657,7 @@ function processStat(): u32 {
       const nlen = sp - name;
       const vstart = sp < e ? sp + 1 : e;
       const vlen = e - vstart;
-      binHeader(BS_SUCCESS, 0, nlen, nlen + vlen);
+      binHeaderUnlogged(BS_SUCCESS, 0, nlen, nlen + vlen);
       outBytes(name, nlen);
       outBytes(vstart, vlen);
     } else if (e - p == 5 && ld8(p) == 69 && ld8(p + 1) == 82) { // "ERROR": no such group
@@ -637,7 +666,7 @@ function processStat(): u32 {
     }
     p = e + 2;
   }
-  binHeader(BS_SUCCESS, 0, 0, 0);
+  binHeaderUnlogged(BS_SUCCESS, 0, 0, 0);
   return P_DONE;
 }
 

@@ -18,6 +18,8 @@ export const P_VALUE: u32 = 6;
 export const P_SNAPSHOT: u32 = 7;
 /** `stats conns`: end the call with ST_STATS_CONNS; the host lists its connections. */
 export const P_STATS_CONNS: u32 = 10;
+/** `watch`: end the call with ST_WATCH; the host makes the connection a watcher. */
+export const P_WATCH: u32 = 12;
 
 /** Output room kept free before starting a command: every reply other than
  *  a value (stats included) fits in it; values larger than the room left are

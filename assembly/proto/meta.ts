@@ -16,7 +16,8 @@
 // table of flags seen.
 import { ld8, st8, ld32, st32, fill } from '../mem';
 import { S, SCRATCH, currentTime, hget, hset, H_OPTS } from '../arena';
-import { R_SKIP, LIMIT_KEY_LEN, OPT_NO_CAS } from '../abi';
+import { R_SKIP, LIMIT_KEY_LEN, OPT_NO_CAS, LS_TOO_LARGE, LS_NO_MEMORY, LD_MD } from '../abi';
+import { LOG_MASK, logReplyBytes, logStoreRefused } from '../log';
 import { tokPtr, tokLen, tokIs } from './tokens';
 import { outStr, outBytes, outByte, outCRLF, outU32, outU64, outRoom, outRewind, outI32, OUT } from './out';
 import { parseU32, parseU64, parseI32, N_HI, N_LO } from '../numbers';
@@ -24,7 +25,7 @@ import { base64Decode, base64Encode } from './base64';
 import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_VALUE, VALUE_HEAD_ROOM } from './flow';
 import { valueIn, sendValue, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VALUE_BAD_TRAILER } from './values';
 import {
-  storeItem, storeDelta, storeCreate, storeDrop, storeInvalidate, storeDelete, realtime, positiveTime, itemSizeOk,
+  storeItem, storeDelta, storeCreate, storeCreateAdd, storeDrop, storeInvalidate, storeDeleteItem, realtime, positiveTime, itemSizeOk,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
   DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_NOT_FOUND, DELTA_CAS_MISMATCH, DELTA_LEN, DELTA_ITEM, STORED_ITEM, countSet,
 } from '../store';
@@ -95,7 +96,16 @@ function seenTable(): u32 { return S + SCRATCH + 3072; }
 function digitsBuf(): u32 { return S + SCRATCH + 512; }
 function digitsScratch(): u32 { return S + SCRATCH + 768; }
 
+/** An error line, logged at -vv as memcached's out_errstring logs it. */
+function errorLine(s: string): void {
+  const at = OUT;
+  outStr(s);
+  outCRLF();
+  if (LOG_MASK != 0) logReplyBytes(at, OUT - 2 - at, false);
+}
+
 function outError(e: u32): void {
+  const at = OUT;
   if (e == E_BAD_FORMAT) outStr('CLIENT_ERROR bad command line format');
   else if (e == E_DECODE) outStr('CLIENT_ERROR error decoding key');
   else if (e == E_BAD_TOKEN) outStr('CLIENT_ERROR bad token in command line format');
@@ -111,6 +121,7 @@ function outError(e: u32): void {
   else if (e == E_TOO_LONG_MG) outStr('CLIENT_ERROR options flags are too long');
   else outStr('CLIENT_ERROR options flags too long');
   outCRLF();
+  if (LOG_MASK != 0) logReplyBytes(at, OUT - 2 - at, false);
 }
 
 /**
@@ -397,9 +408,9 @@ export function processMetaSet(ntok: u32, lineStart: u32, next: u32, inEnd: u32)
   }
   const hv = itemHash(KEY, NKEY);
   if (!itemSizeOk(NKEY, CLIENT_FLAGS, nbytes)) {
-    outStr('SERVER_ERROR object too large for cache');
-    outCRLF();
+    errorLine('SERVER_ERROR object too large for cache');
     statInc(C_STORE_TOO_LARGE);
+    logStoreRefused(LS_TOO_LARGE, comm, KEY, NKEY);
     storeDrop(KEY, NKEY, hv);
     return swallow(nbytes, inEnd);
   }
@@ -407,9 +418,9 @@ export function processMetaSet(ntok: u32, lineStart: u32, next: u32, inEnd: u32)
   const v = valueIn(lineStart, next, inEnd, KEY, NKEY, hv, CLIENT_FLAGS, EXPTIME, vlen, 2);
   if (v == V_PENDING) return P_VALUE;
   if (v == V_NO_MEMORY) {
-    outStr('SERVER_ERROR out of memory storing object');
-    outCRLF();
+    errorLine('SERVER_ERROR out of memory storing object');
     statInc(C_STORE_NO_MEMORY);
+    logStoreRefused(LS_NO_MEMORY, comm, KEY, NKEY);
     storeDrop(KEY, NKEY, hv);
     return swallow(nbytes, inEnd);
   }
@@ -418,8 +429,7 @@ export function processMetaSet(ntok: u32, lineStart: u32, next: u32, inEnd: u32)
   countSet(it);
   if (VALUE_BAD_TRAILER) {
     itemFree(it);
-    outStr('CLIENT_ERROR bad data chunk');
-    outCRLF();
+    errorLine('CLIENT_ERROR bad data chunk');
     return P_DONE;
   }
   if (KEY_BINARY) st8(it + IT_IFLAGS, ld8(it + IT_IFLAGS) | IF_KEY_BINARY);
@@ -496,7 +506,7 @@ export function processMetaDelete(ntok: u32): u32 {
   if (F_STALE) {
     storeInvalidate(it, F_NEW_TTL, EXPTIME);
   } else {
-    const c = storeDelete(KEY, NKEY, hv);
+    const c = storeDeleteItem(it, LD_MD);
     u64IncAt(cls(c) + CL_DELETE_HITS);
   }
   if (F_NOREPLY) outRewind(flags - 2);
@@ -534,20 +544,17 @@ export function processMetaArithmetic(ntok: u32): u32 {
     it = DELTA_ITEM;
     vlen = DELTA_LEN;
   } else if (r == DELTA_NON_NUMERIC) {
-    outStr('CLIENT_ERROR cannot increment or decrement non-numeric value');
-    outCRLF();
+    errorLine('CLIENT_ERROR cannot increment or decrement non-numeric value');
     return P_DONE;
   } else if (r == DELTA_EOM) {
-    outStr('SERVER_ERROR out of memory');
-    outCRLF();
+    errorLine('SERVER_ERROR out of memory');
     return P_DONE;
   } else if (r == DELTA_NOT_FOUND) {
     if (F_VIVIFY) {
       vlen = u64Format(INIT_HI, INIT_LO, digits, digitsScratch()) - digits;
-      it = storeCreate(KEY, NKEY, hv, digits, vlen, 0);
+      it = storeCreateAdd(KEY, NKEY, hv, digits, vlen, 0);
       if (it == 0) {
-        outStr('SERVER_ERROR Out of memory allocating new item');
-        outCRLF();
+        errorLine('SERVER_ERROR Out of memory allocating new item');
         return P_DONE;
       }
       created = true;
@@ -611,8 +618,7 @@ export function processMetaDebug(ntok: u32): u32 {
   statInc(C_CMD_META);
   const it = itemGet(key, nkey, itemHash(key, nkey), false);
   if (it == 0) {
-    outStr('EN');
-    outCRLF();
+    errorLine('EN');
     return P_DONE;
   }
   const f: u32 = ld8(it + IT_IFLAGS);

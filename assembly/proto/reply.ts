@@ -4,6 +4,7 @@
 // here.
 import { outStr, outCRLF } from './out';
 import { tokPtr, tokIs } from './tokens';
+import { LOG_MASK, logReply } from '../log';
 
 let NOREPLY: bool = false;
 
@@ -22,7 +23,9 @@ export function noreplyIsSet(): bool { return NOREPLY; }
 
 /** memcached's out_string: the reply line, unless noreply silences it. */
 export function outString(s: string): void {
-  if (noreplyTake()) return;
+  const silenced = noreplyTake();
+  if (LOG_MASK != 0) logReply(s, silenced);
+  if (silenced) return;
   outStr(s);
   outCRLF();
 }

@@ -25,8 +25,8 @@ import {
   H_TIME_OFFSET, H_CURRENT_TIME,
 } from '../arena';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_VALUE, ST_WARM_KEYS, R_NEED, R_SKIP, LIMIT_KEY_LEN,
-  LIMIT_LINE, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_AUTH_FILE, R_MGET, R_MGET_EXPTIME,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_WATCH, ST_VALUE, ST_WARM_KEYS, R_NEED, R_SKIP, LIMIT_KEY_LEN,
+  LIMIT_LINE, LS_TOO_LARGE, LS_NO_MEMORY, R_DUMP, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_AUTH_FILE, R_MGET, R_MGET_EXPTIME,
 } from '../abi';
 import { processAsciiAuth, connAuthenticated, AUTH_NEXT } from './sasl';
 import { tokenize, tokPtr, tokLen, tokEnd, tokIs, bytesAre, nextWord, WORD_END } from './tokens';
@@ -51,11 +51,16 @@ import { detailRecordGet, detailRecordSet, detailRecordDelete } from '../detail'
 import { processStats, processStatsCachedump, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
 
 import {
-  P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_SNAPSHOT, P_STATS_CONNS, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
+  P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_SNAPSHOT, P_STATS_CONNS, P_WATCH, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
 } from './flow';
 import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VALUE_BAD_TRAILER } from './values';
 import { processMetaGet, processMetaSet, processMetaDelete, processMetaArithmetic, processMetaDebug, META_NEXT } from './meta';
 import { warmCallBegin, warmCallEnd, warmDue, warmCheckText } from './warm_keys';
+import { processWatch } from './watch';
+import {
+  LOG_MASK, logHasRoom, logKeyRoom, logCommand, logMark, logRewind, logReply, logReplyBytes, logSendingKey, logQuit,
+  logStoreRefused, logRefresh,
+} from '../log';
 
 /** A multiget line with no newline yet is answered key by key past this. */
 const MGET_STREAM_AT: u32 = 16384;
@@ -111,7 +116,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
   let pos = inPtr;
   let status = ST_OK;
   while (pos < IN_END) {
-    if (outRoom() < OUT_RESERVE) {
+    if (outRoom() < OUT_RESERVE || !logHasRoom()) {
       status = ST_OUT_FULL;
       break;
     }
@@ -132,7 +137,11 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
         status = ST_CLOSE;
         pos = IN_END;
       } else if (n > MGET_STREAM_AT && (hget(H_OPTS) & OPT_AUTH_FILE) == 0) {
+        const mark = logMark();
+        if (LOG_MASK != 0) logCommand(pos, IN_END);
         const r = multigetBegin(pos);
+        // Not started (its exptime is incomplete): logged when it starts.
+        if (NEXT == pos) logRewind(mark);
         pos = NEXT;
         if (r == P_DONE) continue;
         if (r == P_OUT_FULL) status = ST_OUT_FULL;
@@ -145,6 +154,8 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
     lineEnd = find(pos, lineEnd, 0);
     NEXT = nl + 1;
     noreplyReset();
+    const mark = logMark();
+    if (LOG_MASK != 0) logCommand(pos, lineEnd);
     let r: u32 = P_DONE;
     if ((hget(H_OPTS) & OPT_AUTH_FILE) != 0 && !connAuthenticated()) {
       r = processAsciiAuth(pos, lineEnd, NEXT, IN_END);
@@ -153,6 +164,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
       // While warming, the host may need this line's keys (and those of the
       // lines after it) first (warm_keys.ts).
       if (warmDue(pos) && warmCheckText(pos, IN_END)) {
+        logRewind(mark); // it runs, and is logged, on the next call
         status = ST_WARM_KEYS;
         break;
       }
@@ -167,6 +179,8 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
       }
       continue;
     }
+    // A command that did not start runs again from its line, logged then.
+    if ((r == P_OUT_FULL || r == P_NEED) && hget(H_RESUME_KEYS) == 0 && hget(R_DUMP) == 0) logRewind(mark);
     if (r == P_OUT_FULL) status = ST_OUT_FULL;
     else if (r == P_VALUE) status = ST_VALUE;
     else if (r == P_SKIP) pos = IN_END;
@@ -174,6 +188,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
     else if (r == P_SHUTDOWN) { status = ST_SHUTDOWN; pos = NEXT; }
     else if (r == P_SNAPSHOT) { status = ST_SNAPSHOT; pos = NEXT; }
     else if (r == P_STATS_CONNS) { status = ST_STATS_CONNS; pos = NEXT; }
+    else if (r == P_WATCH) { status = ST_WATCH; pos = NEXT; }
     break; // P_NEED: wait for the rest of this command
   }
   warmCallEnd(pos);
@@ -269,9 +284,9 @@ function processCommand(p: u32, lineEnd: u32): u32 {
   }
   if (tokIs(0, 'flush_all')) { if (arityRange(ntok, 2, 4)) processFlushAll(ntok); return P_DONE; }
   if (tokIs(0, 'version')) { outString('VERSION 1.6.18'); return P_DONE; }
-  if (tokIs(0, 'quit')) return P_CLOSE;
+  if (tokIs(0, 'quit')) { logQuit(); return P_CLOSE; }
   if (tokIs(0, 'lru_crawler')) return processLruCrawler(ntok, CALL_OUT_START);
-  if (tokIs(0, 'watch')) { outString('CLIENT_ERROR watch commands not allowed'); return P_DONE; }
+  if (tokIs(0, 'watch')) return processWatch(ntok, CALL_OUT_START);
   if (tokIs(0, 'verbosity')) { if (arity2(ntok, 3, 4)) processVerbosity(ntok); return P_DONE; }
   if (tokIs(0, 'lru')) {
     if (ntok < 3) { outString('ERROR'); return P_DONE; }
@@ -346,6 +361,7 @@ function processUpdate(ntok: u32, lineStart: u32, comm: u32, handleCas: bool): u
     detailRecordSet(key, nkey);
     outString('SERVER_ERROR object too large for cache');
     statInc(C_STORE_TOO_LARGE);
+    logStoreRefused(LS_TOO_LARGE, comm, key, nkey);
     // A failed set must not leave the old value readable.
     if (comm == CMD_SET) storeDrop(key, nkey, hv);
     return swallow(nbytes);
@@ -357,6 +373,7 @@ function processUpdate(ntok: u32, lineStart: u32, comm: u32, handleCas: bool): u
   if (v == V_NO_MEMORY) {
     outString('SERVER_ERROR out of memory storing object');
     statInc(C_STORE_NO_MEMORY);
+    logStoreRefused(LS_NO_MEMORY, comm, key, nkey);
     if (comm == CMD_SET) storeDrop(key, nkey, hv);
     return swallow(nbytes);
   }
@@ -416,11 +433,14 @@ function processGet(ntok: u32, lineEnd: u32, returnCas: bool, touch: bool): u32 
     p = nextWord(keys, lineEnd);
     while (k < bad) {
       const e = WORD_END;
-      fetch(p, e - p, touch, exptime);
+      const it = fetch(p, e - p, touch, exptime);
+      if (it != 0 && LOG_MASK != 0) logSendingKey(it);
       k++;
       p = nextWord(e, lineEnd);
     }
     hset(H_RESUME_KEYS, 0);
+    // memcached sends nothing but the error, yet logs its END first.
+    if (LOG_MASK != 0) logReply('END', false);
     outString('CLIENT_ERROR bad command line format');
     return P_DONE;
   }
@@ -431,7 +451,7 @@ function processGet(ntok: u32, lineEnd: u32, returnCas: bool, touch: bool): u32 
   while (p < lineEnd) {
     const e = WORD_END;
     if (k >= skip) {
-      if (outRoom() < VALUE_HEAD_ROOM) {
+      if (outRoom() < VALUE_HEAD_ROOM || !logKeyRoom()) {
         hset(H_RESUME_KEYS, k);
         return P_OUT_FULL;
       }
@@ -446,6 +466,7 @@ function processGet(ntok: u32, lineEnd: u32, returnCas: bool, touch: bool): u32 
     p = nextWord(e, lineEnd);
   }
   hset(H_RESUME_KEYS, 0);
+  if (LOG_MASK != 0) logReply('END', false);
   outStr('END');
   outCRLF();
   return P_DONE;
@@ -481,6 +502,7 @@ function fetch(key: u32, nkey: u32, touch: bool, exptime: u32): u32 {
 /** VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n; false when the data
  *  did not all fit (values.ts sends the rest). */
 function emitValue(it: u32, returnCas: bool): bool {
+  if (LOG_MASK != 0) logSendingKey(it);
   const nkey: u32 = ld8(it + IT_KLEN);
   const vlen = ld32(it + IT_VLEN);
   outStr('VALUE ');
@@ -549,7 +571,7 @@ function multigetStream(p: u32): u32 {
       hset(R_MGET, MGET_SWALLOW);
       return multigetStream(e);
     }
-    if (outRoom() < VALUE_HEAD_ROOM) { NEXT = k; return P_OUT_FULL; }
+    if (outRoom() < VALUE_HEAD_ROOM || !logKeyRoom()) { NEXT = k; return P_OUT_FULL; }
     const it = fetch(k, e - k, touch, exptime);
     if (it != 0 && !emitValue(it, returnCas)) { NEXT = e; return P_OUT_FULL; }
     k = nextWord(e, end);
@@ -567,6 +589,7 @@ function multigetStream(p: u32): u32 {
     return P_NEED;
   }
   hset(R_MGET, 0);
+  if (LOG_MASK != 0) logReply('END', false);
   outStr('END');
   outCRLF();
   NEXT = nl + 1;
@@ -589,7 +612,9 @@ function processArithmetic(ntok: u32, incr: bool): void {
   const key = tokPtr(1);
   const r = storeDelta(key, nkey, itemHash(key, nkey), incr, N_HI, N_LO, deltaBuf(), deltaScratch(), 0, 0);
   if (r == DELTA_OK) {
-    if (noreplyTake()) return;
+    const silenced = noreplyTake();
+    if (LOG_MASK != 0) logReplyBytes(deltaBuf(), DELTA_LEN, silenced);
+    if (silenced) return;
     outBytes(deltaBuf(), DELTA_LEN);
     outCRLF();
   } else if (r == DELTA_NON_NUMERIC) {
@@ -682,6 +707,7 @@ function processVerbosity(ntok: u32): void {
     return;
   }
   hset(H_VERBOSITY, N_LO > MAX_VERBOSITY ? MAX_VERBOSITY : N_LO);
+  logRefresh();
   outString('OK');
 }
 

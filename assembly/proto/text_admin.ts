@@ -17,6 +17,8 @@ import {
   hostStatOffset, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT, HS_READ_BUF_BYTES, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED, HS_WARM_ERRORS, HS_WARM_ELAPSED,
   HS_METRICS_PORT, WARM_IDLE, WARM_COPYING, WARM_DONE, H_WARM_MISS_THROUGH, H_WARM_MISS_HITS, H_WARM_MISS_TIMEOUTS,
   OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
+  LOG_REGION, LOG_REGION_SIZE, LOG_RECORDS, LOG_DROPPED, LOG_WRITTEN, LOG_SKIPPED, LOG_SENT, LOG_WATCHERS,
+  LOG_WATCHER_QUEUE,
 } from '../abi';
 import { detailDump, detailClear, detailSetEnabled, detailEnabled, detailDelimiter } from '../detail';
 import { processDump, processCachedump, dumpRunning, parseClasses } from './dump';
@@ -63,6 +65,8 @@ function hostAddr(id: u32): u32 { return S + hostStatOffset(id); }
 function hostLo(id: u32): u32 { return ld32(hostAddr(id)); }
 function hostHi(id: u32): u32 { return ld32(hostAddr(id) + 4); }
 function sHost(name: string, id: u32): void { sU64(name, hostHi(id), hostLo(id)); }
+/** A 64-bit log counter (LOG_* of abi.ts). */
+function sLog(name: string, off: u32): void { sU64(name, ld32(S + LOG_REGION + off + 4), ld32(S + LOG_REGION + off)); }
 
 let SUM_HI: u32 = 0;
 let SUM_LO: u32 = 0;
@@ -222,14 +226,14 @@ function statsGeneral(): void {
   sCounter('slabs_moved', C_SLABS_MOVED);
   sU32('lru_crawler_running', 0);
   sCounter('lru_crawler_starts', C_CRAWLER_STARTS);
-  // No LRU maintainer thread, no malloc, no log buffers (yet), no NAPI ids.
+  // No LRU maintainer thread, no malloc, no NAPI ids.
   sU32('lru_maintainer_juggles', 0);
   sU32('malloc_fails', 0);
-  sU32('log_worker_dropped', 0);
-  sU32('log_worker_written', 0);
-  sU32('log_watcher_skipped', 0);
-  sU32('log_watcher_sent', 0);
-  sU32('log_watchers', 0);
+  sLog('log_worker_dropped', LOG_DROPPED);
+  sLog('log_worker_written', LOG_WRITTEN);
+  sLog('log_watcher_skipped', LOG_SKIPPED);
+  sLog('log_watcher_sent', LOG_SENT);
+  sU32('log_watchers', ld32(S + LOG_REGION + LOG_WATCHERS));
   sU32('unexpected_napi_ids', 0);
   sU32('round_robin_fallback', 0);
   sU64('bytes', hget(H_BYTES_HI), hget(H_BYTES_LO));
@@ -301,6 +305,8 @@ function statsSettings(): void {
   sBool('dump_enabled', (hget(H_OPTS) & OPT_NO_DUMP) == 0);
   sStr('hash_algorithm', 'murmur3');
   sHost('idle_timeout', HS_IDLE_TIMEOUT);
+  sU32('watcher_logbuf_size', LOG_WATCHER_QUEUE);
+  sU32('worker_logbuf_size', LOG_REGION_SIZE - LOG_RECORDS);
   sBool('track_sizes', false);
   // wasmcached's Prometheus endpoint; absent when off, as memcached has none.
   if (hostLo(HS_METRICS_PORT) != 0) sHost('metrics_port', HS_METRICS_PORT);

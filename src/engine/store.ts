@@ -7,6 +7,7 @@ import {
   H_VERBOSITY, H_STORE_BYTES, DETAIL_REGION, DETAIL_DELIM, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
   H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, hostStatOffset, H_WARMING, R_WARM_KEYS_LEN,
   H_WARM_MISS_THROUGH, H_WARM_MISS_TIMEOUTS,
+  LOG_REGION, LOG_USED, LOG_RECORDS, LOG_WATCH, LOG_WATCH_REQUEST, LOG_WATCHERS,
 } from '../../assembly/abi.js';
 import { H_UDP_PORT } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
@@ -80,6 +81,33 @@ export class Store {
   get need(): number { this.views(); return this.word(R_NEED); }
   get skip(): number { this.views(); return this.word(R_SKIP); }
   get verbosity(): number { this.views(); return this.word(H_VERBOSITY); }
+  /** -v count at start; `verbosity N` changes it later (memcached's settings.verbose). */
+  set verbosity(v: number) { this.views(); this.u32[(this.base + H_VERBOSITY) >>> 2] = v >>> 0; }
+
+  /** The log records the last execute left (assembly/log.ts; after create,
+   *  the slab class table); a view, valid until the next call. */
+  logRecords(): Uint8Array {
+    this.views();
+    const used = this.word(LOG_REGION + LOG_USED);
+    const p = this.base + LOG_REGION + LOG_RECORDS;
+    return this.u8.subarray(p, p + used);
+  }
+
+  /** Record bytes the last execute left: 0 when nobody watched. */
+  get logUsed(): number { this.views(); return this.word(LOG_REGION + LOG_USED); }
+  /** The LOGW_* kinds watchers want (LOG_WATCH). */
+  set logWatch(kinds: number) { this.views(); this.u32[(this.base + LOG_REGION + LOG_WATCH) >>> 2] = kinds >>> 0; }
+  /** After ST_WATCH: the kinds the `watch` command asked for. */
+  get watchRequest(): number { this.views(); return this.word(LOG_REGION + LOG_WATCH_REQUEST); }
+  /** Adds n to a 64-bit log counter (LOG_WRITTEN, LOG_SKIPPED, LOG_SENT). */
+  addLogCounter(off: number, n: number): void {
+    this.views();
+    const i = (this.base + LOG_REGION + off) >>> 2;
+    const lo = this.u32[i] + n;
+    this.u32[i] = lo >>> 0;
+    if (lo > 0xffffffff) this.u32[i + 1] = (this.u32[i + 1] + Math.floor(lo / 4294967296)) >>> 0;
+  }
+  set logWatchers(n: number) { this.views(); this.u32[(this.base + LOG_REGION + LOG_WATCHERS) >>> 2] = n >>> 0; }
 
   /** A connection's place in an interrupted multiget: read after each
    *  execute, written back before that connection's next one. */
