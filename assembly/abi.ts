@@ -197,6 +197,12 @@ export const R_SNAP_DROPPED: u32 = 228;
 /** The dump's cursor (page, chunk address), kept across mc_dump calls. */
 export const H_SNAP_PAGE: u32 = 660;
 export const H_SNAP_CHUNK: u32 = 664;
+/** In and out, set by the host before each mc_execute: most commands the
+ *  call may complete (memcached's -R, requests per event), 0 = no limit.
+ *  The engine counts it down per completed command and ends the call with
+ *  ST_OK when it reaches 0; R_CONSUMED says how far it got, and the host
+ *  lets other connections run before calling again (stats conn_yields). */
+export const H_REQS_LEFT: u32 = 668;
 /** Bytes before a record's key. */
 export const SNAP_RECORD_HEADER: u32 = 21;
 
@@ -217,6 +223,9 @@ export const H_AUTOMOVE: u32 = 204;
  *  free pages return to the global pool (-o slab_automove_window). */
 export const H_AUTOMOVE_WINDOW: u32 = 212;
 export const AUTOMOVE_WINDOW_DEFAULT: u32 = 30;
+/** The background expiry crawler: 1 (default) or 0 (-o no_lru_crawler,
+ *  `lru_crawler enable|disable`). */
+export const H_CRAWLER_ON: u32 = 208;
 
 // ---- host-maintained counters (HS_*), 8 bytes each (lo u32, hi u32) --------
 // The host writes these; `stats` prints them.
@@ -252,3 +261,31 @@ export const WARM_IDLE: u32 = 1;
 export const WARM_COPYING: u32 = 2;
 export const WARM_DONE: u32 = 3;
 export const WARM_FAILED: u32 = 4;
+
+// ---- settings of the host's command line (HSET_*), one u32 word each ------
+// Written by the host after mc_init; the engine reads them for `stats
+// settings` and (HSET_PROTOCOL) for the protocol a connection may speak.
+// They sit at the end of the second engine-counter block, whose first slots
+// hold counters 32.. (assembly/stats.ts).
+export const HOST_SETTINGS: u32 = 960;
+export const HSET_WORDS: u32 = 16;
+/** -B: which protocol connections may speak (BIND_*). */
+export const HSET_PROTOCOL: u32 = 0;
+export const BIND_AUTO: u32 = 0;
+export const BIND_ASCII: u32 = 1;
+export const BIND_BINARY: u32 = 2;
+/** -R: requests per event (the host enforces it through H_REQS_LEFT). */
+export const HSET_REQS_PER_EVENT: u32 = 1;
+/** -b: the listen backlog. */
+export const HSET_TCP_BACKLOG: u32 = 2;
+/** -D: the stats prefix delimiter's byte; 0 = not given (':', detail off). */
+export const HSET_PREFIX_DELIMITER: u32 = 3;
+/** -o hashpower: the initial hash power asked for, 0 = not given. */
+export const HSET_HASHPOWER_INIT: u32 = 4;
+/** -o no_lru_maintainer (or no_modern): 1; `stats` then leaves out the
+ *  LRU maintainer's fields, as memcached's does. */
+export const HSET_NO_LRU_MAINTAINER: u32 = 5;
+/** -o no_modern, or `lru mode flat` (the engine writes it too): 1 makes every
+ *  allocation first reclaim an expired or flushed item near its class's LRU
+ *  tail, as memcached's flat LRU does before taking free memory. */
+export const HSET_LRU_FLAT: u32 = 6;

@@ -51,6 +51,7 @@ import { processStats, processStatsCachedump, processMemlimit, processSlabs, pro
 
 import {
   P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_SNAPSHOT, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
+  requestDone,
 } from './flow';
 import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VALUE_BAD_TRAILER } from './values';
 import { processMetaGet, processMetaSet, processMetaDelete, processMetaArithmetic, processMetaDebug, META_NEXT } from './meta';
@@ -116,7 +117,10 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
       // The rest of a long multiget's keys.
       const r = multigetStream(pos);
       pos = NEXT;
-      if (r == P_DONE) continue;
+      if (r == P_DONE) {
+        if (requestDone()) break;
+        continue;
+      }
       if (r == P_OUT_FULL) status = ST_OUT_FULL;
       break;
     }
@@ -131,7 +135,10 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
       } else if (n > MGET_STREAM_AT && (hget(H_OPTS) & OPT_AUTH_FILE) == 0) {
         const r = multigetBegin(pos);
         pos = NEXT;
-        if (r == P_DONE) continue;
+        if (r == P_DONE) {
+          if (requestDone()) break;
+          continue;
+        }
         if (r == P_OUT_FULL) status = ST_OUT_FULL;
       }
       break;
@@ -156,6 +163,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
         status = ST_OUT_FULL;
         break;
       }
+      if (requestDone()) break;
       continue;
     }
     if (r == P_OUT_FULL) status = ST_OUT_FULL;

@@ -16,7 +16,9 @@ import {
   HS_TCP_PORT, HS_IDLE_TIMEOUT, HS_THREADS, HS_LISTEN_DISABLED, HS_CONN_YIELDS, HS_UNIX_SOCKET,
   HS_COUNT, HS_EXT_BASE, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED, HS_WARM_ERRORS, HS_WARM_ELAPSED,
   WARM_IDLE, WARM_COPYING, WARM_DONE,
-  OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
+  OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, OPT_SASL, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
+  HOST_SETTINGS, HSET_PROTOCOL, HSET_REQS_PER_EVENT, HSET_TCP_BACKLOG, HSET_PREFIX_DELIMITER, HSET_HASHPOWER_INIT,
+  HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_ASCII, BIND_BINARY,
 } from '../abi';
 import { processDump, processCachedump, dumpRunning } from './dump';
 import { P_DONE } from './flow';
@@ -61,6 +63,7 @@ function hostAddr(id: u32): u32 { return S + (id < HS_COUNT ? HS_BASE + (id << 3
 function hostLo(id: u32): u32 { return ld32(hostAddr(id)); }
 function hostHi(id: u32): u32 { return ld32(hostAddr(id) + 4); }
 function sHost(name: string, id: u32): void { sU64(name, hostHi(id), hostLo(id)); }
+function hostSetting(id: u32): u32 { return hget(HOST_SETTINGS + (id << 2)); }
 
 let SUM_HI: u32 = 0;
 let SUM_LO: u32 = 0;
@@ -148,6 +151,8 @@ function statsGeneral(): void {
   sU32('uptime', hget(H_NOW) > hget(H_STARTED) ? hget(H_NOW) - hget(H_STARTED) : 0);
   sU32('time', hget(H_PROCESS_STARTED) + now);
   sStr('version', '1.6.18');
+  // No libevent: one Node.js event loop serves every connection.
+  sStr('libevent', 'none');
   sU32('pointer_size', 32);
   statName('rusage_user'); outMicros(hostHi(HS_RUSAGE_USER_US), hostLo(HS_RUSAGE_USER_US)); outCRLF();
   statName('rusage_system'); outMicros(hostHi(HS_RUSAGE_SYSTEM_US), hostLo(HS_RUSAGE_SYSTEM_US)); outCRLF();
@@ -156,8 +161,16 @@ function statsGeneral(): void {
   sHost('total_connections', HS_TOTAL_CONNECTIONS);
   sHost('rejected_connections', HS_REJECTED_CONNECTIONS);
   sHost('connection_structures', HS_CONNECTION_STRUCTURES);
+  // Replies and reads live in the arena's regions and pooled buffers, not in
+  // memcached's per-thread response objects and read buffers.
   sU32('response_obj_oom', 0);
+  sU32('response_obj_count', 0);
+  sU32('response_obj_bytes', 0);
+  sU32('read_buf_count', 0);
+  sU32('read_buf_bytes', 0);
+  sU32('read_buf_bytes_free', 0);
   sU32('read_buf_oom', 0);
+  sU32('reserved_fds', 0);
   sCounter('cmd_get', C_CMD_GET);
   sClassSum('cmd_set', CL_CMD_SET);
   sCounter('cmd_flush', C_CMD_FLUSH);
@@ -203,19 +216,41 @@ function statsGeneral(): void {
   sU32('slab_reassign_busy_deletes', 0);
   sBool('slab_reassign_running', false);
   sCounter('slabs_moved', C_SLABS_MOVED);
-  sU32('lru_crawler_running', 0);
+  // memcached lists its crawler's and LRU maintainer's fields only while they are on.
+  const maintainer = hostSetting(HSET_NO_LRU_MAINTAINER) == 0;
+  if (hget(H_CRAWLER_ON) != 0) {
+    sU32('lru_crawler_running', 0);
+    sU32('lru_crawler_starts', 0);
+  }
+  if (maintainer) sU32('lru_maintainer_juggles', 0);
+  // No worker threads' logs, no NAPI ids: that machinery is idle.
+  sU32('malloc_fails', 0);
+  sU32('log_worker_dropped', 0);
+  sU32('log_worker_written', 0);
+  sU32('log_watcher_skipped', 0);
+  sU32('log_watcher_sent', 0);
+  sU32('log_watchers', 0);
+  sU32('unexpected_napi_ids', 0);
+  sU32('round_robin_fallback', 0);
   sU64('bytes', hget(H_BYTES_HI), hget(H_BYTES_LO));
   sU32('curr_items', hget(H_CURR_ITEMS));
   sCounter('total_items', C_TOTAL_ITEMS);
   sU32('slab_global_page_pool', slabsPoolPages());
   sCounter('expired_unfetched', C_EXPIRED_UNFETCHED);
   sCounter('evicted_unfetched', C_EVICTED_UNFETCHED);
-  sCounter('evicted_active', C_EVICTED_ACTIVE);
+  if (maintainer) sCounter('evicted_active', C_EVICTED_ACTIVE);
   sCounter('evictions', C_EVICTIONS);
   sCounter('reclaimed', C_RECLAIMED);
   sCounter('crawler_reclaimed', C_CRAWLER_RECLAIMED);
   sClassSum('crawler_items_checked', CL_CRAWLER_CHECKED);
-  sClassSum('moves_within_lru', CL_MOVES_WITHIN_LRU);
+  sU32('lrutail_reflocked', 0);
+  if (maintainer) {
+    sU32('moves_to_cold', 0);
+    sU32('moves_to_warm', 0);
+    sClassSum('moves_within_lru', CL_MOVES_WITHIN_LRU);
+    sU32('direct_reclaims', 0);
+    sU32('lru_bumps_dropped', 0);
+  }
   const warm = hostLo(HS_WARM_STATE);
   if (warm != 0) {
     sStr('warm_state', warm == WARM_IDLE ? 'idle' : warm == WARM_COPYING ? 'copying' : warm == WARM_DONE ? 'done' : 'failed');
@@ -240,17 +275,22 @@ function statsSettings(): void {
   statName('growth_factor'); outHundredths(hget(H_FACTOR)); outCRLF();
   sU32('chunk_size', hget(H_CHUNK_MIN));
   sHost('num_threads', HS_THREADS);
-  sStr('stat_key_prefix', ':');
-  sBool('detail_enabled', false);
-  sU32('reqs_per_event', 20);
+  // -D: memcached turns detail stats on with it.
+  const delimiter = hostSetting(HSET_PREFIX_DELIMITER);
+  statName('stat_key_prefix'); outByte(delimiter != 0 ? delimiter : 58); outCRLF();
+  sBool('detail_enabled', delimiter != 0);
+  const reqs = hostSetting(HSET_REQS_PER_EVENT);
+  sU32('reqs_per_event', reqs != 0 ? reqs : 20);
   sBool('cas_enabled', (opts & OPT_NO_CAS) == 0);
-  sU32('tcp_backlog', 1024);
-  sStr('binding_protocol', 'ascii');
-  sBool('auth_enabled_sasl', false);
+  const backlog = hostSetting(HSET_TCP_BACKLOG);
+  sU32('tcp_backlog', backlog != 0 ? backlog : 1024);
+  const bound = hostSetting(HSET_PROTOCOL);
+  sStr('binding_protocol', bound == BIND_ASCII ? 'ascii' : bound == BIND_BINARY ? 'binary' : 'auto-negotiate');
+  sBool('auth_enabled_sasl', (opts & OPT_SASL) != 0);
   sBool('auth_enabled_ascii', false);
   sU32('item_size_max', hget(H_ITEM_MAX));
   sBool('maxconns_fast', true);
-  sU32('hashpower_init', 16);
+  sU32('hashpower_init', hostSetting(HSET_HASHPOWER_INIT));
   sBool('slab_reassign', true);
   sU32('slab_automove', hget(H_AUTOMOVE));
   sStr('slab_automove_ratio', '0.80');
@@ -435,7 +475,11 @@ export function processLru(ntok: u32): void {
     return;
   }
   if (tokIs(1, 'mode') && ntok >= 4) {
-    if (tokIs(2, 'flat') || tokIs(2, 'segmented')) outString('OK'); else outString('ERROR');
+    // flat: allocations reclaim dead items at the LRU tail first (HSET_LRU_FLAT).
+    if (tokIs(2, 'flat')) hset(HOST_SETTINGS + (HSET_LRU_FLAT << 2), 1);
+    else if (tokIs(2, 'segmented')) hset(HOST_SETTINGS + (HSET_LRU_FLAT << 2), 0);
+    else { outString('ERROR'); return; }
+    outString('OK');
     return;
   }
   if (tokIs(1, 'temp_ttl') && ntok >= 4) {
