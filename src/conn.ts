@@ -9,8 +9,9 @@
 // made while more than SOCKET_HIGH_WATER bytes wait in the socket. So a
 // client that never reads its replies makes the host hold less than
 // SOCKET_HIGH_WATER + OUTPUT_PER_CALL (256 KiB); reading from it stops until
-// 'drain'. A run that has produced RUN_OUTPUT_BUDGET bytes continues on a
-// later turn of the event loop, so one busy client cannot starve the others.
+// 'drain'. A run that has produced RUN_OUTPUT_BUDGET bytes, or completed
+// the host's requests per event (-R, memcached's reqs_per_event), continues on
+// a later turn of the event loop, so one busy client cannot starve the others.
 // Either may happen after any call, even inside a multiget: the engine's
 // per-connection state (R_CONN_STATE) is saved after every call.
 import type { Socket } from 'node:net';
@@ -28,6 +29,8 @@ export const OUTPUT_PER_CALL = 128 * 1024;
 export const RUN_OUTPUT_BUDGET = 1024 * 1024;
 /** Most input bytes handed to one engine call. */
 export const INPUT_PER_CALL = 64 * 1024;
+/** A request budget no call reaches: the engine counts commands down from it. */
+const UNCAPPED_REQUESTS = 0x7fffffff;
 /** Unconsumable input above this closes the connection: no command needs it. */
 export const MAX_PENDING = 256 * 1024;
 
@@ -47,8 +50,12 @@ export interface ConnHost {
   snapshot(): Promise<string>;
   /** The engine threw: the arena can no longer be trusted. */
   trapped(conn: Conn, err: unknown): void;
-  /** A run stopped early to let other connections in (stats conn_yields). */
-  yielded(): void;
+  /** A run stopped early (`times` times) to let other connections in (stats conn_yields). */
+  yielded(times?: number): void;
+  /** -R: most commands one run (one event) completes; 0 = no limit. */
+  readonly requestsPerEvent: number;
+  /** Open connections, this one included. */
+  readonly connectionCount: number;
   /** --warm-from: told of deletes while it copies. */
   readonly warmer: Warmer | null;
 }
@@ -174,17 +181,26 @@ export class Conn {
 
   /**
    * Executes pending input until it is used up, the engine needs more bytes,
-   * the socket holds SOCKET_HIGH_WATER, the run's output budget is spent, or
-   * the engine closes the connection. Each call's output is written at once.
+   * the socket holds SOCKET_HIGH_WATER, the run's output budget or request
+   * budget is spent, or the engine closes the connection. Each call's output
+   * is written at once.
    */
   private run(): void {
     const session = this.session;
     let outBytes = 0;
+    const requestLimit = this.host.requestsPerEvent;
+    let requestsLeft = requestLimit;
     while (session.runnable()) {
       const pendingBefore = session.pendingLen;
+      // Alone, an event boundary would let no one in: the call runs on
+      // through them, and they are counted as the yields they stand for.
+      const alone = requestLimit > 0 && this.host.connectionCount <= 1;
+      const budget = alone ? UNCAPPED_REQUESTS : requestsLeft;
       let status: number;
       try {
-        status = session.execute(this.host.now(), INPUT_PER_CALL);
+        status = session.execute(this.host.now(), INPUT_PER_CALL, budget);
+        if (alone) requestsLeft = this.crossEvents(requestLimit, requestsLeft, budget - session.requestsLeft);
+        else if (requestLimit > 0) requestsLeft = session.requestsLeft;
       } catch (err) {
         this.closing = true;
         this.host.trapped(this, err);
@@ -210,6 +226,18 @@ export class Conn {
         return;
       }
       if (this.waitingDrain || this.closing) return;
+      if (requestLimit > 0 && requestsLeft === 0) {
+        // -R: this event's requests are done; the rest waits for a later
+        // turn. With no other connection to let in, the next event is now.
+        if (!session.runnable()) break;
+        this.host.yielded();
+        if (this.host.connectionCount > 1) {
+          this.pauseRun(0);
+          return;
+        }
+        requestsLeft = requestLimit;
+        continue;
+      }
       const consumed = session.consumed;
       if (status === ST_OUT_FULL && consumed === 0 && out === null) {
         // No progress: an item to send is pinned by too many readers; retry soon.
@@ -237,6 +265,18 @@ export class Conn {
       }
     }
     this.finishIfDone();
+  }
+
+  /**
+   * Counts the event boundaries (-R) that `done` commands crossed, when
+   * the event had `left` of `limit` requests left, each followed by more
+   * commands of the same call; returns the requests left in the event now.
+   */
+  private crossEvents(limit: number, left: number, done: number): number {
+    const total = limit - left + done;
+    const crossed = done > 0 ? Math.floor((total - 1) / limit) : 0;
+    if (crossed > 0) this.host.yielded(crossed);
+    return limit - (total - crossed * limit);
   }
 
   /** `snapshot`: the connection waits (its later commands too) until the

@@ -9,15 +9,17 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import {
   HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS, HS_CONNECTION_STRUCTURES,
   HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS, HS_TCP_PORT, HS_IDLE_TIMEOUT,
-  HS_THREADS, HS_CONN_YIELDS, HS_UNIX_SOCKET,
+  HS_THREADS, HS_CONN_YIELDS, HS_UNIX_SOCKET, HSET_PROTOCOL, HSET_REQS_PER_EVENT, HSET_TCP_BACKLOG,
+  HSET_PREFIX_DELIMITER, HSET_HASHPOWER_INIT, HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_AUTO, BIND_ASCII, BIND_BINARY,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
-import type { Settings } from './settings.js';
+import { listenPort, type Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
 import { OutputPool } from './output-pool.js';
 import { startTicker } from './ticker.js';
+import type { ListeningPort } from './port-file.js';
 import type { Snapshotter } from './snapshot.js';
 import type { Warmer } from './warm.js';
 
@@ -81,16 +83,27 @@ export class CacheServer implements ConnHost {
     return Math.floor(Date.now() / 1000);
   }
 
+  /** -R: most commands one connection completes per event. */
+  get requestsPerEvent(): number {
+    return this.settings.requestsPerEvent;
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
   /** Binds, sets the host stats, starts the ticker; resolves to what `listening on` prints. */
   async listen(): Promise<string> {
     const s = this.settings;
-    const where = s.unixSocket ?? `${s.listen}:${s.port}`;
+    const where = s.unixSocket ?? `${s.listen}:${listenPort(s)}`;
+    // Before the first connection: -B decides which protocol it may speak.
+    this.setHostSettings();
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => reject(new Error(`failed to listen on ${where}: ${err.message}`));
       this.listener.once('error', onError);
       this.listener.once('listening', () => { this.listener.off('error', onError); resolve(); });
-      if (s.unixSocket) this.listenUnix(s.unixSocket, s.unixMask);
-      else this.listener.listen({ port: s.port, host: s.listen, backlog: 1024 });
+      if (s.unixSocket) this.listenUnix(s.unixSocket, s.unixMask, s.backlog);
+      else this.listener.listen({ port: listenPort(s), host: s.listen, backlog: s.backlog });
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
     acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
@@ -115,13 +128,33 @@ export class CacheServer implements ConnHost {
     this.updateConnStats();
     this.updateRusage();
     this.stopTicker = startTicker(() => this.tick());
-    this.log.info(`<${fdOf(this.listener) ?? 0} server listening (auto-negotiate)`);
+    this.log.info(`<${fdOf(this.listener) ?? 0} server listening (${protocolName(s)})`);
     this.warmer?.start();
     return shown;
   }
 
+  /** The sockets it listens on, for MEMCACHED_PORT_FILENAME (none on a unix socket). */
+  listeningPorts(): ListeningPort[] {
+    if (this.settings.unixSocket !== null) return [];
+    const a = this.listener.address() as AddressInfo;
+    return [{ transport: 'TCP', family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', port: a.port }];
+  }
+
+  /** The command line's settings that `stats settings` reports, and -B. */
+  private setHostSettings(): void {
+    const s = this.settings;
+    const st = this.store;
+    st.setHostSetting(HSET_PROTOCOL, s.protocol === 'ascii' ? BIND_ASCII : s.protocol === 'binary' ? BIND_BINARY : BIND_AUTO);
+    st.setHostSetting(HSET_REQS_PER_EVENT, s.requestsPerEvent);
+    st.setHostSetting(HSET_TCP_BACKLOG, s.backlog);
+    st.setHostSetting(HSET_PREFIX_DELIMITER, s.prefixDelimiter === null ? 0 : s.prefixDelimiter.charCodeAt(0));
+    st.setHostSetting(HSET_HASHPOWER_INIT, s.hashpowerInit);
+    st.setHostSetting(HSET_NO_LRU_MAINTAINER, s.lruMaintainer ? 0 : 1);
+    st.setHostSetting(HSET_LRU_FLAT, s.lruFlat ? 1 : 0);
+  }
+
   /** Like memcached: replace a stale socket file, never any other file; the mode comes from -a. */
-  private listenUnix(path: string, mask: number): void {
+  private listenUnix(path: string, mask: number, backlog: number): void {
     try {
       if (lstatSync(path).isSocket()) unlinkSync(path);
       else throw new Error(`${path} exists and is not a socket`);
@@ -132,7 +165,7 @@ export class CacheServer implements ConnHost {
     // for that call so it never exists with looser permissions than -a.
     const old = process.umask(~mask & 0o777);
     try {
-      this.listener.listen({ path, backlog: 1024 });
+      this.listener.listen({ path, backlog });
     } finally {
       process.umask(old);
     }
@@ -201,7 +234,7 @@ export class CacheServer implements ConnHost {
     this.totalConnections++;
     this.peakConnections = Math.max(this.peakConnections, this.conns.size);
     this.updateConnStats();
-    this.log.info(`<${id} new auto-negotiating client connection`);
+    this.log.info(`<${id} new ${this.settings.protocol === 'auto' ? 'auto-negotiating' : this.settings.protocol} client connection`);
   }
 
   // ---- ConnHost ----
@@ -236,8 +269,8 @@ export class CacheServer implements ConnHost {
     this.exit(EXIT_ENGINE_TRAP);
   }
 
-  yielded(): void {
-    this.connYields++;
+  yielded(times = 1): void {
+    this.connYields += times;
     this.store.setHostStat(HS_CONN_YIELDS, this.connYields);
   }
 
@@ -281,6 +314,11 @@ export class CacheServer implements ConnHost {
     st.setHostStat(HS_REJECTED_CONNECTIONS, this.rejectedConnections);
     st.setHostStat(HS_CONNECTION_STRUCTURES, this.peakConnections + 1);
   }
+}
+
+/** How memcached's log lines name the protocol connections speak. */
+function protocolName(s: Settings): string {
+  return s.protocol === 'auto' ? 'auto-negotiate' : s.protocol;
 }
 
 /** The OS descriptor behind a socket or server, for memcached-style log lines. */
