@@ -13,6 +13,10 @@ interface ExtendedSpec {
   arg?: string;
   /** the value may be left out (slab_automove) */
   optional?: boolean;
+  /** Left out of -h, which lists what is served: memcached's test harness
+   *  reads -h to decide what to test (ext_path: extstore, no_drop_privileges:
+   *  seccomp), and wasmcached has neither. extendedUsage() names the group. */
+  hidden?: boolean;
   help: string;
   /** applies the option; `flag` is `-o <name>`, for messages */
   apply?(s: Settings, value: string | null, flag: string): void;
@@ -117,7 +121,7 @@ const EXTENDED: ExtendedSpec[] = [
   { name: 'sock_cookie_id', arg: 'id', help: 'accepted, no effect: sockets are not marked (SO_MARK)',
     apply(s, v, f) { unsigned(v!, f, 'sock_cookie_id'); noEffect('sockets are not marked')(s, v, f); } },
   // External storage.
-  { name: 'ext_path', arg: 'file:size', help: `accepted, no effect: ${NO_EXTSTORE}`,
+  { name: 'ext_path', arg: 'file:size', help: `accepted, no effect: ${NO_EXTSTORE}`, hidden: true,
     apply(s, v, f) {
       if (!/^.+:\d+[MmGgTtPp]$/.test(v!)) throw new SettingsError(`${f} ${quote(v!)}: must supply size to ext_path, ie: ext_path=/f/e:64m (M|G|T|P supported)`);
       // Printed at every verbosity: this asked for more capacity than memory.
@@ -125,11 +129,11 @@ const EXTENDED: ExtendedSpec[] = [
     } },
   ...['ext_page_size', 'ext_wbuf_size', 'ext_threads', 'ext_io_depth', 'ext_item_size', 'ext_item_age', 'ext_low_ttl',
     'ext_recache_rate', 'ext_compact_under', 'ext_drop_under', 'ext_max_sleep'].map((name): ExtendedSpec => ({
-    name, arg: 'num', help: 'accepted, no effect (extstore)',
+    name, arg: 'num', help: 'accepted, no effect (extstore)', hidden: true,
     apply(s, v, f) { unsigned(v!, f, name); noEffect(NO_EXTSTORE)(s, v, f); },
   })),
-  { name: 'ext_drop_unread', help: 'accepted, no effect (extstore)', apply: noEffect(NO_EXTSTORE) },
-  { name: 'ext_max_frag', arg: 'ratio', help: 'accepted, no effect (extstore)',
+  { name: 'ext_drop_unread', help: 'accepted, no effect (extstore)', hidden: true, apply: noEffect(NO_EXTSTORE) },
+  { name: 'ext_max_frag', arg: 'ratio', help: 'accepted, no effect (extstore)', hidden: true,
     apply(s, v, f) { extRatio(v!, f, 'ext_max_frag'); noEffect(NO_EXTSTORE)(s, v, f); } },
   { name: 'slab_automove_freeratio', arg: 'ratio', help: 'accepted, no effect (extstore)',
     apply(s, v, f) { extRatio(v!, f, 'slab_automove_freeratio'); noEffect(NO_EXTSTORE)(s, v, f); } },
@@ -175,9 +179,9 @@ const EXTENDED: ExtendedSpec[] = [
   { name: 'no_inline_ascii_resp', help: 'accepted, no effect' },
   { name: 'resp_obj_mem_limit', arg: 'mb', help: 'accepted, no effect (deprecated in memcached too)',
     apply(s, v, f) { unsigned(v!, f, 'resp_obj_mem_limit'); noEffect('replies are bounded per connection')(s, v, f); } },
-  { name: 'drop_privileges', help: 'accepted, no effect: no system call filter is installed' },
-  { name: 'no_drop_privileges', help: 'accepted, no effect' },
-  { name: 'relaxed_privileges', help: 'accepted, no effect (memcached\'s test builds pass it)' },
+  { name: 'drop_privileges', help: 'accepted, no effect: no system call filter is installed', hidden: true },
+  { name: 'no_drop_privileges', help: 'accepted, no effect', hidden: true },
+  { name: 'relaxed_privileges', help: 'accepted, no effect (memcached\'s test builds pass it)', hidden: true },
   // wasmcached's own.
   { name: 'debug_time', help: 'enable `debugtime <secs>`, which moves the cache clock forward (for tests)',
     apply(s) { s.debugTime = true; } },
@@ -239,8 +243,11 @@ export function checkExtended(s: Settings): void {
 export function extendedUsage(): string[] {
   const lines = ['-o options (comma-separated, or several -o):'];
   for (const o of EXTENDED) {
+    if (o.hidden) continue;
     const name = o.arg === undefined ? o.name : o.optional ? `${o.name}[=<${o.arg}>]` : `${o.name}=<${o.arg}>`;
     lines.push(`   - ${name.padEnd(31)} ${o.help}`);
   }
+  lines.push(`   - ${'ext_<option>=<value>'.padEnd(31)} memcached's external storage (extstore) options: accepted, no effect: items are kept in memory only`);
+  lines.push(`   - ${'(no_)drop / relaxed privileges'.padEnd(31)} memcached's system call filter options: accepted, no effect`);
   return lines;
 }
