@@ -182,13 +182,17 @@ function requirePath(v: string, flag: string): string {
   return v;
 }
 
-// In memcached's -h order.
+// The flags that wasmcached had before every memcached flag was accepted come first, in their
+// old order; those added for memcached 1.6.18 follow.
 const OPTIONS: OptionSpec[] = [
   { short: 'p', long: 'port', arg: 'num', help: 'TCP port to listen on (default: 11211; 0 or -1: a free port the OS picks)',
     apply(s, v, f) { s.port = parseInteger(v, f, -1, 65535); } },
-  // -U belongs to the UDP listener.
-  { short: 'U', long: 'udp-port', arg: 'num', help: 'UDP port: only 0 (off) is accepted',
-    apply(_s, v, f) { if (v !== '0') throw new SettingsError(`${f} ${quote(v)}: UDP is not supported (only 0 is accepted)`); } },
+  { short: 'l', long: 'listen', arg: 'addr', help: 'interface to listen on (default: 127.0.0.1)',
+    apply(s, v, f) {
+      if (v === '') throw new SettingsError(`${f} needs an address`);
+      if (v.includes(',') || v.includes(';')) throw new SettingsError(`${f} ${v}: listening on several addresses is not supported`);
+      s.listen = v;
+    } },
   { short: 's', long: 'unix-socket', arg: 'file', help: 'unix socket path to listen on (disables TCP)',
     apply(s, v, f) { s.unixSocket = requirePath(v, f); } },
   { short: 'a', long: 'unix-mask', arg: 'mask', help: 'access mask for the unix socket, in octal (default: 0700)',
@@ -196,20 +200,6 @@ const OPTIONS: OptionSpec[] = [
       if (!/^[0-7]{1,4}$/.test(v) || parseInt(v, 8) > 0o777) throw new SettingsError(`${f} ${quote(v)}: expected an octal mode such as 0700`);
       s.unixMask = parseInt(v, 8);
     } },
-  { short: 'A', long: 'enable-shutdown', help: 'enable the ascii "shutdown" command',
-    apply(s) { s.enableShutdown = true; } },
-  { short: 'l', long: 'listen', arg: 'addr', help: 'interface to listen on (default: 127.0.0.1)',
-    apply(s, v, f) {
-      if (v === '') throw new SettingsError(`${f} needs an address`);
-      if (v.includes(',') || v.includes(';')) throw new SettingsError(`${f} ${v}: listening on several addresses is not supported`);
-      s.listen = v;
-    } },
-  { short: 'd', long: 'daemon', help: 'run as a daemon: the command exits 0 once the server in the background listens',
-    apply(s) { s.daemonize = true; } },
-  { short: 'r', long: 'enable-coredumps', help: 'accepted, no effect: the core size limit is the shell\'s (ulimit -c)',
-    apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-r: core dumps keep the limit the shell set (ulimit -c); wasmcached does not raise it' }); } },
-  { short: 'u', long: 'user', arg: 'user', help: 'accepted, no effect: wasmcached never switches users (start it as the user it should run as)',
-    apply() { /* memcached start scripts pass it; memcached needs it as root */ } },
   { short: 'm', long: 'memory-limit', arg: 'num', help: `item memory in megabytes (default: 64; at most ${MAX_MEMORY_MB}, larger values are lowered to it)`,
     apply(s, v, f) {
       const mb = parseInteger(v, f, 1, Number.MAX_SAFE_INTEGER, 'memory limit must be at least 1 MB');
@@ -221,41 +211,46 @@ const OPTIONS: OptionSpec[] = [
           '(the engine is 32-bit WebAssembly: 4 GiB of memory in all, which also holds the hash table and I/O buffers)' });
       }
     } },
-  { short: 'M', long: 'disable-evictions', help: 'return an error on memory exhausted instead of evicting',
-    apply(s) { s.disableEvictions = true; } },
   { short: 'c', long: 'conn-limit', arg: 'num', help: 'max simultaneous connections (default: 1024)',
     apply(s, v, f) { s.connLimit = parseInteger(v, f, 1, 1_000_000, 'maximum connections must be greater than 0'); } },
-  { short: 'k', long: 'lock-memory', help: 'accepted, no effect: memory is not locked (Node.js cannot call mlockall)',
-    apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-k: memory is not locked into RAM (Node.js cannot call mlockall); it may be swapped out' }); } },
-  { short: 'v', long: 'verbose', help: 'verbose: errors and warnings (-vv: also connections, -vvv: more)',
-    apply(s) { s.verbosity++; } },
-  { short: 'h', long: 'help', help: 'print this help and exit',
-    apply() { return { action: 'help' }; } },
-  { short: 'i', long: 'license', help: 'print the license and exit',
-    apply() { return { action: 'license' }; } },
-  { short: 'V', long: 'version', help: 'print version and exit',
-    apply() { return { action: 'version' }; } },
-  { short: 'P', long: 'pidfile', arg: 'file', help: 'write the server\'s pid to <file> (removed at a clean stop when run with -d)',
-    apply(s, v, f) { s.pidFile = requirePath(v, f); } },
+  { short: 'I', long: 'max-item-size', arg: 'size', help: 'max item size, k/m suffix allowed (default: 1m, min: 1k, max: 1024m)',
+    apply(s, v, f) { s.itemSizeMax = parseSize(v, f); } },
   { short: 'f', long: 'slab-growth-factor', arg: 'factor', help: 'chunk size growth factor (default: 1.25)',
     apply(s, v, f) { s.growthFactor = parseFactor(v, f); } },
   { short: 'n', long: 'slab-min-size', arg: 'bytes', help: 'min space for key+value+flags (default: 48)',
     apply(s, v, f) { s.chunkMin = parseInteger(v, f, 1, MAX_ITEM_SIZE, 'chunk size must be greater than 0'); } },
-  { short: 'L', long: 'enable-largepages', help: 'accepted, no effect: the engine\'s memory is one WebAssembly memory, in ordinary pages',
-    apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-L: large memory pages are not used (the engine\'s memory is one WebAssembly memory)' }); } },
-  { short: 'D', arg: 'char', help: 'the delimiter between key prefixes and ids in `stats detail` (default: ":")',
-    apply(s, v, f) {
-      if (v.length !== 1) throw new SettingsError(v === '' ? `${f}: no delimiter specified` : `${f} ${quote(v)}: expected one character`);
-      s.prefixDelimiter = v;
-    } },
-  { short: 't', long: 'threads', arg: 'num', help: 'reported in stats; one event loop serves all connections (default: 4)',
-    apply(s, v, f) { s.threads = parseInteger(v, f, 1, 1024, 'number of threads must be from 1 to 1024'); } },
-  { short: 'R', long: 'max-reqs-per-event', arg: 'num', help: 'most requests one connection has served before the others get a turn (default: 20)',
-    apply(s, v, f) { s.requestsPerEvent = parseInteger(v, f, 1, 2_147_483_647, 'number of requests per event must be greater than 0'); } },
+  { short: 'M', long: 'disable-evictions', help: 'return an error on memory exhausted instead of evicting',
+    apply(s) { s.disableEvictions = true; } },
   { short: 'C', long: 'disable-cas', help: 'disable use of CAS',
     apply(s) { s.disableCas = true; } },
+  { short: 'A', long: 'enable-shutdown', help: 'enable the ascii "shutdown" command',
+    apply(s) { s.enableShutdown = true; } },
+  { short: 'F', long: 'disable-flush-all', help: 'disable the flush_all command',
+    apply(s) { s.disableFlushAll = true; } },
+  { short: 'X', long: 'disable-dumping', help: 'disable stats cachedump, lru_crawler metadump and mgdump',
+    apply(s) { s.disableDumping = true; } },
+  { short: 'v', long: 'verbose', help: 'verbose: errors and warnings (-vv: also connections, -vvv: more)',
+    apply(s) { s.verbosity++; } },
+  { short: 'U', long: 'udp-port', arg: 'num', help: 'UDP port: only 0 (off) is accepted',
+    apply(_s, v, f) { if (v !== '0') throw new SettingsError(`${f} ${quote(v)}: UDP is not supported (only 0 is accepted)`); } },
+  { short: 't', long: 'threads', arg: 'num', help: 'reported in stats; one event loop serves all connections (default: 4)',
+    apply(s, v, f) { s.threads = parseInteger(v, f, 1, 1024, 'number of threads must be from 1 to 1024'); } },
+  { short: 'u', long: 'user', arg: 'user', help: 'accepted, no effect: wasmcached never switches users (start it as the user it should run as)',
+    apply() { /* memcached start scripts pass it; memcached needs it as root */ } },
+  { short: 'S', long: 'enable-sasl', help: 'require SASL PLAIN (binary protocol only); users from the file named by $MEMCACHED_SASL_PWDB',
+    apply(s) { s.sasl = true; } },
+  { short: 'Y', long: 'auth-file', arg: 'file', help: 'require text-protocol authentication against "user:password" lines of this file',
+    apply(s, v, f) { s.authFile = requirePath(v, f); } },
+  { short: 'e', long: 'memory-file', arg: 'file', help: 'snapshot file: written on stop (SIGTERM, SIGINT, SIGUSR1, shutdown), loaded at start',
+    apply(s, v, f) { s.snapshotFile = requirePath(v, f); } },
+  { short: 'd', long: 'daemon', help: 'run as a daemon: the command exits 0 once the server in the background listens',
+    apply(s) { s.daemonize = true; } },
+  { short: 'P', long: 'pidfile', arg: 'file', help: 'write the server\'s pid to <file> (removed at a clean stop when run with -d)',
+    apply(s, v, f) { s.pidFile = requirePath(v, f); } },
   { short: 'b', long: 'listen-backlog', arg: 'num', help: 'the backlog queue limit of the listening socket (default: 1024)',
     apply(s, v, f) { s.backlog = parseInteger(v, f, 0, 2_147_483_647); } },
+  { short: 'R', long: 'max-reqs-per-event', arg: 'num', help: 'most requests one connection has served before the others get a turn (default: 20)',
+    apply(s, v, f) { s.requestsPerEvent = parseInteger(v, f, 1, 2_147_483_647, 'number of requests per event must be greater than 0'); } },
   { short: 'B', long: 'protocol', arg: 'name', help: 'protocol: ascii, binary, or auto (default: auto, decided by each connection\'s first byte)',
     apply(s, v, f) {
       if (v !== 'auto' && v !== 'ascii' && v !== 'binary') {
@@ -264,24 +259,21 @@ const OPTIONS: OptionSpec[] = [
       s.protocol = v;
       protocolGiven.add(s);
     } },
-  { short: 'I', long: 'max-item-size', arg: 'size', help: 'max item size, k/m suffix allowed (default: 1m, min: 1k, max: 1024m)',
-    apply(s, v, f) { s.itemSizeMax = parseSize(v, f); } },
-  { short: 'S', long: 'enable-sasl', help: 'require SASL PLAIN (binary protocol only); users from the file named by $MEMCACHED_SASL_PWDB',
-    apply(s) { s.sasl = true; } },
-  { short: 'F', long: 'disable-flush-all', help: 'disable the flush_all command',
-    apply(s) { s.disableFlushAll = true; } },
-  { short: 'X', long: 'disable-dumping', help: 'disable stats cachedump, lru_crawler metadump and mgdump',
-    apply(s) { s.disableDumping = true; } },
+  { short: 'D', arg: 'char', help: 'the delimiter between key prefixes and ids in `stats detail` (default: ":")',
+    apply(s, v, f) {
+      if (v.length !== 1) throw new SettingsError(v === '' ? `${f}: no delimiter specified` : `${f} ${quote(v)}: expected one character`);
+      s.prefixDelimiter = v;
+    } },
   { short: 'W', long: 'disable-watch', help: 'disable watch commands (accepted; wasmcached serves no watch command yet)',
     apply(s) { s.disableWatch = true; } },
-  { short: 'Y', long: 'auth-file', arg: 'file', help: 'require text-protocol authentication against "user:password" lines of this file',
-    apply(s, v, f) { s.authFile = requirePath(v, f); } },
-  { short: 'e', long: 'memory-file', arg: 'file', help: 'snapshot file: written on stop (SIGTERM, SIGINT, SIGUSR1, shutdown), loaded at start',
-    apply(s, v, f) { s.snapshotFile = requirePath(v, f); } },
   { short: 'Z', long: 'enable-ssl', help: 'TLS: not served yet, so the server refuses to start with it (put a TLS proxy in front)',
     apply(s) { s.tls = true; } },
-  { short: 'o', long: 'extended', arg: 'opts', help: 'comma-separated list of extended options (below)',
-    apply(s, v, f) { applyExtended(s, v, f); } },
+  { short: 'r', long: 'enable-coredumps', help: 'accepted, no effect: the core size limit is the shell\'s (ulimit -c)',
+    apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-r: core dumps keep the limit the shell set (ulimit -c); wasmcached does not raise it' }); } },
+  { short: 'k', long: 'lock-memory', help: 'accepted, no effect: memory is not locked (Node.js cannot call mlockall)',
+    apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-k: memory is not locked into RAM (Node.js cannot call mlockall); it may be swapped out' }); } },
+  { short: 'L', long: 'enable-largepages', help: 'accepted, no effect: the engine\'s memory is one WebAssembly memory, in ordinary pages',
+    apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-L: large memory pages are not used (the engine\'s memory is one WebAssembly memory)' }); } },
   { short: 'N', long: 'napi-ids', arg: 'num', help: 'accepted, no effect: NAPI ids select worker threads, and one event loop serves all',
     apply(s, v, f) {
       parseInteger(v, f, 1, 2_147_483_647, 'maximum number of NAPI IDs must be greater than 0');
@@ -289,12 +281,20 @@ const OPTIONS: OptionSpec[] = [
     } },
   { long: 'warm-from', arg: 'host:port', help: 'warm this new node from an old one (memcached or wasmcached) in the background',
     apply(s, v, f) { s.warmFrom = parseHostPort(v, f); } },
+  { short: 'o', long: 'extended', arg: 'opts', help: 'comma-separated list of extended options (below)',
+    apply(s, v, f) { applyExtended(s, v, f); } },
   { long: 'engine', arg: 'name', help: 'engine build: wasm (default) or js (the same engine compiled to plain JavaScript)',
     apply(s, v, f) {
       if (v === 'wasm') s.engine = 'wasm';
       else if (v === 'js') s.engine = 'js';
       else throw new SettingsError(`${f} ${quote(v)}: unknown engine (expected wasm or js)`);
     } },
+  { short: 'h', long: 'help', help: 'print this help and exit',
+    apply() { return { action: 'help' }; } },
+  { short: 'i', long: 'license', help: 'print the license and exit',
+    apply() { return { action: 'license' }; } },
+  { short: 'V', long: 'version', help: 'print version and exit',
+    apply() { return { action: 'version' }; } },
 ];
 
 /** Settings whose -B was given: -S and -Y then check it instead of setting it. */
