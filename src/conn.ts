@@ -5,8 +5,9 @@
 //
 // Output is bounded per connection: an engine call writes at most
 // OUTPUT_PER_CALL bytes (values larger than that go out in pieces, their item
-// pinned in the arena), each call's output is written at once, and no call is
-// made while more than SOCKET_HIGH_WATER bytes wait in the socket. So a
+// pinned in the arena), each call's output is copied out at once (the socket
+// is corked during a run, so a run's calls go out in one write), and no call
+// is made while more than SOCKET_HIGH_WATER bytes wait in the socket. So a
 // client that never reads its replies makes the host hold less than
 // SOCKET_HIGH_WATER + OUTPUT_PER_CALL (256 KiB); reading from it stops until
 // 'drain'. A run that has produced RUN_OUTPUT_BUDGET bytes, or completed
@@ -170,8 +171,13 @@ export class Conn {
   /** Resumes after a pause: runs what is pending, or closes after a FIN. */
   private proceed(): void {
     if (this.closing) return;
-    if (this.session.runnable()) this.run();
-    else this.finishIfDone();
+    if (this.session.runnable()) {
+      this.run();
+    } else {
+      // Output a yielded run kept corked.
+      this.flushOutput();
+      this.finishIfDone();
+    }
   }
 
   /** After the client's FIN, close once nothing more can run. */
@@ -182,10 +188,30 @@ export class Conn {
   /**
    * Executes pending input until it is used up, the engine needs more bytes,
    * the socket holds SOCKET_HIGH_WATER, the run's output budget or request
-   * budget is spent, or the engine closes the connection. Each call's output
-   * is written at once.
+   * budget is spent, or the engine closes the connection. The calls' output
+   * goes out in one write when the run ends (or the socket holds
+   * SOCKET_HIGH_WATER), or, after a -R yield, when the event's run ends.
    */
   private run(): void {
+    // One write for all of a run's calls; across a -R yield too, so that
+    // giving others a turn costs no extra write.
+    if (this.socket.writableCorked === 0) this.socket.cork();
+    let holdOutput = false;
+    try {
+      holdOutput = this.runCorked();
+    } finally {
+      if (!holdOutput) this.flushOutput();
+    }
+  }
+
+  /** Writes what the socket holds corked. */
+  private flushOutput(): void {
+    while (this.socket.writableCorked > 0) this.socket.uncork();
+  }
+
+  /** The body of run(); true when it yielded to other connections after -R
+   *  requests, keeping its output corked for the rest of the event. */
+  private runCorked(): boolean {
     const session = this.session;
     let outBytes = 0;
     const requestLimit = this.host.requestsPerEvent;
@@ -204,7 +230,7 @@ export class Conn {
       } catch (err) {
         this.closing = true;
         this.host.trapped(this, err);
-        return;
+        return false;
       }
       const out = session.output;
       if (out !== null) {
@@ -214,18 +240,18 @@ export class Conn {
       if (status === ST_CLOSE || status === ST_SHUTDOWN) {
         this.end();
         if (status === ST_SHUTDOWN) this.host.shutdown();
-        return;
+        return false;
       }
       if (status === ST_SNAPSHOT) {
         this.awaitSnapshot();
-        return;
+        return false;
       }
       if (status !== ST_OK && status !== ST_OUT_FULL && status !== ST_VALUE) {
         this.host.log.error(`<${this.id} engine returned unknown status ${status}; closing the connection`);
         this.end();
-        return;
+        return false;
       }
-      if (this.waitingDrain || this.closing) return;
+      if (this.waitingDrain || this.closing) return false;
       if (requestLimit > 0 && requestsLeft === 0) {
         // -R: this event's requests are done; the rest waits for a later
         // turn. With no other connection to let in, the next event is now.
@@ -233,7 +259,7 @@ export class Conn {
         this.host.yielded();
         if (this.host.connectionCount > 1) {
           this.pauseRun(0);
-          return;
+          return true;
         }
         requestsLeft = requestLimit;
         continue;
@@ -242,7 +268,7 @@ export class Conn {
       if (status === ST_OUT_FULL && consumed === 0 && out === null) {
         // No progress: an item to send is pinned by too many readers; retry soon.
         this.pauseRun(1);
-        return;
+        return false;
       }
       if (status === ST_OK) {
         if (consumed === 0) {
@@ -251,7 +277,7 @@ export class Conn {
           if (session.pendingLen >= MAX_PENDING) {
             this.host.log.warn(`<${this.id} ${session.pendingLen} bytes pending and none consumable; closing the connection`);
             this.end();
-            return;
+            return false;
           }
           break;
         }
@@ -261,10 +287,11 @@ export class Conn {
       if (outBytes >= RUN_OUTPUT_BUDGET && session.runnable()) {
         this.host.yielded();
         this.pauseRun(0);
-        return;
+        return false;
       }
     }
     this.finishIfDone();
+    return false;
   }
 
   /**
@@ -318,6 +345,8 @@ export class Conn {
     if (this.socket.writableLength > SOCKET_HIGH_WATER && !this.waitingDrain && !this.closing) {
       this.waitingDrain = true;
       this.socket.pause();
+      // 'drain' comes only once what is corked has been written.
+      this.flushOutput();
     }
   }
 }
