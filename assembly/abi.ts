@@ -233,6 +233,12 @@ export const H_SNAP_CHUNK: u32 = 664;
 /** Set by the host: the UDP port it listens on (-U), 0 = none; `stats
  *  settings` reports it as udpport. */
 export const H_UDP_PORT: u32 = 668;
+/** In and out, set by the host before each mc_execute: most commands the
+ *  call may complete (memcached's -R, requests per event), 0 = no limit.
+ *  The engine counts it down per completed command and ends the call with
+ *  ST_OK when it reaches 0; R_CONSUMED says how far it got, and the host
+ *  lets other connections run before calling again (stats conn_yields). */
+export const H_REQS_LEFT: u32 = 896;
 /** Bytes before a record's key. */
 export const SNAP_RECORD_HEADER: u32 = 21;
 
@@ -260,6 +266,9 @@ export const H_WARMING: u32 = 216;
 export const WARMING_DELETES: u32 = 1;
 /** Gets of keys not here: miss-through to the old node. */
 export const WARMING_MISS_THROUGH: u32 = 2;
+/** The background expiry crawler: 1 (default) or 0 (-o no_lru_crawler,
+ *  `lru_crawler enable|disable`). */
+export const H_CRAWLER_ON: u32 = 208;
 
 // ---- host-maintained counters (HS_*), 8 bytes each (lo u32, hi u32) --------
 // The host writes these; `stats` prints them.
@@ -291,16 +300,17 @@ export const HS_WARM_SKIPPED: u32 = 17;  // listed but not stored: newer here, d
 export const HS_WARM_ERRORS: u32 = 18;   // error replies from the old node, items this node could not store
 export const HS_WARM_ELAPSED: u32 = 19;  // seconds since warming began (frozen when it ends)
 export const HS_EXT_COUNT: u32 = 4;
-// Slots from HS_EXT2_FIRST on live at HS_EXT2_BASE, the tail of the second
-// engine-counter block (engine counter ids stay below 56).
+// Slots from HS_EXT2_FIRST on live at HS_EXT2_BASE, after the second
+// engine-counter block (ids 32..47 at 768..895) and H_REQS_LEFT (896): 7
+// slots up to HOST_SETTINGS (960).
 export const HS_EXT2_FIRST: u32 = 20;
-export const HS_EXT2_BASE: u32 = 960;
+export const HS_EXT2_BASE: u32 = 904;
 export const HS_RESPONSE_OBJ_COUNT: u32 = 20; // pooled reply slots in use (src/output-pool.ts)
 export const HS_RESPONSE_OBJ_BYTES: u32 = 21; // bytes of the pool's blocks
 export const HS_READ_BUF_COUNT: u32 = 22;     // read buffers (one shared by every connection)
 export const HS_READ_BUF_BYTES: u32 = 23;
 export const HS_METRICS_PORT: u32 = 24;       // -o metrics_port once bound; 0 = no metrics endpoint
-export const HS_EXT2_COUNT: u32 = 8;
+export const HS_EXT2_COUNT: u32 = 7;
 // ---- `stats detail` region (assembly/detail.ts) ------------------------------
 export const DETAIL_REGION: u32 = 65536;
 // words at its start:
@@ -413,3 +423,30 @@ export const LOGW_EVICTIONS: u32 = 4;
 export const LOGW_DELETIONS: u32 = 8;
 /** Connection opens and closes: the host's own events. */
 export const LOGW_CONNEVENTS: u32 = 16;
+// ---- settings of the host's command line (HSET_*), one u32 word each ------
+// Written by the host after mc_init; the engine reads them for `stats
+// settings` and (HSET_PROTOCOL) for the protocol a connection may speak.
+// They sit at the end of the second engine-counter block, whose first slots
+// hold counters 32.. (assembly/stats.ts).
+export const HOST_SETTINGS: u32 = 960;
+export const HSET_WORDS: u32 = 16;
+/** -B: which protocol connections may speak (BIND_*). */
+export const HSET_PROTOCOL: u32 = 0;
+export const BIND_AUTO: u32 = 0;
+export const BIND_ASCII: u32 = 1;
+export const BIND_BINARY: u32 = 2;
+/** -R: requests per event (the host enforces it through H_REQS_LEFT). */
+export const HSET_REQS_PER_EVENT: u32 = 1;
+/** -b: the listen backlog. */
+export const HSET_TCP_BACKLOG: u32 = 2;
+/** -D: the stats prefix delimiter's byte; 0 = not given (':', detail off). */
+export const HSET_PREFIX_DELIMITER: u32 = 3;
+/** -o hashpower: the initial hash power asked for, 0 = not given. */
+export const HSET_HASHPOWER_INIT: u32 = 4;
+/** -o no_lru_maintainer (or no_modern): 1; `stats` then leaves out the
+ *  LRU maintainer's fields, as memcached's does. */
+export const HSET_NO_LRU_MAINTAINER: u32 = 5;
+/** -o no_modern, or `lru mode flat` (the engine writes it too): 1 makes every
+ *  allocation first reclaim an expired or flushed item near its class's LRU
+ *  tail, as memcached's flat LRU does before taking free memory. */
+export const HSET_LRU_FLAT: u32 = 6;

@@ -9,7 +9,9 @@
 //             cursor, the UDP port                               (abi.ts)
 //   +704      one connection's state, CONN_WORDS words           (R_CONN_STATE)
 //   +756      miss-through counters, written by the host         (abi.ts)
-//   +768      more engine counters (ids 32..63)                  (stats.ts)
+//   +768      more engine counters (ids 32..47)                  (stats.ts)
+//   +896      H_REQS_LEFT (-R); +904 more host counters          (abi.ts)
+//   +960      the host's command-line settings, u32 words        (HSET_* in abi.ts)
 //   +1024     slab class table, CLASS_REC bytes per class        (slabs.ts)
 //   +17408    page owner table: class id of each page, u32       (slabs.ts)
 //   +33792    scratch: token table of the executing command      (proto/)
@@ -29,7 +31,7 @@
 import { ld32, st32, fill, memGrowTo, memReserve, memSize, heapBase } from './mem';
 import {
   STORE_MAGIC, LAYOUT_VERSION, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_STORE_BYTES,
-  PAGE_SIZE, LIMIT_MIN_ITEM_MAX, R_RESUME, H_AUTOMOVE, H_AUTOMOVE_WINDOW, AUTOMOVE_WINDOW_DEFAULT,
+  PAGE_SIZE, LIMIT_MIN_ITEM_MAX, R_RESUME, H_AUTOMOVE, H_AUTOMOVE_WINDOW, AUTOMOVE_WINDOW_DEFAULT, H_CRAWLER_ON,
 } from './abi';
 
 // ---- header fields private to the engine ------------------------------------
@@ -77,7 +79,8 @@ export const H_NOW: u32 = 196;            // last unix time the host passed
  *  item of an append while it is copied), 0 = none. */
 export const H_PINNED: u32 = 200;
 // 204: H_AUTOMOVE of abi.ts
-export const H_CRAWLER_ON: u32 = 208;     // `lru_crawler enable|disable`
+// 208: H_CRAWLER_ON of abi.ts
+export { H_CRAWLER_ON } from './abi';
 // 212: H_AUTOMOVE_WINDOW of abi.ts
 // 216: H_WARMING of abi.ts
 export const H_AUTH_LEN: u32 = 220;       // bytes of the credentials file at AUTH_DATA

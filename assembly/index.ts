@@ -8,6 +8,7 @@ import {
 import { logBegin, logEnd, logSlabClasses } from './log';
 import {
   ST_OK, ST_NO_MEMORY, R_CONN, CONN_PROTOCOL, CONN_TEXT, CONN_BINARY, OPT_SASL, OPT_AUTH_FILE, H_OUT_LIMIT,
+  HOST_SETTINGS, HSET_PROTOCOL, BIND_ASCII, BIND_BINARY,
 } from './abi';
 import { valueUnclaimed, valuesRelease } from './proto/values';
 import { dumpRelease } from './proto/dump';
@@ -52,12 +53,14 @@ export function mc_execute(store: u32, len: u32, now: u32): u32 {
   const n = len < cap ? len : cap;
   let conn = hget(R_CONN);
   if ((conn & CONN_PROTOCOL) == 0 && n > 0) {
-    // memcached decides once per connection from the first byte; -S allows
-    // only the binary protocol and -Y only the text protocol.
+    // memcached decides once per connection from the first byte; -B ascii
+    // and -Y allow only the text protocol, -B binary and -S only the binary
+    // one (whose executor hangs up on anything but a request header).
     const opts = hget(H_OPTS);
+    const bound = hget(HOST_SETTINGS + (HSET_PROTOCOL << 2));
     let proto = ld8(inPtr) == BIN_REQ_MAGIC ? CONN_BINARY : CONN_TEXT;
-    if ((opts & OPT_SASL) != 0) proto = CONN_BINARY;
-    if ((opts & OPT_AUTH_FILE) != 0) proto = CONN_TEXT;
+    if ((opts & OPT_SASL) != 0 || bound == BIND_BINARY) proto = CONN_BINARY;
+    if ((opts & OPT_AUTH_FILE) != 0 || bound == BIND_ASCII) proto = CONN_TEXT;
     conn = (conn | proto) >>> 0;
     hset(R_CONN, conn);
   }

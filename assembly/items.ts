@@ -10,7 +10,7 @@ import {
   S, hget, hset, currentTime, H_OPTS, H_CAS_LO, H_CAS_HI, H_OLDEST_LIVE, H_OLDEST_CAS_LO,
   H_OLDEST_CAS_HI, H_CURR_ITEMS, H_BYTES_LO, H_PINNED, H_AUTOMOVE,
 } from './arena';
-import { OPT_NO_CAS, OPT_NO_EVICTIONS, LG_NOT_FOUND, LG_FOUND, LG_FLUSHED, LG_EXPIRED } from './abi';
+import { OPT_NO_CAS, OPT_NO_EVICTIONS, LG_NOT_FOUND, LG_FOUND, LG_FLUSHED, LG_EXPIRED, HOST_SETTINGS, HSET_LRU_FLAT } from './abi';
 import { LOG_MASK, logItemGet, logEviction } from './log';
 import {
   IT_HASH, IT_EXPTIME, IT_TIME, IT_FLAGS, IT_VLEN, IT_CAS_LO, IT_CAS_HI, IT_KLEN, IT_CLS,
@@ -281,6 +281,8 @@ export function itemAlloc(key: u32, nkey: u32, hv: u32, flags: u32, exptime: u32
   const total = ITEM_HEADER + nkey + vlen;
   const c = slabsClassFor(total);
   if (c == 0) return 0;
+  // memcached's flat LRU reuses a dead item's memory before free memory.
+  if (hget(HOST_SETTINGS + (HSET_LRU_FLAT << 2)) != 0) lruPullTail(c, false);
   let it = slabsAlloc(c);
   if (it == 0) it = itemAllocPull(c);
   if (it == 0) {

@@ -39,7 +39,8 @@ export const C_EVICTED_ACTIVE: u32 = 28;
 export const C_CRAWLER_RECLAIMED: u32 = 29;
 export const C_SLABS_MOVED: u32 = 30;
 export const C_CMD_META: u32 = 31;
-// Ids from 32 on live in the second block (STATS_EXT_BASE).
+// Ids from 32 on live in the second block (STATS_EXT_BASE); ids up to 55 fit
+// before the host's settings (HOST_SETTINGS in abi.ts).
 export const C_AUTH_CMDS: u32 = 32;
 export const C_AUTH_ERRORS: u32 = 33;
 /** Live items a page move copied into another chunk of their class. */

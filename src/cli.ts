@@ -1,10 +1,13 @@
 // Entry point of `wasmcached` (bundled to dist/cli.js). Exit codes: 0 after
-// -h, -V or a graceful stop; 1 when the store cannot be created; 2 for a bad
-// command line; 70 after an engine trap; 71 (memcached's EX_OSERR) when the
-// address cannot be bound.
+// -h, -i, -V or a graceful stop; 1 when the store cannot be created; 2 for a
+// bad command line; 70 after an engine trap; 71 (memcached's EX_OSERR) when
+// the address cannot be bound. With -d the command exits 0 once the server
+// in the background listens, or with the server's code and reason.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { parseSettings, storeOptions, usage, SettingsError, VERSION_LINE, type Settings } from './settings.js';
+import {
+  parseSettings, storeOptions, usage, license, SettingsError, VERSION_LINE, type Settings,
+} from './settings.js';
 import { createLogger } from './log.js';
 import { loadWasmEngine } from './engine/wasm.js';
 import { loadJsEngine } from './engine/js.js';
@@ -13,10 +16,22 @@ import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
 import { Snapshotter } from './snapshot.js';
 import { Warmer } from './warm.js';
 import { MISS_WAIT_MS } from './warm-miss.js';
-import { writePortFile } from './port-file.js';
+import { isDaemonChild, reportToParent, startDaemonChild } from './daemon.js';
+import { writePidFile, removePidFile } from './pid-file.js';
+import { writePortFile, PORT_FILE_ENV } from './port-file.js';
 
 const EXIT_USAGE = 2;
 const EXIT_LISTEN = 71;
+
+/** The server started by `wasmcached -d` reports to the command that started it. */
+const daemonChild = isDaemonChild();
+
+/** Ends the process after a startup failure, telling a waiting -d parent why. */
+async function fail(code: number, message: string): Promise<never> {
+  process.stderr.write(`wasmcached: ${message}\n`);
+  if (daemonChild) await reportToParent({ failed: message, code });
+  process.exit(code);
+}
 
 /** The `user:password` file -Y names, or for -S the one memcached's
  *  SASL password database setting names. */
@@ -28,6 +43,25 @@ function credentialsFile(settings: Settings): string | null {
   return pwdb;
 }
 
+/** Accepted flags that change nothing here, and values changed, as the verbosity asks. */
+function printNotes(settings: Settings): void {
+  for (const note of settings.notes) {
+    if (settings.verbosity >= note.verbosity) process.stderr.write(`wasmcached: ${note.text}\n`);
+  }
+}
+
+/** -d in the command the user ran: start the server in the background, wait until it listens. */
+async function daemonize(argv: string[], settings: Settings): Promise<never> {
+  printNotes(settings);
+  const outcome = await startDaemonChild(argv, settings.verbosity > 0);
+  if (outcome.failure !== null) {
+    process.stderr.write(`wasmcached: ${outcome.failure.message}\n`);
+    process.exit(outcome.failure.code);
+  }
+  process.stdout.write(`listening on ${outcome.listening}\n`);
+  process.exit(0);
+}
+
 async function main(argv: string[]): Promise<void> {
   let cmd;
   try {
@@ -35,11 +69,16 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (!(err instanceof SettingsError)) throw err;
     process.stderr.write(`wasmcached: ${err.message}\nRun 'wasmcached -h' for the list of options.\n`);
+    if (daemonChild) await reportToParent({ failed: err.message, code: EXIT_USAGE });
     process.exit(EXIT_USAGE);
   }
   if (cmd.action === 'help') { process.stdout.write(usage()); return; }
+  if (cmd.action === 'license') { process.stdout.write(license()); return; }
   if (cmd.action === 'version') { process.stdout.write(VERSION_LINE + '\n'); return; }
   const settings = cmd.settings;
+  if (settings.daemonize && !daemonChild) await daemonize(argv, settings);
+  // The parent of a daemon printed them already.
+  if (!daemonChild) printNotes(settings);
 
   let store: Store;
   try {
@@ -47,8 +86,7 @@ async function main(argv: string[]): Promise<void> {
     const credentials = credentialsFile(settings);
     if (credentials !== null) store.setAuth(readFileSync(credentials));
   } catch (err) {
-    process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    return fail(1, err instanceof Error ? err.message : String(err));
   }
   store.verbosity = settings.verbosity;
   const log = createLogger(() => store.verbosity);
@@ -65,22 +103,43 @@ async function main(argv: string[]): Promise<void> {
       process.exit(EXIT_ENGINE_TRAP);
     },
   });
-  const server = new CacheServer({ settings, store, log, exit: (code) => process.exit(code), snapshotter, warmer });
+  const pidFile = settings.pidFile;
+  const exit = (code: number) => {
+    // memcached removes its pid file at a clean stop only as a daemon.
+    if (code === 0 && pidFile !== null && settings.daemonize) removePidFile(pidFile, process.pid);
+    process.exit(code);
+  };
+  const server = new CacheServer({ settings, store, log, exit, snapshotter, warmer });
+  let where: string;
   try {
-    const where = await server.listen();
-    if (server.metrics) process.stdout.write(`metrics on ${server.metrics.url}\n`);
-    const portFile = process.env.MEMCACHED_PORT_FILENAME;
-    if (portFile) writePortFile(portFile, server.boundSockets());
-    process.stdout.write(`listening on ${where}\n`);
-    if (server.udpPort !== 0) {
-      const host = isIP(settings.listen) === 6 ? `[${settings.listen}]` : settings.listen;
-      process.stdout.write(`UDP on ${host}:${server.udpPort}\n`);
-    }
+    where = await server.listen();
   } catch (err) {
-    process.stderr.write(`wasmcached: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(EXIT_LISTEN);
+    return fail(EXIT_LISTEN, err instanceof Error ? err.message : String(err));
+  }
+  // As memcached: a file that cannot be written is reported, and the server serves on.
+  const portFile = process.env[PORT_FILE_ENV];
+  if (portFile && settings.unixSocket === null) {
+    try {
+      writePortFile(portFile, server.listeningPorts());
+    } catch (err) {
+      log.error(`cannot write the port file ${PORT_FILE_ENV}=${portFile}: ${(err as Error).message}`);
+    }
+  }
+  if (pidFile !== null) {
+    try {
+      writePidFile(pidFile, process.pid);
+    } catch (err) {
+      log.error(`cannot write the pid file ${pidFile}: ${(err as Error).message}`);
+    }
+  }
+  if (server.metrics) process.stdout.write(`metrics on ${server.metrics.url}\n`);
+  process.stdout.write(`listening on ${where}\n`);
+  if (server.udpPort !== 0) {
+    const host = isIP(settings.listen) === 6 ? `[${settings.listen}]` : settings.listen;
+    process.stdout.write(`UDP on ${host}:${server.udpPort}\n`);
   }
   server.handleSignals();
+  if (daemonChild) await reportToParent({ ready: where });
 }
 
 await main(process.argv.slice(2));

@@ -5,12 +5,14 @@
 //
 // Output is bounded per connection: an engine call writes at most
 // OUTPUT_PER_CALL bytes (values larger than that go out in pieces, their item
-// pinned in the arena), each call's output is written at once, and no call is
-// made while more than SOCKET_HIGH_WATER bytes wait in the socket. So a
+// pinned in the arena), each call's output is copied out at once (the socket
+// is corked during a run, so a run's calls go out in one write), and no call
+// is made while more than SOCKET_HIGH_WATER bytes wait in the socket. So a
 // client that never reads its replies makes the host hold less than
 // SOCKET_HIGH_WATER + OUTPUT_PER_CALL (256 KiB); reading from it stops until
-// 'drain'. A run that has produced RUN_OUTPUT_BUDGET bytes continues on a
-// later turn of the event loop, so one busy client cannot starve the others.
+// 'drain'. A run that has produced RUN_OUTPUT_BUDGET bytes, or completed
+// the host's requests per event (-R, memcached's reqs_per_event), continues on
+// a later turn of the event loop, so one busy client cannot starve the others.
 // Either may happen after any call, even inside a multiget: the engine's
 // per-connection state (R_CONN_STATE) is saved after every call.
 import type { Socket } from 'node:net';
@@ -29,6 +31,8 @@ export const OUTPUT_PER_CALL = 128 * 1024;
 export const RUN_OUTPUT_BUDGET = 1024 * 1024;
 /** Most input bytes handed to one engine call. */
 export const INPUT_PER_CALL = 64 * 1024;
+/** A request budget no call reaches: the engine counts commands down from it. */
+const UNCAPPED_REQUESTS = 0x7fffffff;
 /** Unconsumable input above this closes the connection: no command needs it. */
 export const MAX_PENDING = 256 * 1024;
 
@@ -50,8 +54,12 @@ export interface ConnHost {
   statsConns(requester: Conn): string;
   /** The engine threw: the arena can no longer be trusted. */
   trapped(conn: Conn, err: unknown): void;
-  /** A run stopped early to let other connections in (stats conn_yields). */
-  yielded(): void;
+  /** A run stopped early (`times` times) to let other connections in (stats conn_yields). */
+  yielded(times?: number): void;
+  /** -R: most commands one run (one event) completes; 0 = no limit. */
+  readonly requestsPerEvent: number;
+  /** Open connections, this one included. */
+  readonly connectionCount: number;
   /** --warm-from: sees the keys of ST_WARM_KEYS while it copies. */
   readonly warmer: Warmer | null;
   /** After every engine call: hands out what the call logged (-vv, watchers). */
@@ -192,8 +200,13 @@ export class Conn {
   /** Resumes after a pause: runs what is pending, or closes after a FIN. */
   private proceed(): void {
     if (this.closing) return;
-    if (this.session.runnable()) this.run();
-    else this.finishIfDone();
+    if (this.session.runnable()) {
+      this.run();
+    } else {
+      // Output a yielded run kept corked.
+      this.flushOutput();
+      this.finishIfDone();
+    }
   }
 
   /** After the client's FIN, close once nothing more can run. */
@@ -203,21 +216,50 @@ export class Conn {
 
   /**
    * Executes pending input until it is used up, the engine needs more bytes,
-   * the socket holds SOCKET_HIGH_WATER, the run's output budget is spent, or
-   * the engine closes the connection. Each call's output is written at once.
+   * the socket holds SOCKET_HIGH_WATER, the run's output budget or request
+   * budget is spent, or the engine closes the connection. The calls' output
+   * goes out in one write when the run ends (or the socket holds
+   * SOCKET_HIGH_WATER), or, after a -R yield, when the event's run ends.
    */
   private run(): void {
+    // One write for all of a run's calls; across a -R yield too, so that
+    // giving others a turn costs no extra write.
+    if (this.socket.writableCorked === 0) this.socket.cork();
+    let holdOutput = false;
+    try {
+      holdOutput = this.runCorked();
+    } finally {
+      if (!holdOutput) this.flushOutput();
+    }
+  }
+
+  /** Writes what the socket holds corked. */
+  private flushOutput(): void {
+    while (this.socket.writableCorked > 0) this.socket.uncork();
+  }
+
+  /** The body of run(); true when it yielded to other connections after -R
+   *  requests, keeping its output corked for the rest of the event. */
+  private runCorked(): boolean {
     const session = this.session;
     let outBytes = 0;
+    const requestLimit = this.host.requestsPerEvent;
+    let requestsLeft = requestLimit;
     while (session.runnable()) {
       const pendingBefore = session.pendingLen;
+      // Alone, an event boundary would let no one in: the call runs on
+      // through them, and they are counted as the yields they stand for.
+      const alone = requestLimit > 0 && this.host.connectionCount <= 1;
+      const budget = alone ? UNCAPPED_REQUESTS : requestsLeft;
       let status: number;
       try {
-        status = session.execute(this.host.now(), INPUT_PER_CALL);
+        status = session.execute(this.host.now(), INPUT_PER_CALL, budget);
+        if (alone) requestsLeft = this.crossEvents(requestLimit, requestsLeft, budget - session.requestsLeft);
+        else if (requestLimit > 0) requestsLeft = session.requestsLeft;
       } catch (err) {
         this.closing = true;
         this.host.trapped(this, err);
-        return;
+        return false;
       }
       this.host.logged(this);
       const out = session.output;
@@ -228,18 +270,18 @@ export class Conn {
       if (status === ST_CLOSE || status === ST_SHUTDOWN) {
         this.end(status === ST_SHUTDOWN ? 'shutdown' : this.quitRequested ? 'normal' : 'error');
         if (status === ST_SHUTDOWN) this.host.shutdown();
-        return;
+        return false;
       }
       if (status === ST_SNAPSHOT) {
         this.awaitSnapshot();
-        return;
+        return false;
       }
       if (status === ST_WATCH) {
         if (this.host.watch(this)) {
           this.watching = true;
           // What was pipelined after `watch` is never run.
           this.session.close();
-          return;
+          return false;
         }
         this.write(TOO_MANY_WATCHERS);
         outBytes += TOO_MANY_WATCHERS.length;
@@ -252,23 +294,35 @@ export class Conn {
         continue;
       }
       if (status === ST_WARM_KEYS) {
-        if (this.closing) return;
+        if (this.closing) return false;
         // The commands the engine stopped before run on the next call, once
         // the warmer has seen their keys (after at most its wait bound).
-        if (!this.awaitWarmKeys(session.warmKeys!) || this.waitingDrain) return;
+        if (!this.awaitWarmKeys(session.warmKeys!) || this.waitingDrain) return false;
         continue;
       }
       if (status !== ST_OK && status !== ST_OUT_FULL && status !== ST_VALUE) {
         this.host.log.error(`<${this.id} engine returned unknown status ${status}; closing the connection`);
         this.end();
-        return;
+        return false;
       }
-      if (this.waitingDrain || this.closing) return;
+      if (this.waitingDrain || this.closing) return false;
+      if (requestLimit > 0 && requestsLeft === 0) {
+        // -R: this event's requests are done; the rest waits for a later
+        // turn. With no other connection to let in, the next event is now.
+        if (!session.runnable()) break;
+        this.host.yielded();
+        if (this.host.connectionCount > 1) {
+          this.pauseRun(0);
+          return true;
+        }
+        requestsLeft = requestLimit;
+        continue;
+      }
       const consumed = session.consumed;
       if (status === ST_OUT_FULL && consumed === 0 && out === null) {
         // No progress: an item to send is pinned by too many readers; retry soon.
         this.pauseRun(1);
-        return;
+        return false;
       }
       if (status === ST_OK) {
         if (consumed === 0) {
@@ -277,7 +331,7 @@ export class Conn {
           if (session.pendingLen >= MAX_PENDING) {
             this.host.log.warn(`<${this.id} ${session.pendingLen} bytes pending and none consumable; closing the connection`);
             this.end('error');
-            return;
+            return false;
           }
           break;
         }
@@ -287,10 +341,23 @@ export class Conn {
       if (outBytes >= RUN_OUTPUT_BUDGET && session.runnable()) {
         this.host.yielded();
         this.pauseRun(0);
-        return;
+        return false;
       }
     }
     this.finishIfDone();
+    return false;
+  }
+
+  /**
+   * Counts the event boundaries (-R) that `done` commands crossed, when
+   * the event had `left` of `limit` requests left, each followed by more
+   * commands of the same call; returns the requests left in the event now.
+   */
+  private crossEvents(limit: number, left: number, done: number): number {
+    const total = limit - left + done;
+    const crossed = done > 0 ? Math.floor((total - 1) / limit) : 0;
+    if (crossed > 0) this.host.yielded(crossed);
+    return limit - (total - crossed * limit);
   }
 
   /** `snapshot`: the connection waits (its later commands too) until the
@@ -353,6 +420,8 @@ export class Conn {
     if (this.socket.writableLength > SOCKET_HIGH_WATER && !this.waitingDrain && !this.closing) {
       this.waitingDrain = true;
       this.socket.pause();
+      // 'drain' comes only once what is corked has been written.
+      this.flushOutput();
     }
   }
 }

@@ -1,22 +1,24 @@
-// MEMCACHED_PORT_FILENAME, as memcached reads it: once the server listens,
-// it writes one line per listening socket, `TCP INET: <port>` then
-// `UDP INET: <port>` (INET6 for IPv6), so a script that lets the OS pick the
-// ports (-p 0, -U -1) learns them. The file is written under another name
-// and renamed, so a reader never sees half of it (memcached uses `<file>.lck`).
+// MEMCACHED_PORT_FILENAME: memcached writes the ports it listens on to this
+// file, one "<TCP|UDP> <INET|INET6>: <port>" line per socket, so a test
+// harness can start it with -p -1 (any free port) and read the port back.
+// Written to <file>.lck and renamed over <file>, as memcached does, so a
+// reader that polls for the file sees it whole.
 import { renameSync, writeFileSync } from 'node:fs';
 
-export interface BoundSocket {
-  protocol: 'TCP' | 'UDP';
+export const PORT_FILE_ENV = 'MEMCACHED_PORT_FILENAME';
+
+export interface ListeningPort {
+  transport: 'TCP' | 'UDP';
   family: 'IPv4' | 'IPv6';
   port: number;
 }
 
-export function portFileText(sockets: readonly BoundSocket[]): string {
-  return sockets.map((s) => `${s.protocol} INET${s.family === 'IPv6' ? '6' : ''}: ${s.port}\n`).join('');
+export function portFileText(ports: readonly ListeningPort[]): string {
+  return ports.map((p) => `${p.transport} ${p.family === 'IPv6' ? 'INET6' : 'INET'}: ${p.port}\n`).join('');
 }
 
-export function writePortFile(path: string, sockets: readonly BoundSocket[]): void {
-  const temp = `${path}.lck`;
-  writeFileSync(temp, portFileText(sockets));
-  renameSync(temp, path);
+export function writePortFile(path: string, ports: readonly ListeningPort[]): void {
+  const tmp = `${path}.lck`;
+  writeFileSync(tmp, portFileText(ports));
+  renameSync(tmp, path);
 }

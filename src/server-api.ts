@@ -44,6 +44,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const cmd = parseSettings(argv);
   if (cmd.action !== 'run') throw new SettingsError('args must not ask for help or version');
   const settings = cmd.settings;
+  if (settings.daemonize) throw new SettingsError('-d runs the command in the background; startServer serves in this process');
   const store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
   const write = options.log ?? (() => {});
   store.verbosity = settings.verbosity;

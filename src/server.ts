@@ -10,21 +10,22 @@ import {
   HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS, HS_CONNECTION_STRUCTURES,
   HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS, HS_TCP_PORT, HS_IDLE_TIMEOUT,
   HS_THREADS, HS_CONN_YIELDS, HS_UNIX_SOCKET, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT,
-  HS_READ_BUF_BYTES,
+  HS_READ_BUF_BYTES, HSET_PROTOCOL, HSET_REQS_PER_EVENT, HSET_TCP_BACKLOG,
+  HSET_PREFIX_DELIMITER, HSET_HASHPOWER_INIT, HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_AUTO, BIND_ASCII, BIND_BINARY,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
-import type { Settings } from './settings.js';
+import { listenPort, type Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
 import { OutputPool } from './output-pool.js';
 import { renderStatsConns } from './stats-conns.js';
 import { startTicker } from './ticker.js';
+import type { ListeningPort } from './port-file.js';
 import type { Snapshotter } from './snapshot.js';
 import type { Warmer } from './warm.js';
 import { MetricsServer } from './metrics.js';
 import { UdpListener } from './udp.js';
-import type { BoundSocket } from './port-file.js';
 import { Watchers } from './watch.js';
 import { EngineLog } from './engine-log.js';
 
@@ -114,30 +115,31 @@ export class CacheServer implements ConnHost {
     return this.udp?.port ?? 0;
   }
 
-  /** The network sockets listening, for MEMCACHED_PORT_FILENAME (port-file.ts). */
-  boundSockets(): BoundSocket[] {
-    if (this.settings.unixSocket) return [];
-    const a = this.listener.address() as AddressInfo;
-    const family = a.family === 'IPv6' ? 'IPv6' : 'IPv4';
-    const list: BoundSocket[] = [{ protocol: 'TCP', family, port: a.port }];
-    if (this.udp !== null) list.push({ protocol: 'UDP', family, port: this.udp.port });
-    return list;
-  }
-
   now(): number {
     return Math.floor(Date.now() / 1000);
+  }
+
+  /** -R: most commands one connection completes per event. */
+  get requestsPerEvent(): number {
+    return this.settings.requestsPerEvent;
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
   }
 
   /** Binds, sets the host stats, starts the ticker; resolves to what `listening on` prints. */
   async listen(): Promise<string> {
     const s = this.settings;
-    const where = s.unixSocket ?? `${s.listen}:${s.port}`;
+    const where = s.unixSocket ?? `${s.listen}:${listenPort(s)}`;
+    // Before the first connection: -B decides which protocol it may speak.
+    this.setHostSettings();
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => reject(new Error(`failed to listen on ${where}: ${err.message}`));
       this.listener.once('error', onError);
       this.listener.once('listening', () => { this.listener.off('error', onError); resolve(); });
-      if (s.unixSocket) this.listenUnix(s.unixSocket, s.unixMask);
-      else this.listener.listen({ port: s.port, host: s.listen, backlog: 1024 });
+      if (s.unixSocket) this.listenUnix(s.unixSocket, s.unixMask, s.backlog);
+      else this.listener.listen({ port: listenPort(s), host: s.listen, backlog: s.backlog });
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
     acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
@@ -181,13 +183,41 @@ export class CacheServer implements ConnHost {
       throw err;
     }
     this.stopTicker = startTicker(() => this.tick());
-    this.log.info(`<${fdOf(this.listener) ?? 0} server listening (auto-negotiate)`);
+    this.log.info(`<${fdOf(this.listener) ?? 0} server listening (${protocolName(s)})`);
     this.warmer?.start();
     return shown;
   }
 
+  /** The sockets it listens on, for MEMCACHED_PORT_FILENAME (none on a unix socket). */
+  listeningPorts(): ListeningPort[] {
+    if (this.settings.unixSocket !== null) return [];
+    const a = this.listener.address() as AddressInfo;
+    const family = a.family === 'IPv6' ? 'IPv6' : 'IPv4';
+    const list: ListeningPort[] = [{ transport: 'TCP', family, port: a.port }];
+    if (this.udp !== null) list.push({ transport: 'UDP', family, port: this.udp.port });
+    return list;
+  }
+
+  /** The command line's settings that `stats settings` reports, and -B. */
+  private setHostSettings(): void {
+    const s = this.settings;
+    const st = this.store;
+    st.setHostSetting(HSET_PROTOCOL, s.protocol === 'ascii' ? BIND_ASCII : s.protocol === 'binary' ? BIND_BINARY : BIND_AUTO);
+    st.setHostSetting(HSET_REQS_PER_EVENT, s.requestsPerEvent);
+    st.setHostSetting(HSET_TCP_BACKLOG, s.backlog);
+    st.setHostSetting(HSET_PREFIX_DELIMITER, s.prefixDelimiter === null ? 0 : s.prefixDelimiter.charCodeAt(0));
+    // -D also turns `stats detail` on, as memcached's does.
+    if (s.prefixDelimiter !== null) {
+      st.prefixDelimiter = s.prefixDelimiter.charCodeAt(0);
+      st.detailEnabled = true;
+    }
+    st.setHostSetting(HSET_HASHPOWER_INIT, s.hashpowerInit);
+    st.setHostSetting(HSET_NO_LRU_MAINTAINER, s.lruMaintainer ? 0 : 1);
+    st.setHostSetting(HSET_LRU_FLAT, s.lruFlat ? 1 : 0);
+  }
+
   /** Like memcached: replace a stale socket file, never any other file; the mode comes from -a. */
-  private listenUnix(path: string, mask: number): void {
+  private listenUnix(path: string, mask: number, backlog: number): void {
     try {
       if (lstatSync(path).isSocket()) unlinkSync(path);
       else throw new Error(`${path} exists and is not a socket`);
@@ -198,7 +228,7 @@ export class CacheServer implements ConnHost {
     // for that call so it never exists with looser permissions than -a.
     const old = process.umask(~mask & 0o777);
     try {
-      this.listener.listen({ path, backlog: 1024 });
+      this.listener.listen({ path, backlog });
     } finally {
       process.umask(old);
     }
@@ -270,7 +300,7 @@ export class CacheServer implements ConnHost {
     this.lastAccept = this.now();
     this.peakConnections = Math.max(this.peakConnections, this.conns.size);
     this.updateConnStats();
-    this.log.info(`<${id} new auto-negotiating client connection`);
+    this.log.info(`<${id} new ${this.settings.protocol === 'auto' ? 'auto-negotiating' : this.settings.protocol} client connection`);
     this.watchers.connNew(conn);
   }
 
@@ -338,8 +368,8 @@ export class CacheServer implements ConnHost {
     return this.watchers.add(conn.socket, this.store.watchRequest);
   }
 
-  yielded(): void {
-    this.connYields++;
+  yielded(times = 1): void {
+    this.connYields += times;
     this.store.setHostStat(HS_CONN_YIELDS, this.connYields);
   }
 
@@ -387,6 +417,11 @@ export class CacheServer implements ConnHost {
     st.setHostStat(HS_REJECTED_CONNECTIONS, this.rejectedConnections);
     st.setHostStat(HS_CONNECTION_STRUCTURES, this.peakConnections + 1 + udpConns);
   }
+}
+
+/** How memcached's log lines name the protocol connections speak. */
+function protocolName(s: Settings): string {
+  return s.protocol === 'auto' ? 'auto-negotiate' : s.protocol;
 }
 
 /** The OS descriptor behind a socket or server, for memcached-style log lines. */

@@ -55,6 +55,9 @@ export class Session {
   consumed = 0;
   /** After ST_WARM_KEYS: the keys warming must see first (a copy; WARM_KEY_* entries). */
   warmKeys: Buffer | null = null;
+  /** After an execute given `maxRequests`: how many of them it left unused
+   *  (0: it stopped because it completed that many commands). */
+  requestsLeft = 0;
 
   /** `copyOut` copies a call's output out of the store (OutputPool.copy in
    *  the server; a plain copy by default). */
@@ -105,13 +108,16 @@ export class Session {
   /** Whether the rest of a rejected value is still being dropped. */
   get skipping(): boolean { return this.skip > 0; }
 
-  /** One engine call on at most `maxInput` pending bytes; an ST_* status. */
-  execute(now: number, maxInput: number): number {
+  /** One engine call on at most `maxInput` pending bytes that completes at
+   *  most `maxRequests` commands (0: no limit); an ST_* status. */
+  execute(now: number, maxInput: number, maxRequests = 0): number {
     const store = this.store;
     const offered = Math.min(this.pendingLen, maxInput, store.inputCapacity);
     this.copyPending(store.input(), offered);
     store.loadConn(this.state);
+    store.requestsLeft = maxRequests;
     const status = store.execute(offered, now);
+    this.requestsLeft = maxRequests > 0 ? store.requestsLeft : 0;
     store.saveConn(this.state);
     const produced = store.outLen;
     // A copy: the output region is overwritten by the next call.

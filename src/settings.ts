@@ -1,14 +1,27 @@
-// Command-line settings: memcached's flags where they apply, parsed getopt-style
+// Command-line settings: memcached 1.6.18's flags, parsed getopt-style
 // (`-p 0`, `-p0`, `--port 0`, `--port=0`, clusters such as `-vvMC`). Parsing is
 // a pure function of argv so every flag and every rejection is unit-tested
 // without starting a server. The option table below is the single list: the
-// parser and the -h text are both derived from it.
+// parser and the -h text are both derived from it; the -o options have their
+// own table in settings-extended.ts.
+//
+// Every flag of memcached 1.6.18 is accepted. Each either has its meaning
+// here, or is a documented no-op (its -h line says so, and -vv logs a line at
+// start for those a user might count on), or is refused at start with the
+// reason (-Z: TLS is not served). A flag or value memcached rejects is
+// rejected too; so are malformed numbers memcached would read as 0.
 import {
   OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, OPT_DEBUG_TIME, OPT_SASL, OPT_AUTH_FILE,
   OPT_NO_WATCH, AUTOMOVE_WINDOW_DEFAULT,
 } from '../assembly/abi.js';
 import type { StoreOptions } from './engine/types.js';
+import {
+  SettingsError, quote, parseInteger, parseSize, parseFactor, formatSize, MAX_ITEM_SIZE,
+} from './settings-values.js';
+import { applyExtended, checkExtended, extendedUsage } from './settings-extended.js';
 import pkg from '../package.json' with { type: 'json' };
+
+export { SettingsError, MIN_ITEM_SIZE, MAX_ITEM_SIZE, MAX_GROWTH_FACTOR } from './settings-values.js';
 
 /** The memcached release whose text protocol we follow (`version` answers it). */
 export const PROTOCOL_VERSION = '1.6.18';
@@ -16,12 +29,18 @@ export const VERSION_LINE = `wasmcached ${pkg.version} (memcached ${PROTOCOL_VER
 
 /** A 32-bit WebAssembly memory is 4 GiB in all; the rest holds the hash table and buffers. */
 export const MAX_MEMORY_MB = 3072;
-export const MIN_ITEM_SIZE = 1024;
-export const MAX_ITEM_SIZE = 1024 * 1024 * 1024;
-/** Above this the engine's factor ×100 argument stops making sense. */
-export const MAX_GROWTH_FACTOR = 100;
+
+/** A line cli.ts prints at start when the verbosity is at least `verbosity`
+ *  (0: always): an accepted flag that has no effect here, or a value changed. */
+export interface StartupNote {
+  verbosity: number;
+  text: string;
+}
+
+export type Protocol = 'auto' | 'ascii' | 'binary';
 
 export interface Settings {
+  /** -p; 0 or -1 (memcached's "any free port"): a port the OS picks */
   port: number;
   listen: string;
   /** -s: listen on this unix socket instead of TCP */
@@ -43,6 +62,28 @@ export interface Settings {
   verbosity: number;
   /** Reported in stats only: one event loop serves every connection. */
   threads: number;
+  /** -b: the listen backlog */
+  backlog: number;
+  /** -R: most commands one connection completes per event before the
+   *  others get a turn (stats conn_yields counts the turns given up) */
+  requestsPerEvent: number;
+  /** -B, or implied by -S (binary) and -Y (ascii) as in memcached */
+  protocol: Protocol;
+  /** -D: the delimiter of key prefixes in `stats detail`; null: not given (':') */
+  prefixDelimiter: string | null;
+  /** -d: run in the background (the parent exits once the server listens) */
+  daemonize: boolean;
+  /** -P: the server's pid is written here (and removed at a clean stop with -d) */
+  pidFile: string | null;
+  /** -o hashpower: reported by `stats settings` (the table starts at 2^16 buckets and grows) */
+  hashpowerInit: number;
+  /** -o lru_crawler / no_lru_crawler: the background expiry crawler */
+  lruCrawler: boolean;
+  /** -o lru_maintainer / no_lru_maintainer: only what `stats` lists changes */
+  lruMaintainer: boolean;
+  /** -o no_modern: memcached's flat LRU, whose allocations first reclaim a
+   *  dead item at the LRU tail (also `lru mode flat`) */
+  lruFlat: boolean;
   /** -o idle_timeout, seconds; 0 = never */
   idleTimeout: number;
   /** -o debug_time: enables the `debugtime <secs>` command */
@@ -55,6 +96,8 @@ export interface Settings {
   sasl: boolean;
   /** -Y: text protocol only, authenticated by a `set` of "user pass" */
   authFile: string | null;
+  /** -Z: TLS, which is not served yet: refused once the line is read */
+  tls: boolean;
   engine: 'wasm' | 'js';
   /** -e: the snapshot file written on stop and loaded at start (warm restarts) */
   snapshotFile: string | null;
@@ -70,15 +113,15 @@ export interface Settings {
   metricsListen: string;
   /** -U: UDP port on the -l address; 0 = off (the default), -1 = any free port */
   udpPort: number;
+  /** Printed at start (see StartupNote). */
+  notes: StartupNote[];
 }
 
 export type Command =
   | { action: 'run'; settings: Settings }
   | { action: 'help' }
+  | { action: 'license' }
   | { action: 'version' };
-
-/** A bad command line; the message is shown after `wasmcached: `. */
-export class SettingsError extends Error {}
 
 export function defaultSettings(): Settings {
   return {
@@ -100,12 +143,23 @@ export function defaultSettings(): Settings {
     disableWatch: false,
     verbosity: 0,
     threads: 4,
+    backlog: 1024,
+    requestsPerEvent: 20,
+    protocol: 'auto',
+    prefixDelimiter: null,
+    daemonize: false,
+    pidFile: null,
+    hashpowerInit: 0,
+    lruCrawler: true,
+    lruMaintainer: true,
+    lruFlat: false,
     idleTimeout: 0,
     debugTime: false,
     slabAutomove: 1,
     slabAutomoveWindow: AUTOMOVE_WINDOW_DEFAULT,
     sasl: false,
     authFile: null,
+    tls: false,
     engine: 'wasm',
     snapshotFile: null,
     snapshotInterval: 0,
@@ -114,12 +168,14 @@ export function defaultSettings(): Settings {
     metricsPort: null,
     metricsListen: '127.0.0.1',
     udpPort: 0,
+    notes: [],
   };
 }
 
 interface OptionSpec {
   short?: string;
-  long: string;
+  /** memcached's -D has no long name */
+  long?: string;
   /** name of the value in -h, or undefined for a switch */
   arg?: string;
   help: string;
@@ -127,38 +183,42 @@ interface OptionSpec {
   apply(s: Settings, value: string, flag: string): Command | void;
 }
 
-/** memcached -o options that ask for what wasmcached always does (the slab
- *  mover, the expiry crawler, LRU upkeep) or that tune nothing here. */
-const EXTENDED_ACCEPTED = ['slab_reassign', 'lru_crawler', 'lru_maintainer', 'relaxed_privileges'];
+/** Where the flags that change nothing here say so at -vv. */
+const NO_EFFECT = 2;
 
-// slab_chunk_max is checked and ignored: items are never split into chunks.
-const EXTENDED_OPTIONS = ['idle_timeout=<secs>', 'debug_time', 'slab_automove[=<0-2>]', 'slab_automove_window=<secs>',
-  'slab_chunk_max=<bytes>', 'snapshot_interval=<secs>', 'warm_rate=<items/s>', 'metrics_port=<port>', 'metrics_listen=<addr>',
-  ...EXTENDED_ACCEPTED].join(', ');
+function requirePath(v: string, flag: string): string {
+  if (v === '') throw new SettingsError(`${flag} needs a path`);
+  return v;
+}
 
+// The flags that wasmcached had before every memcached flag was accepted come first, in their
+// old order; those added for memcached 1.6.18 follow.
 const OPTIONS: OptionSpec[] = [
-  { short: 'p', long: 'port', arg: 'num', help: 'TCP port to listen on (default: 11211; 0 = any free port)',
-    apply(s, v, f) { s.port = parseInteger(v, f, 0, 65535); } },
+  { short: 'p', long: 'port', arg: 'num', help: 'TCP port to listen on (default: 11211; 0 or -1: a free port the OS picks)',
+    apply(s, v, f) { s.port = parseInteger(v, f, -1, 65535); } },
   { short: 'l', long: 'listen', arg: 'addr', help: 'interface to listen on (default: 127.0.0.1)',
     apply(s, v, f) {
       if (v === '') throw new SettingsError(`${f} needs an address`);
-      if (v.includes(',')) throw new SettingsError(`${f} ${v}: listening on several addresses is not supported`);
+      if (v.includes(',') || v.includes(';')) throw new SettingsError(`${f} ${v}: listening on several addresses is not supported`);
       s.listen = v;
     } },
   { short: 's', long: 'unix-socket', arg: 'file', help: 'unix socket path to listen on (disables TCP)',
-    apply(s, v, f) {
-      if (v === '') throw new SettingsError(`${f} needs a path`);
-      s.unixSocket = v;
-    } },
+    apply(s, v, f) { s.unixSocket = requirePath(v, f); } },
   { short: 'a', long: 'unix-mask', arg: 'mask', help: 'access mask for the unix socket, in octal (default: 0700)',
     apply(s, v, f) {
       if (!/^[0-7]{1,4}$/.test(v) || parseInt(v, 8) > 0o777) throw new SettingsError(`${f} ${quote(v)}: expected an octal mode such as 0700`);
       s.unixMask = parseInt(v, 8);
     } },
-  { short: 'm', long: 'memory-limit', arg: 'num', help: `item memory in megabytes (default: 64, at most ${MAX_MEMORY_MB})`,
+  { short: 'm', long: 'memory-limit', arg: 'num', help: `item memory in megabytes (default: 64; at most ${MAX_MEMORY_MB}, larger values are lowered to it)`,
     apply(s, v, f) {
-      s.memoryMB = parseInteger(v, f, 1, MAX_MEMORY_MB,
-        `memory limit must be from 1 to ${MAX_MEMORY_MB} MB (a 32-bit WebAssembly memory is 4 GiB in all)`);
+      const mb = parseInteger(v, f, 1, Number.MAX_SAFE_INTEGER, 'memory limit must be at least 1 MB');
+      s.memoryMB = Math.min(mb, MAX_MEMORY_MB);
+      // Replace the note of an earlier -m.
+      s.notes = s.notes.filter((n) => !n.text.startsWith('-m '));
+      if (mb > MAX_MEMORY_MB) {
+        s.notes.push({ verbosity: 0, text: `-m ${mb}: item memory is limited to ${MAX_MEMORY_MB} MB, using that ` +
+          '(the engine is 32-bit WebAssembly: 4 GiB of memory in all, which also holds the hash table and I/O buffers)' });
+      }
     } },
   { short: 'c', long: 'conn-limit', arg: 'num', help: 'max simultaneous connections (default: 1024)',
     apply(s, v, f) { s.connLimit = parseInteger(v, f, 1, 1_000_000, 'maximum connections must be greater than 0'); } },
@@ -176,7 +236,7 @@ const OPTIONS: OptionSpec[] = [
     apply(s) { s.enableShutdown = true; } },
   { short: 'F', long: 'disable-flush-all', help: 'disable the flush_all command',
     apply(s) { s.disableFlushAll = true; } },
-  { short: 'X', long: 'disable-dumping', help: 'disable stats cachedump and lru_crawler metadump',
+  { short: 'X', long: 'disable-dumping', help: 'disable stats cachedump, lru_crawler metadump and mgdump',
     apply(s) { s.disableDumping = true; } },
   { short: 'W', long: 'disable-watch', help: 'disable watch commands (live logging)',
     apply(s) { s.disableWatch = true; } },
@@ -186,23 +246,53 @@ const OPTIONS: OptionSpec[] = [
     apply(s, v, f) { s.udpPort = parseInteger(v, f, -1, 65535, 'UDP port must be from 1 to 65535, 0 (off) or -1 (any free port)'); } },
   { short: 't', long: 'threads', arg: 'num', help: 'reported in stats; one event loop serves all connections (default: 4)',
     apply(s, v, f) { s.threads = parseInteger(v, f, 1, 1024, 'number of threads must be from 1 to 1024'); } },
-  { short: 'u', long: 'user', arg: 'user', help: 'accepted for compatibility and ignored',
-    apply() { /* memcached start scripts pass it; we never switch users */ } },
+  { short: 'u', long: 'user', arg: 'user', help: 'accepted, no effect: wasmcached never switches users (start it as the user it should run as)',
+    apply() { /* memcached start scripts pass it; memcached needs it as root */ } },
   { short: 'S', long: 'enable-sasl', help: 'require SASL PLAIN (binary protocol only); users from the file named by $MEMCACHED_SASL_PWDB',
     apply(s) { s.sasl = true; } },
   { short: 'Y', long: 'auth-file', arg: 'file', help: 'require text-protocol authentication against "user:password" lines of this file',
-    apply(s, v, f) {
-      if (v === '') throw new SettingsError(`${f} needs a path`);
-      s.authFile = v;
-    } },
+    apply(s, v, f) { s.authFile = requirePath(v, f); } },
   { short: 'e', long: 'memory-file', arg: 'file', help: 'snapshot file: written on stop (SIGTERM, SIGINT, SIGUSR1, shutdown), loaded at start',
+    apply(s, v, f) { s.snapshotFile = requirePath(v, f); } },
+  { short: 'd', long: 'daemon', help: 'run as a daemon: the command exits 0 once the server in the background listens',
+    apply(s) { s.daemonize = true; } },
+  { short: 'P', long: 'pidfile', arg: 'file', help: 'write the server\'s pid to <file> (removed at a clean stop when run with -d)',
+    apply(s, v, f) { s.pidFile = requirePath(v, f); } },
+  { short: 'b', long: 'listen-backlog', arg: 'num', help: 'the backlog queue limit of the listening socket (default: 1024)',
+    apply(s, v, f) { s.backlog = parseInteger(v, f, 0, 2_147_483_647); } },
+  { short: 'R', long: 'max-reqs-per-event', arg: 'num', help: 'most requests one connection has served before the others get a turn (default: 20)',
+    apply(s, v, f) { s.requestsPerEvent = parseInteger(v, f, 1, 2_147_483_647, 'number of requests per event must be greater than 0'); } },
+  { short: 'B', long: 'protocol', arg: 'name', help: 'protocol: ascii, binary, or auto (default: auto, decided by each connection\'s first byte)',
     apply(s, v, f) {
-      if (v === '') throw new SettingsError(`${f} needs a path`);
-      s.snapshotFile = v;
+      if (v !== 'auto' && v !== 'ascii' && v !== 'binary') {
+        throw new SettingsError(`${f} ${quote(v)}: invalid value for binding protocol (should be one of auto, binary, or ascii)`);
+      }
+      s.protocol = v;
+      protocolGiven.add(s);
+    } },
+  { short: 'D', arg: 'char', help: 'the delimiter between key prefixes and ids in `stats detail` (default: ":")',
+    apply(s, v, f) {
+      if (v.length !== 1) throw new SettingsError(v === '' ? `${f}: no delimiter specified` : `${f} ${quote(v)}: expected one character`);
+      s.prefixDelimiter = v;
+    } },
+  { short: 'W', long: 'disable-watch', help: 'disable watch commands (accepted; wasmcached serves no watch command yet)',
+    apply(s) { s.disableWatch = true; } },
+  { short: 'Z', long: 'enable-ssl', help: 'TLS: not served yet, so the server refuses to start with it (put a TLS proxy in front)',
+    apply(s) { s.tls = true; } },
+  { short: 'r', long: 'enable-coredumps', help: 'accepted, no effect: the core size limit is the shell\'s (ulimit -c)',
+    apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-r: core dumps keep the limit the shell set (ulimit -c); wasmcached does not raise it' }); } },
+  { short: 'k', long: 'lock-memory', help: 'accepted, no effect: memory is not locked (Node.js cannot call mlockall)',
+    apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-k: memory is not locked into RAM (Node.js cannot call mlockall); it may be swapped out' }); } },
+  { short: 'L', long: 'enable-largepages', help: 'accepted, no effect: the engine\'s memory is one WebAssembly memory, in ordinary pages',
+    apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-L: large memory pages are not used (the engine\'s memory is one WebAssembly memory)' }); } },
+  { short: 'N', long: 'napi-ids', arg: 'num', help: 'accepted, no effect: NAPI ids select worker threads, and one event loop serves all',
+    apply(s, v, f) {
+      parseInteger(v, f, 1, 2_147_483_647, 'maximum number of NAPI IDs must be greater than 0');
+      s.notes.push({ verbosity: NO_EFFECT, text: '-N: NAPI ids are not used (one event loop serves every connection)' });
     } },
   { long: 'warm-from', arg: 'host:port', help: 'warm this new node from an old one (memcached or wasmcached) in the background',
     apply(s, v, f) { s.warmFrom = parseHostPort(v, f); } },
-  { short: 'o', long: 'extended', arg: 'opts', help: `comma-separated: ${EXTENDED_OPTIONS}`,
+  { short: 'o', long: 'extended', arg: 'opts', help: 'comma-separated list of extended options (below)',
     apply(s, v, f) { applyExtended(s, v, f); } },
   { long: 'engine', arg: 'name', help: 'engine build: wasm (default) or js (the same engine compiled to plain JavaScript)',
     apply(s, v, f) {
@@ -212,9 +302,14 @@ const OPTIONS: OptionSpec[] = [
     } },
   { short: 'h', long: 'help', help: 'print this help and exit',
     apply() { return { action: 'help' }; } },
+  { short: 'i', long: 'license', help: 'print the license and exit',
+    apply() { return { action: 'license' }; } },
   { short: 'V', long: 'version', help: 'print version and exit',
     apply() { return { action: 'version' }; } },
 ];
+
+/** Settings whose -B was given: -S and -Y then check it instead of setting it. */
+const protocolGiven = new WeakSet<Settings>();
 
 /**
  * Parses argv (without node and the script). Returns what to do, or throws
@@ -283,71 +378,23 @@ function checkCombination(s: Settings): void {
   if (s.sasl && s.authFile !== null) {
     throw new SettingsError('-S (binary protocol only) and -Y (text protocol only) cannot be combined');
   }
+  // memcached: -S implies -B binary and -Y -B ascii; a -B that allows the
+  // other protocol is refused.
+  if (s.sasl) {
+    if (protocolGiven.has(s) && s.protocol !== 'binary') throw new SettingsError('-S: you cannot allow the ASCII protocol while using SASL (use -B binary)');
+    s.protocol = 'binary';
+  }
+  if (s.authFile !== null) {
+    if (protocolGiven.has(s) && s.protocol !== 'ascii') throw new SettingsError('-Y: you cannot allow the BINARY protocol while using ascii authentication tokens (use -B ascii)');
+    s.protocol = 'ascii';
+  }
+  checkExtended(s);
   if (s.chunkMin >= s.itemSizeMax) {
     throw new SettingsError(`slab min size (-n ${s.chunkMin}) must be smaller than the max item size (-I ${formatSize(s.itemSizeMax)})`);
   }
-  if (s.udpPort !== 0 && (s.sasl || s.authFile !== null)) {
-    // As memcached: a datagram cannot carry a login.
-    throw new SettingsError(`-U cannot be combined with ${s.sasl ? '-S' : '-Y'}: UDP has no authentication (-U 0 to disable)`);
+  if (s.tls) {
+    throw new SettingsError('-Z: TLS is not supported yet; serve TLS from a proxy in front of wasmcached (stunnel, HAProxy, nginx stream) and keep wasmcached on 127.0.0.1');
   }
-}
-
-function applyExtended(s: Settings, list: string, flag: string): void {
-  for (const item of list.split(',')) {
-    const eq = item.indexOf('=');
-    const name = eq < 0 ? item : item.slice(0, eq);
-    const value = eq < 0 ? null : item.slice(eq + 1);
-    switch (name) {
-      case 'snapshot_interval':
-        if (value === null) throw new SettingsError(`${flag} snapshot_interval needs a value in seconds (snapshot_interval=<secs>)`);
-        s.snapshotInterval = parseInteger(value, `${flag} snapshot_interval`, 0, 2_147_483_647);
-        break;
-      case 'warm_rate':
-        if (value === null) throw new SettingsError(`${flag} warm_rate needs a value in items per second (warm_rate=<items/s>)`);
-        s.warmRate = parseInteger(value, `${flag} warm_rate`, 1, 10_000_000);
-        break;
-      case 'metrics_port':
-        if (value === null) throw new SettingsError(`${flag} metrics_port needs a port (metrics_port=<port>, 0 = any free port)`);
-        s.metricsPort = parseInteger(value, `${flag} metrics_port`, 0, 65535);
-        break;
-      case 'metrics_listen':
-        if (!value) throw new SettingsError(`${flag} metrics_listen needs an address (metrics_listen=<addr>)`);
-        s.metricsListen = value;
-        break;
-      case 'idle_timeout':
-        if (value === null) throw new SettingsError(`${flag} idle_timeout needs a value in seconds (idle_timeout=<secs>)`);
-        s.idleTimeout = parseInteger(value, `${flag} idle_timeout`, 0, 2_147_483_647);
-        break;
-      case 'debug_time':
-        if (value !== null) throw new SettingsError(`${flag} debug_time takes no value`);
-        s.debugTime = true;
-        break;
-      case 'slab_automove':
-        s.slabAutomove = value === null ? 1 : parseInteger(value, `${flag} slab_automove`, 0, 2);
-        break;
-      case 'slab_automove_window':
-        if (value === null) throw new SettingsError(`${flag} slab_automove_window needs a value in seconds`);
-        s.slabAutomoveWindow = parseInteger(value, `${flag} slab_automove_window`, 1, 2_147_483_647);
-        break;
-      case 'slab_chunk_max':
-        if (value === null) throw new SettingsError(`${flag} slab_chunk_max needs a value in bytes`);
-        parseInteger(value, `${flag} slab_chunk_max`, 1, MAX_ITEM_SIZE);
-        break;
-      default:
-        if (EXTENDED_ACCEPTED.includes(name)) {
-          if (value !== null) throw new SettingsError(`${flag} ${name} takes no value`);
-          break;
-        }
-        throw new SettingsError(`unknown ${flag} option ${quote(name)} (supported: ${EXTENDED_OPTIONS})`);
-    }
-  }
-}
-
-function parseInteger(v: string, flag: string, min: number, max: number, rangeMessage?: string): number {
-  if (!/^-?\d+$/.test(v)) throw new SettingsError(`${flag} ${quote(v)}: expected an integer`);
-  const n = Number(v);
-  if (n < min || n > max) throw new SettingsError(rangeMessage ? `${flag} ${v}: ${rangeMessage}` : `${flag} ${v}: must be from ${min} to ${max}`);
-  return n;
 }
 
 /** --warm-from: `host:port` or `[v6]:port`; the port must be a real one (not 0). */
@@ -358,34 +405,9 @@ function parseHostPort(v: string, flag: string): { host: string; port: number } 
   return { host: m[1] ?? m[2], port };
 }
 
-/** -I: bytes, or a k/m suffix (memcached accepts either case). */
-function parseSize(v: string, flag: string): number {
-  const m = /^(\d+)([kKmM]?)$/.exec(v);
-  if (!m) throw new SettingsError(`${flag} ${quote(v)}: expected a size such as 512k or 2m`);
-  const unit = m[2].toLowerCase();
-  const n = Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1);
-  if (n < MIN_ITEM_SIZE) throw new SettingsError(`${flag} ${v}: item max size cannot be less than 1024 bytes`);
-  if (n > MAX_ITEM_SIZE) throw new SettingsError(`${flag} ${v}: cannot set item size limit higher than 1024 mb`);
-  return n;
-}
-
-function parseFactor(v: string, flag: string): number {
-  if (!/^\d+(\.\d+)?$/.test(v)) throw new SettingsError(`${flag} ${quote(v)}: expected a number such as 1.25`);
-  const f = Number(v);
-  // The engine takes the factor in hundredths: 1.001 would become 1.00.
-  if (Math.round(f * 100) <= 100) throw new SettingsError(`${flag} ${v}: factor must be greater than 1 (at least 1.01)`);
-  if (f > MAX_GROWTH_FACTOR) throw new SettingsError(`${flag} ${v}: factor must be at most ${MAX_GROWTH_FACTOR}`);
-  return f;
-}
-
-function formatSize(n: number): string {
-  if (n % (1024 * 1024) === 0) return `${n / (1024 * 1024)}m`;
-  if (n % 1024 === 0) return `${n / 1024}k`;
-  return String(n);
-}
-
-function quote(v: string): string {
-  return JSON.stringify(v);
+/** The port to bind: memcached's -1 ("any") is 0 to the OS. */
+export function listenPort(s: Settings): number {
+  return s.port === -1 ? 0 : s.port;
 }
 
 /** What the engine is created with. */
@@ -410,6 +432,7 @@ export function storeOptions(s: Settings): StoreOptions {
     opts,
     automove: s.slabAutomove,
     automoveWindow: s.slabAutomoveWindow,
+    crawler: s.lruCrawler,
   };
 }
 
@@ -417,8 +440,15 @@ export function storeOptions(s: Settings): StoreOptions {
 export function usage(): string {
   const lines = [VERSION_LINE, '', 'usage: wasmcached [options]', ''];
   for (const o of OPTIONS) {
-    const names = (o.short ? `-${o.short}, ` : '    ') + `--${o.long}` + (o.arg ? `=<${o.arg}>` : '');
+    const names = (o.short ? `-${o.short}` : '  ') + (o.long ? `${o.short ? ',' : ' '} --${o.long}` : '') +
+      (o.arg ? (o.long ? `=<${o.arg}>` : ` <${o.arg}>`) : '');
     lines.push(`${names.padEnd(34)} ${o.help}`);
   }
+  lines.push('', ...extendedUsage());
   return lines.join('\n') + '\n';
+}
+
+/** The -i text. */
+export function license(): string {
+  return `${VERSION_LINE}\nLicense: ${pkg.license} (the BSD 3-Clause license).\n`;
 }

@@ -26,7 +26,9 @@ import {
 import { outBegin, outRoom, outStr, outBytes, outByte, outRewind, OUT } from './out';
 import { noreplyReset } from './reply';
 import { tokenize } from './tokens';
-import { P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd } from './flow';
+import {
+  P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd, requestDone,
+} from './flow';
 import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT } from './values';
 import {
   storeItem, storeDelta, storeCreateAdd, storeDrop, storeTouch, storeFlushUntil, storeDeleteItem, realtime, itemSizeOk, STORED_ITEM,
@@ -253,6 +255,7 @@ export function binaryExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u
         status = ST_OUT_FULL;
         break;
       }
+      if (requestDone()) break;
       continue;
     }
     if (r == P_OUT_FULL) status = ST_OUT_FULL;

@@ -1,8 +1,8 @@
 // Outcomes of one command, shared by the protocol front ends: done (advance
 // past it), need more input (R_NEED), output full (call again), swallow the
 // rest of the stream (R_SKIP), close, shutdown.
-import { hset } from '../arena';
-import { R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP } from '../abi';
+import { hget, hset } from '../arena';
+import { R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, H_REQS_LEFT } from '../abi';
 import { outBegin, OUT } from './out';
 import { statAdd, C_BYTES_READ, C_BYTES_WRITTEN } from '../stats';
 
@@ -43,4 +43,14 @@ export function execEnd(inPtr: u32, pos: u32, outPtr: u32): void {
   hset(R_OUT_LEN, OUT - outPtr);
   statAdd(C_BYTES_READ, pos - inPtr);
   statAdd(C_BYTES_WRITTEN, OUT - outPtr);
+}
+
+/** Counts one completed command against the call's request budget
+ *  (H_REQS_LEFT, memcached's -R); true when the budget is spent and the call
+ *  must end so that other connections get their turn. */
+export function requestDone(): bool {
+  const left = hget(H_REQS_LEFT);
+  if (left == 0) return false; // no limit
+  hset(H_REQS_LEFT, left - 1);
+  return left == 1;
 }

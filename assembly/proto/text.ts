@@ -52,6 +52,7 @@ import { processStats, processStatsCachedump, processMemlimit, processSlabs, pro
 
 import {
   P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_SNAPSHOT, P_STATS_CONNS, P_WATCH, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
+  requestDone,
 } from './flow';
 import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VALUE_BAD_TRAILER } from './values';
 import { processMetaGet, processMetaSet, processMetaDelete, processMetaArithmetic, processMetaDebug, META_NEXT } from './meta';
@@ -124,7 +125,10 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
       // The rest of a long multiget's keys.
       const r = multigetStream(pos);
       pos = NEXT;
-      if (r == P_DONE) continue;
+      if (r == P_DONE) {
+        if (requestDone()) break;
+        continue;
+      }
       if (r == P_OUT_FULL) status = ST_OUT_FULL;
       break;
     }
@@ -143,7 +147,10 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
         // Not started (its exptime is incomplete): logged when it starts.
         if (NEXT == pos) logRewind(mark);
         pos = NEXT;
-        if (r == P_DONE) continue;
+        if (r == P_DONE) {
+          if (requestDone()) break;
+          continue;
+        }
         if (r == P_OUT_FULL) status = ST_OUT_FULL;
       }
       break;
@@ -177,6 +184,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
         status = ST_OUT_FULL;
         break;
       }
+      if (requestDone()) break;
       continue;
     }
     // A command that did not start runs again from its line, logged then.

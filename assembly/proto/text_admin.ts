@@ -16,9 +16,11 @@ import {
   HS_TCP_PORT, HS_IDLE_TIMEOUT, HS_THREADS, HS_LISTEN_DISABLED, HS_CONN_YIELDS, HS_UNIX_SOCKET,
   hostStatOffset, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT, HS_READ_BUF_BYTES, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED, HS_WARM_ERRORS, HS_WARM_ELAPSED,
   HS_METRICS_PORT, WARM_IDLE, WARM_COPYING, WARM_DONE, H_WARM_MISS_THROUGH, H_WARM_MISS_HITS, H_WARM_MISS_TIMEOUTS,
-  OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
+  OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, OPT_SASL, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
   LOG_REGION, LOG_REGION_SIZE, LOG_RECORDS, LOG_DROPPED, LOG_WRITTEN, LOG_SKIPPED, LOG_SENT, LOG_WATCHERS,
   LOG_WATCHER_QUEUE,
+  HOST_SETTINGS, HSET_PROTOCOL, HSET_REQS_PER_EVENT, HSET_TCP_BACKLOG, HSET_PREFIX_DELIMITER, HSET_HASHPOWER_INIT,
+  HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_ASCII, BIND_BINARY,
 } from '../abi';
 import { detailDump, detailClear, detailSetEnabled, detailEnabled, detailDelimiter } from '../detail';
 import { processDump, processCachedump, dumpRunning, parseClasses } from './dump';
@@ -67,6 +69,7 @@ function hostHi(id: u32): u32 { return ld32(hostAddr(id) + 4); }
 function sHost(name: string, id: u32): void { sU64(name, hostHi(id), hostLo(id)); }
 /** A 64-bit log counter (LOG_* of abi.ts). */
 function sLog(name: string, off: u32): void { sU64(name, ld32(S + LOG_REGION + off + 4), ld32(S + LOG_REGION + off)); }
+function hostSetting(id: u32): u32 { return hget(HOST_SETTINGS + (id << 2)); }
 
 let SUM_HI: u32 = 0;
 let SUM_LO: u32 = 0;
@@ -234,6 +237,20 @@ function statsGeneral(): void {
   sLog('log_watcher_skipped', LOG_SKIPPED);
   sLog('log_watcher_sent', LOG_SENT);
   sU32('log_watchers', ld32(S + LOG_REGION + LOG_WATCHERS));
+  // memcached lists its crawler's and LRU maintainer's fields only while they are on.
+  const maintainer = hostSetting(HSET_NO_LRU_MAINTAINER) == 0;
+  if (hget(H_CRAWLER_ON) != 0) {
+    sU32('lru_crawler_running', 0);
+    sU32('lru_crawler_starts', 0);
+  }
+  if (maintainer) sU32('lru_maintainer_juggles', 0);
+  // No worker threads' logs, no NAPI ids: that machinery is idle.
+  sU32('malloc_fails', 0);
+  sU32('log_worker_dropped', 0);
+  sU32('log_worker_written', 0);
+  sU32('log_watcher_skipped', 0);
+  sU32('log_watcher_sent', 0);
+  sU32('log_watchers', 0);
   sU32('unexpected_napi_ids', 0);
   sU32('round_robin_fallback', 0);
   sU64('bytes', hget(H_BYTES_HI), hget(H_BYTES_LO));
@@ -242,18 +259,20 @@ function statsGeneral(): void {
   sU32('slab_global_page_pool', slabsPoolPages());
   sCounter('expired_unfetched', C_EXPIRED_UNFETCHED);
   sCounter('evicted_unfetched', C_EVICTED_UNFETCHED);
-  sCounter('evicted_active', C_EVICTED_ACTIVE);
+  if (maintainer) sCounter('evicted_active', C_EVICTED_ACTIVE);
   sCounter('evictions', C_EVICTIONS);
   sCounter('reclaimed', C_RECLAIMED);
   sCounter('crawler_reclaimed', C_CRAWLER_RECLAIMED);
   sClassSum('crawler_items_checked', CL_CRAWLER_CHECKED);
   sClassSum('lrutail_reflocked', CL_LRUTAIL_REFLOCKED);
-  // One LRU per class, no hot/warm/cold segments to move between.
-  sU32('moves_to_cold', 0);
-  sU32('moves_to_warm', 0);
-  sClassSum('moves_within_lru', CL_MOVES_WITHIN_LRU);
-  sClassSum('direct_reclaims', CL_DIRECT_RECLAIMS);
-  sU32('lru_bumps_dropped', 0);
+  if (maintainer) {
+    // One LRU per class, no hot/warm/cold segments to move between.
+    sU32('moves_to_cold', 0);
+    sU32('moves_to_warm', 0);
+    sClassSum('moves_within_lru', CL_MOVES_WITHIN_LRU);
+    sClassSum('direct_reclaims', CL_DIRECT_RECLAIMS);
+    sU32('lru_bumps_dropped', 0);
+  }
   const warm = hostLo(HS_WARM_STATE);
   if (warm != 0) {
     sStr('warm_state', warm == WARM_IDLE ? 'idle' : warm == WARM_COPYING ? 'copying' : warm == WARM_DONE ? 'done' : 'failed');
@@ -281,17 +300,21 @@ function statsSettings(): void {
   statName('growth_factor'); outHundredths(hget(H_FACTOR)); outCRLF();
   sU32('chunk_size', hget(H_CHUNK_MIN));
   sHost('num_threads', HS_THREADS);
+  // -D sets the delimiter and turns detail on, as memcached's (detail.ts).
   statName('stat_key_prefix'); outByte(detailDelimiter()); outCRLF();
   sBool('detail_enabled', detailEnabled());
-  sU32('reqs_per_event', 20);
+  const reqs = hostSetting(HSET_REQS_PER_EVENT);
+  sU32('reqs_per_event', reqs != 0 ? reqs : 20);
   sBool('cas_enabled', (opts & OPT_NO_CAS) == 0);
-  sU32('tcp_backlog', 1024);
-  sStr('binding_protocol', 'ascii');
-  sBool('auth_enabled_sasl', false);
+  const backlog = hostSetting(HSET_TCP_BACKLOG);
+  sU32('tcp_backlog', backlog != 0 ? backlog : 1024);
+  const bound = hostSetting(HSET_PROTOCOL);
+  sStr('binding_protocol', bound == BIND_ASCII ? 'ascii' : bound == BIND_BINARY ? 'binary' : 'auto-negotiate');
+  sBool('auth_enabled_sasl', (opts & OPT_SASL) != 0);
   sBool('auth_enabled_ascii', false);
   sU32('item_size_max', hget(H_ITEM_MAX));
   sBool('maxconns_fast', true);
-  sU32('hashpower_init', 16);
+  sU32('hashpower_init', hostSetting(HSET_HASHPOWER_INIT));
   sBool('slab_reassign', true);
   sU32('slab_automove', hget(H_AUTOMOVE));
   sStr('slab_automove_ratio', '0.80');
@@ -483,7 +506,11 @@ export function processLru(ntok: u32): void {
     return;
   }
   if (tokIs(1, 'mode') && ntok >= 4) {
-    if (tokIs(2, 'flat') || tokIs(2, 'segmented')) outString('OK'); else outString('ERROR');
+    // flat: allocations reclaim dead items at the LRU tail first (HSET_LRU_FLAT).
+    if (tokIs(2, 'flat')) hset(HOST_SETTINGS + (HSET_LRU_FLAT << 2), 1);
+    else if (tokIs(2, 'segmented')) hset(HOST_SETTINGS + (HSET_LRU_FLAT << 2), 0);
+    else { outString('ERROR'); return; }
+    outString('OK');
     return;
   }
   if (tokIs(1, 'temp_ttl') && ntok >= 4) {

@@ -4,10 +4,11 @@
 import {
   R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, R_CONN_STATE, CONN_WORDS, R_VALUE_PTR, R_VALUE_LEN,
   R_VALUE_AT, R_VALUE_TRAILER, H_OUT_LIMIT, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
-  H_VERBOSITY, H_STORE_BYTES, DETAIL_REGION, DETAIL_DELIM, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
+  H_VERBOSITY, H_STORE_BYTES, DETAIL_REGION, DETAIL_DELIM, DETAIL_ENABLED, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
   H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, hostStatOffset, H_WARMING, R_WARM_KEYS_LEN,
   H_WARM_MISS_THROUGH, H_WARM_MISS_TIMEOUTS,
   LOG_REGION, LOG_USED, LOG_RECORDS, LOG_WATCH, LOG_WATCH_REQUEST, LOG_WATCHERS,
+  H_REQS_LEFT, HOST_SETTINGS, HSET_WORDS, H_CRAWLER_ON,
 } from '../../assembly/abi.js';
 import { H_UDP_PORT } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
@@ -32,6 +33,7 @@ export class Store {
     const store = new Store(build, base);
     if (o.automove !== undefined) store.u32[(base + H_AUTOMOVE) >>> 2] = o.automove;
     if (o.automoveWindow !== undefined) store.u32[(base + H_AUTOMOVE_WINDOW) >>> 2] = o.automoveWindow;
+    if (o.crawler !== undefined) store.u32[(base + H_CRAWLER_ON) >>> 2] = o.crawler ? 1 : 0;
     return store;
   }
 
@@ -182,6 +184,20 @@ export class Store {
   set outputLimit(n: number) { this.views(); this.u32[(this.base + H_OUT_LIMIT) >>> 2] = n >>> 0; }
   /** -D: the byte that ends a key's prefix for `stats detail`. */
   set prefixDelimiter(c: number) { this.views(); this.u32[(this.base + DETAIL_REGION + DETAIL_DELIM) >>> 2] = c & 0xff; }
+  /** `stats detail on|off` from the host (-D turns it on). */
+  set detailEnabled(on: boolean) { this.views(); this.u32[(this.base + DETAIL_REGION + DETAIL_ENABLED) >>> 2] = on ? 1 : 0; }
+
+  /** Most commands the next execute may complete (0: no limit); after it,
+   *  how many of them were left (0 when the limit stopped it). */
+  get requestsLeft(): number { this.views(); return this.word(H_REQS_LEFT); }
+  set requestsLeft(n: number) { this.views(); this.u32[(this.base + H_REQS_LEFT) >>> 2] = n >>> 0; }
+
+  /** Sets one of the host's command-line settings (HSET_* id). */
+  setHostSetting(id: number, value: number): void {
+    if (id < 0 || id >= HSET_WORDS) throw new RangeError(`no host setting ${id}`);
+    this.views();
+    this.u32[((this.base + HOST_SETTINGS) >>> 2) + id] = value >>> 0;
+  }
 
   /** Hands the engine the credentials file of -S / -Y (`user:password` lines). */
   setAuth(bytes: Uint8Array): void {

@@ -53,4 +53,6 @@ export interface StoreOptions {
   automove?: number;
   /** -o slab_automove_window, seconds (H_AUTOMOVE_WINDOW) */
   automoveWindow?: number;
+  /** -o lru_crawler / no_lru_crawler (H_CRAWLER_ON); on when absent */
+  crawler?: boolean;
 }

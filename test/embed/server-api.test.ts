@@ -81,5 +81,7 @@ describe('startServer', () => {
   it('rejects a bad option with an error instead of exiting', async () => {
     await expect(startServer({ args: ['-m', 'lots'] })).rejects.toThrow();
     await expect(startServer({ memory: -5 })).rejects.toThrow(RangeError);
+    // -d belongs to the command: startServer serves in this process.
+    await expect(startServer({ args: ['-d'] })).rejects.toThrow(/^-d runs the command in the background/);
   });
 });

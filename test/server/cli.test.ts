@@ -48,8 +48,8 @@ async function startServer(bin: string, args: string[], ready: (out: string) => 
   return { proc, out: () => out, done };
 }
 
-/** Sends `request` on a fresh connection (TCP port or unix path) and returns the first reply line. */
-function ask(where: { port: number } | { path: string }, request: string): Promise<string> {
+/** Sends `request` on a fresh connection (TCP port or unix path) and returns the reply through `until`. */
+function ask(where: { port: number } | { path: string }, request: string, until = '\r\n'): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = 'path' in where ? connect(where.path) : connect({ port: where.port, host: '127.0.0.1' });
     let got = '';
@@ -57,7 +57,7 @@ function ask(where: { port: number } | { path: string }, request: string): Promi
     s.on('connect', () => s.write(request));
     s.on('data', (b: Buffer) => {
       got += b.toString('latin1');
-      if (got.includes('\r\n')) { clearTimeout(timer); s.destroy(); resolve(got); }
+      if (got.includes(until)) { clearTimeout(timer); s.destroy(); resolve(got); }
     });
     s.on('error', (err) => { clearTimeout(timer); reject(err); });
   });
@@ -69,11 +69,13 @@ describe.skipIf(AGAINST_MEMCACHED)('command line of wasmcached', () => {
   it.each([
     [['--bogus'], 'unknown option --bogus'],
     [['-p', 'x'], '-p "x": expected an integer'],
-    [['-m', '0'], '-m 0: memory limit must be from 1 to 3072 MB (a 32-bit WebAssembly memory is 4 GiB in all)'],
+    [['-m', '0'], '-m 0: memory limit must be at least 1 MB'],
     [['-m', '2', '-I', '2m'], 'cannot set item size limit higher than 1/2 of memory max (-I 2m with -m 2)'],
     [['-I', '500'], '-I 500: item max size cannot be less than 1024 bytes'],
     [['-U', '70000'], '-U 70000: UDP port must be from 1 to 65535, 0 (off) or -1 (any free port)'],
-    [['-o', 'idle_timeout=1,bogus'], 'unknown -o option "bogus" (supported: idle_timeout=<secs>, debug_time, slab_automove[=<0-2>], slab_automove_window=<secs>, slab_chunk_max=<bytes>, snapshot_interval=<secs>, warm_rate=<items/s>, metrics_port=<port>, metrics_listen=<addr>, slab_reassign, lru_crawler, lru_maintainer, relaxed_privileges)'],
+    [['-o', 'idle_timeout=1,bogus'], 'unknown -o option "bogus" (see wasmcached -h)'],
+    [['-Z'], '-Z: TLS is not supported yet; serve TLS from a proxy in front of wasmcached (stunnel, HAProxy, nginx stream) and keep wasmcached on 127.0.0.1'],
+    [['-B', 'http'], '-B "http": invalid value for binding protocol (should be one of auto, binary, or ascii)'],
     [['--engine', 'asm'], '--engine "asm": unknown engine (expected wasm or js)'],
     [['-f', '1'], '-f 1: factor must be greater than 1 (at least 1.01)'],
     [['--warm-from', 'localhost'], '--warm-from "localhost": expected HOST:PORT such as 10.0.0.5:11211'],
@@ -91,6 +93,38 @@ describe.skipIf(AGAINST_MEMCACHED)('command line of wasmcached', () => {
     expect(r.stdout).toContain('-p, --port=<num>');
     expect(r.stdout).toContain('-I, --max-item-size=<size>');
     expect(r.stderr).toBe('');
+  });
+
+  it('-i prints the license and exits 0', async () => {
+    const r = await runCli(['-i']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('wasmcached 0.1.0 (memcached 1.6.18 protocols)\nLicense: BSD-3-Clause (the BSD 3-Clause license).\n');
+  });
+
+  it('-m above 3072 serves 3072 MB and says why once, at every verbosity (memcached\'s tests ask for -m 4098)', async () => {
+    const s = await startWasmcached(['-m', '4098']);
+    try {
+      expect(s.output()).toMatch(/^wasmcached: -m 4098: item memory is limited to 3072 MB, using that \(the engine is 32-bit WebAssembly: 4 GiB of memory in all/m);
+      const stats = await ask({ port: s.port }, 'stats\r\n', 'END\r\n');
+      expect(stats).toMatch(/\r\nSTAT limit_maxbytes 3221225472\r\n/);
+      expect(stats).toMatch(/\r\nSTAT pointer_size 32\r\n/);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('flags that change nothing here say so at -vv, and only there', async () => {
+    const quiet = await startWasmcached(['-r', '-k', '-L', '-o', 'hot_lru_pct=10']);
+    const loud = await startWasmcached(['-vv', '-r', '-k', '-L', '-o', 'hot_lru_pct=10']);
+    try {
+      expect(quiet.output()).not.toMatch(/wasmcached:/);
+      for (const line of [/^wasmcached: -r: core dumps keep the limit the shell set/m, /^wasmcached: -k: memory is not locked into RAM/m,
+        /^wasmcached: -L: large memory pages are not used/m, /^wasmcached: -o hot_lru_pct: no effect: the LRU is one list per class/m]) {
+        expect(loud.output()).toMatch(line);
+      }
+    } finally {
+      await Promise.all([quiet.stop(), loud.stop()]);
+    }
   });
 
   it('-V prints the version and exits 0', async () => {

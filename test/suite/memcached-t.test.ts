@@ -18,7 +18,7 @@ import { ENGINES, type EngineKind } from '../support/engine.js';
 
 const T_DIR = join(ROOT, 'test', 'memcached-t', 't');
 /** Slowest first, so the last ones to start are short. */
-const FILES = ['item_size_max', 'slabs-reassign2', 'flush-all', 'chunked-items', 'evictions', 'dash-M'];
+const FILES = ['item_size_max', 'slabs-reassign2', 'flush-all', 'chunked-items', 'evictions', 'dash-M', 'issue_183', 'stats', 'issue_61', 'issue_50'];
 /** Files at once, one per core: a file is one server's CPU plus the
  *  harness sleeping or waiting for servers to start. */
 const CONCURRENCY = 2;
