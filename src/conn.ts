@@ -48,6 +48,8 @@ export interface ConnHost {
   closed(conn: Conn): void;
   /** The engine answered ST_SHUTDOWN (`shutdown` with -A). */
   shutdown(): void;
+  /** The connection is closing (its conn_close for watchers). */
+  ending(conn: Conn): void;
   /** The engine answered ST_SNAPSHOT: resolves to the command's reply line. */
   snapshot(): Promise<string>;
   /** The engine answered ST_STATS_CONNS: the reply listing every socket. */
@@ -149,6 +151,9 @@ export class Conn {
     if (this.closing) return;
     this.closing = true;
     this.closeReason = reason;
+    // Watchers hear of the close now, as memcached logs it, not once the
+    // socket has finished closing (a new connection may come first).
+    this.host.ending(this);
     // With allowHalfOpen the socket would wait for the client's FIN; we do not.
     this.socket.end(() => this.socket.destroy());
   }

@@ -58,6 +58,8 @@ export class CacheServer implements ConnHost {
   /** -o metrics_port: the Prometheus endpoint, started and stopped with the server. */
   readonly metrics: MetricsServer | null;
   private readonly listener: Server;
+  /** Connections whose conn_close watchers have had (Conn.end()). */
+  private readonly closeLogged = new WeakSet<Conn>();
   /** Seconds; `stats conns` shows it for the listening socket. */
   private lastAccept = 0;
   private readonly conns = new Set<Conn>();
@@ -306,13 +308,19 @@ export class CacheServer implements ConnHost {
 
   // ---- ConnHost ----
 
+  ending(conn: Conn): void {
+    if (conn.watching || this.closeLogged.has(conn)) return;
+    this.closeLogged.add(conn);
+    this.watchers.connClose(conn, conn.closeReason);
+  }
+
   closed(conn: Conn): void {
     if (!this.conns.delete(conn)) return;
     this.updateConnStats();
     if (conn.watching) {
       this.watchers.remove(conn.socket);
       this.log.info(`<${conn.id} connection closing from side thread.`);
-    } else {
+    } else if (!this.closeLogged.delete(conn)) {
       this.watchers.connClose(conn, conn.closeReason);
     }
     this.log.info(`<${conn.id} connection closed.`);

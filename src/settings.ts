@@ -395,6 +395,10 @@ function checkCombination(s: Settings): void {
   if (s.tls) {
     throw new SettingsError('-Z: TLS is not supported yet; serve TLS from a proxy in front of wasmcached (stunnel, HAProxy, nginx stream) and keep wasmcached on 127.0.0.1');
   }
+  if (s.udpPort !== 0 && (s.sasl || s.authFile !== null)) {
+    // As memcached: a datagram cannot carry a login.
+    throw new SettingsError(`-U cannot be combined with ${s.sasl ? '-S' : '-Y'}: UDP has no authentication (-U 0 to disable)`);
+  }
 }
 
 /** --warm-from: `host:port` or `[v6]:port`; the port must be a real one (not 0). */

@@ -227,30 +227,20 @@ function statsGeneral(): void {
   sU32('slab_reassign_busy_deletes', 0);
   sU32('slab_reassign_running', 0);
   sCounter('slabs_moved', C_SLABS_MOVED);
-  sU32('lru_crawler_running', 0);
-  sCounter('lru_crawler_starts', C_CRAWLER_STARTS);
-  // No LRU maintainer thread, no malloc, no NAPI ids.
-  sU32('lru_maintainer_juggles', 0);
+  // memcached lists its crawler's and LRU maintainer's fields only while they are on.
+  const maintainer = hostSetting(HSET_NO_LRU_MAINTAINER) == 0;
+  if (hget(H_CRAWLER_ON) != 0) {
+    sU32('lru_crawler_running', 0);
+    sCounter('lru_crawler_starts', C_CRAWLER_STARTS);
+  }
+  if (maintainer) sU32('lru_maintainer_juggles', 0);
+  // No malloc, no NAPI ids: that machinery is idle.
   sU32('malloc_fails', 0);
   sLog('log_worker_dropped', LOG_DROPPED);
   sLog('log_worker_written', LOG_WRITTEN);
   sLog('log_watcher_skipped', LOG_SKIPPED);
   sLog('log_watcher_sent', LOG_SENT);
   sU32('log_watchers', ld32(S + LOG_REGION + LOG_WATCHERS));
-  // memcached lists its crawler's and LRU maintainer's fields only while they are on.
-  const maintainer = hostSetting(HSET_NO_LRU_MAINTAINER) == 0;
-  if (hget(H_CRAWLER_ON) != 0) {
-    sU32('lru_crawler_running', 0);
-    sU32('lru_crawler_starts', 0);
-  }
-  if (maintainer) sU32('lru_maintainer_juggles', 0);
-  // No worker threads' logs, no NAPI ids: that machinery is idle.
-  sU32('malloc_fails', 0);
-  sU32('log_worker_dropped', 0);
-  sU32('log_worker_written', 0);
-  sU32('log_watcher_skipped', 0);
-  sU32('log_watcher_sent', 0);
-  sU32('log_watchers', 0);
   sU32('unexpected_napi_ids', 0);
   sU32('round_robin_fallback', 0);
   sU64('bytes', hget(H_BYTES_HI), hget(H_BYTES_LO));
