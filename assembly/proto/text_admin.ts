@@ -20,7 +20,7 @@ import {
   LOG_REGION, LOG_REGION_SIZE, LOG_RECORDS, LOG_DROPPED, LOG_WRITTEN, LOG_SKIPPED, LOG_SENT, LOG_WATCHERS,
   LOG_WATCHER_QUEUE,
   HOST_SETTINGS, HSET_PROTOCOL, HSET_REQS_PER_EVENT, HSET_TCP_BACKLOG, HSET_PREFIX_DELIMITER, HSET_HASHPOWER_INIT,
-  HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_ASCII, BIND_BINARY,
+  HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_ASCII, BIND_BINARY, HSET_WARM_FROM, HSET_WARM_FROM_BYTES,
 } from '../abi';
 import { detailDump, detailClear, detailSetEnabled, detailEnabled, detailDelimiter } from '../detail';
 import { processDump, processCachedump, dumpRunning, parseClasses } from './dump';
@@ -323,6 +323,13 @@ function statsSettings(): void {
   sBool('track_sizes', false);
   // wasmcached's Prometheus endpoint; absent when off, as memcached has none.
   if (hostLo(HS_METRICS_PORT) != 0) sHost('metrics_port', HS_METRICS_PORT);
+  // --warm-from, wasmcached's too: the old node, while and after warming.
+  const warmFrom = S + HOST_SETTINGS + (HSET_WARM_FROM << 2);
+  if (ld8(warmFrom) != 0) {
+    statName('warm_from');
+    for (let i: u32 = 0; i < HSET_WARM_FROM_BYTES && ld8(warmFrom + i) != 0; i++) outByte(ld8(warmFrom + i));
+    outCRLF();
+  }
 }
 
 function statsItems(): void {

@@ -23,15 +23,18 @@ async function track(h: Promise<ServerHandle>): Promise<ServerHandle> {
 
 describe.skipIf(!haveTool('memcached') || process.env.TEST_TARGET === 'memcached')('--warm-from', () => {
   for (const engine of ENGINES) {
-    it(`${engine}: copies 20,000 items of a memcached byte-exact with flags and TTL; stats show it`, async () => {
+    it(`${engine}: copies 100,000 items of a memcached byte-exact with flags and TTL; stats show it`, async () => {
       const old = await track(startMemcached(['-m', '128']));
-      const items = makeItems(20_000, 1);
+      const items = makeItems(100_000, 1);
       const filled = await fill(old.port, items);
       const fresh = await track(startWasmcached(['--engine', engine, '-m', '128', '--warm-from', `127.0.0.1:${old.port}`]));
       const end = await waitWarmEnd(fresh.port);
       expect(end.warm_state).toBe('done');
-      expect(Number(end.warm_keys_copied)).toBeGreaterThanOrEqual(19_980);
+      expect(Number(end.warm_keys_copied)).toBeGreaterThanOrEqual(99_900);
       expect(end.warm_errors).toBe('0');
+      const c = await RawClient.connect(fresh.port);
+      expect((await c.request('stats settings\r\n')).toString()).toContain(`STAT warm_from 127.0.0.1:${old.port}\r\n`);
+      c.close();
       const got = await fetchAll(fresh.port, [...items.keys()]);
       expect(matching(items, got, filled)).toBeGreaterThanOrEqual(Math.ceil(items.size * 0.999));
       expect(fresh.output()).toMatch(/warm: copying items from 127\.0\.0\.1:\d+/);

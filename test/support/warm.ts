@@ -59,7 +59,8 @@ export async function fetchAll(port: number, keys: string[]): Promise<Map<string
   for (let i = 0; i < keys.length; i += 500) {
     const part = keys.slice(i, i + 500);
     await c.send(Buffer.from(part.map((k) => `mg ${k} v f t\r\n`).join('') + 'mn\r\n'));
-    const buf = await c.readUntil('MN\r\n', 30000);
+    // Replies are walked whole: a value's random bytes may hold "MN\r\n".
+    const buf = await c.readWith((b) => mgRepliesLength(b, part.length), 30000);
     let at = 0;
     for (const key of part) {
       const nl = buf.indexOf('\r\n', at);
@@ -74,6 +75,20 @@ export async function fetchAll(port: number, keys: string[]): Promise<Map<string
   }
   c.close();
   return out;
+}
+
+/** Bytes of `count` mg replies (EN or VA with its value) and the MN after
+ *  them, or -1 while incomplete. */
+function mgRepliesLength(b: Buffer, count: number): number {
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const nl = b.indexOf('\r\n', at);
+    if (nl < 0) return -1;
+    const m = /^VA (\d+)/.exec(b.toString('latin1', at, nl));
+    at = nl + 2 + (m ? Number(m[1]) + 2 : 0);
+    if (at > b.length) return -1;
+  }
+  return b.length >= at + 4 ? at + 4 : -1;
 }
 
 export async function stats(port: number): Promise<Record<string, string>> {
