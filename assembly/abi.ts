@@ -450,6 +450,8 @@ export const HSET_NO_LRU_MAINTAINER: u32 = 5;
  *  allocation first reclaim an expired or flushed item near its class's LRU
  *  tail, as memcached's flat LRU does before taking free memory. */
 export const HSET_LRU_FLAT: u32 = 6;
+/** -a: the unix socket's access mask (`stats settings` umask). */
+export const HSET_UNIX_MASK: u32 = 7;
 /** --warm-from: words 8..15 hold the old node's `host:port` as text, NUL
  *  padded (at most HSET_WARM_FROM_BYTES; longer names are cut), for `stats
  *  settings`' warm_from line; all zero when not warming. */

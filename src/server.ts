@@ -11,7 +11,7 @@ import {
   HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS, HS_TCP_PORT, HS_IDLE_TIMEOUT,
   HS_THREADS, HS_CONN_YIELDS, HS_UNIX_SOCKET, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT,
   HS_READ_BUF_BYTES, HSET_PROTOCOL, HSET_REQS_PER_EVENT, HSET_TCP_BACKLOG,
-  HSET_PREFIX_DELIMITER, HSET_HASHPOWER_INIT, HSET_WARM_FROM, HSET_WARM_FROM_BYTES, HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_AUTO, BIND_ASCII, BIND_BINARY,
+  HSET_PREFIX_DELIMITER, HSET_HASHPOWER_INIT, HSET_WARM_FROM, HSET_WARM_FROM_BYTES, HSET_UNIX_MASK, HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_AUTO, BIND_ASCII, BIND_BINARY,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 import { listenPort, type Settings } from './settings.js';
@@ -216,6 +216,7 @@ export class CacheServer implements ConnHost {
     st.setHostSetting(HSET_HASHPOWER_INIT, s.hashpowerInit);
     st.setHostSetting(HSET_NO_LRU_MAINTAINER, s.lruMaintainer ? 0 : 1);
     st.setHostSetting(HSET_LRU_FLAT, s.lruFlat ? 1 : 0);
+    st.setHostSetting(HSET_UNIX_MASK, s.unixMask);
     if (s.warmFrom !== null) {
       const host = s.warmFrom.host.includes(':') ? `[${s.warmFrom.host}]` : s.warmFrom.host;
       const text = Buffer.from(`${host}:${s.warmFrom.port}`, 'latin1').subarray(0, HSET_WARM_FROM_BYTES);

@@ -20,7 +20,7 @@ import {
   LOG_REGION, LOG_REGION_SIZE, LOG_RECORDS, LOG_DROPPED, LOG_WRITTEN, LOG_SKIPPED, LOG_SENT, LOG_WATCHERS,
   LOG_WATCHER_QUEUE,
   HOST_SETTINGS, HSET_PROTOCOL, HSET_REQS_PER_EVENT, HSET_TCP_BACKLOG, HSET_PREFIX_DELIMITER, HSET_HASHPOWER_INIT,
-  HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_ASCII, BIND_BINARY, HSET_WARM_FROM, HSET_WARM_FROM_BYTES,
+  HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_ASCII, BIND_BINARY, HSET_WARM_FROM, HSET_WARM_FROM_BYTES, HSET_UNIX_MASK, OPT_AUTH_FILE,
 } from '../abi';
 import { detailDump, detailClear, detailSetEnabled, detailEnabled, detailDelimiter } from '../detail';
 import { processDump, processCachedump, dumpRunning, parseClasses } from './dump';
@@ -109,6 +109,17 @@ function sClassC(prefix: string, c: u32, name: string, off: u32): void {
 }
 
 function outEnd(): void { outStr('END'); outCRLF(); }
+
+/** v in octal, as memcached's "%o" (umask). */
+function outOctal(v: u32): void {
+  let shift: u32 = 30;
+  while (shift > 0 && (v >>> shift) == 0) shift -= 3;
+  for (;;) {
+    outByte(48 + ((v >>> shift) & 7));
+    if (shift == 0) break;
+    shift -= 3;
+  }
+}
 
 /** x100 as a decimal with two places ("1.25"). */
 function outHundredths(v: u32): void {
@@ -287,9 +298,12 @@ function statsSettings(): void {
   sU32('oldest', hget(H_OLDEST_LIVE));
   sStr('evictions', (opts & OPT_NO_EVICTIONS) != 0 ? 'off' : 'on');
   sStr('domain_socket', hostLo(HS_UNIX_SOCKET) != 0 ? 'yes' : 'NULL');
+  statName('umask'); outOctal(hostSetting(HSET_UNIX_MASK)); outCRLF();
+  sBool('shutdown_command', (opts & OPT_SHUTDOWN) != 0);
   statName('growth_factor'); outHundredths(hget(H_FACTOR)); outCRLF();
   sU32('chunk_size', hget(H_CHUNK_MIN));
   sHost('num_threads', HS_THREADS);
+  sHost('num_threads_per_udp', HS_THREADS);
   // -D sets the delimiter and turns detail on, as memcached's (detail.ts).
   statName('stat_key_prefix'); outByte(detailDelimiter()); outCRLF();
   sBool('detail_enabled', detailEnabled());
@@ -301,7 +315,7 @@ function statsSettings(): void {
   const bound = hostSetting(HSET_PROTOCOL);
   sStr('binding_protocol', bound == BIND_ASCII ? 'ascii' : bound == BIND_BINARY ? 'binary' : 'auto-negotiate');
   sBool('auth_enabled_sasl', (opts & OPT_SASL) != 0);
-  sBool('auth_enabled_ascii', false);
+  sBool('auth_enabled_ascii', (opts & OPT_AUTH_FILE) != 0);
   sU32('item_size_max', hget(H_ITEM_MAX));
   sBool('maxconns_fast', true);
   sU32('hashpower_init', hostSetting(HSET_HASHPOWER_INIT));
@@ -311,16 +325,24 @@ function statsSettings(): void {
   sU32('slab_automove_window', hget(H_AUTOMOVE_WINDOW));
   sU32('slab_chunk_max', hget(H_PAGE_SIZE));
   sBool('lru_crawler', hget(H_CRAWLER_ON) != 0);
-  sBool('lru_maintainer_thread', false);
-  sBool('lru_segmented', false);
-  sBool('shutdown_command', (opts & OPT_SHUTDOWN) != 0);
+  // The crawler walks pages every tick, not a per-class count with a sleep:
+  // memcached's defaults, as the exporter reads them.
+  sU32('lru_crawler_sleep', 100);
+  sU32('lru_crawler_tocrawl', 0);
+  sU32('tail_repair_time', 0);
   sBool('flush_enabled', (opts & OPT_NO_FLUSH) == 0);
   sBool('dump_enabled', (hget(H_OPTS) & OPT_NO_DUMP) == 0);
   sStr('hash_algorithm', 'murmur3');
+  sBool('lru_maintainer_thread', false);
+  sBool('lru_segmented', false);
   sHost('idle_timeout', HS_IDLE_TIMEOUT);
   sU32('watcher_logbuf_size', LOG_WATCHER_QUEUE);
   sU32('worker_logbuf_size', LOG_REGION_SIZE - LOG_RECORDS);
+  sU32('read_buf_mem_limit', 0);
   sBool('track_sizes', false);
+  sBool('inline_ascii_response', false);
+  // No TLS is served (-Z is refused at start).
+  sBool('ssl_enabled', false);
   // wasmcached's Prometheus endpoint; absent when off, as memcached has none.
   if (hostLo(HS_METRICS_PORT) != 0) sHost('metrics_port', HS_METRICS_PORT);
   // --warm-from, wasmcached's too: the old node, while and after warming.
