@@ -260,7 +260,12 @@ describe('watch streams what memcached streams', () => {
       }
       const [ref1, sut1] = got;
       expect(ref1.length).toBeGreaterThan(50);
-      expect(sut1.map(normalize)).toEqual(ref1.map(normalize));
+      // A new connection's conn_new is logged when the server accepts it,
+      // which may come after another connection's traffic (memcached's
+      // accept thread and ours race the client alike): compared apart.
+      const isNew = (l: string) => / type=conn_new /.test(l);
+      expect(sut1.filter((l) => !isNew(l)).map(normalize)).toEqual(ref1.filter((l) => !isNew(l)).map(normalize));
+      expect(sut1.filter(isNew).map(normalize)).toEqual(ref1.filter(isNew).map(normalize));
       // gids count up from the watcher's start
       const gids = sut1.map((l) => Number(/gid=(\d+)/.exec(l)![1]));
       for (let i = 1; i < gids.length; i++) expect(gids[i]).toBeGreaterThan(gids[i - 1]);
