@@ -38,9 +38,9 @@ const R_LEN: u32 = 40;
 function region(): u32 { return S + DETAIL_REGION; }
 function rec(i: u32): u32 { return region() + RECS + i * REC; }
 
+/** At mc_init (arenaCreate has zeroed the region): ':' as memcached's default. */
 export function detailInit(): void {
-  fill(region(), 0, DETAIL_SIZE);
-  st32(region() + DETAIL_DELIM, 58); // ':'
+  st32(region() + DETAIL_DELIM, 58);
 }
 
 export function detailEnabled(): bool { return ld32(region() + DETAIL_ENABLED) != 0; }

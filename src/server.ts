@@ -343,15 +343,13 @@ export class CacheServer implements ConnHost {
 
   statsConns(requester: Conn): string {
     const s = this.settings;
-    let addr: string;
-    if (s.unixSocket) addr = `unix:${s.unixSocket}`;
-    else {
-      const a = this.listener.address() as AddressInfo;
-      addr = `${a.family === 'IPv6' ? 'tcp6' : 'tcp'}:${a.address}:${a.port}`;
-    }
+    const a = s.unixSocket ? null : this.listener.address() as AddressInfo;
+    const v6 = a !== null && a.family === 'IPv6' ? '6' : '';
+    const addr = a === null ? `unix:${s.unixSocket}` : `tcp${v6}:${a.address}:${a.port}`;
     const listener = { id: fdOf(this.listener) ?? 0, addr, lastActive: this.lastAccept };
-    const udp = this.udp === null ? null
-      : { id: this.udp.fd, addr: `udp:${addr.replace(/^tcp6?:/, '').replace(/:\d+$/, '')}:${this.udp.port}`, lastActive: this.lastAccept };
+    // -s turns UDP off, so a UDP socket shares the TCP listener's address.
+    const udp = this.udp === null || a === null ? null
+      : { id: this.udp.fd, addr: `udp${v6}:${a.address}:${this.udp.port}`, lastActive: this.udp.lastRequest };
     return renderStatsConns(listener, this.conns, requester, this.now(), udp);
   }
 

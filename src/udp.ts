@@ -107,6 +107,7 @@ export class UdpListener {
         socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
         this.socket = socket;
         this.port = socket.address().port;
+        this.lastRequest = this.host.now();
         this.host.log.info(`udp server listening on ${address}:${this.port}`);
         resolve(this.port);
       });
@@ -129,8 +130,12 @@ export class UdpListener {
     this.socket = null;
   }
 
+  /** Seconds (host clock) of the last datagram, or of binding: `stats conns`' secs_since_last_cmd. */
+  lastRequest = 0;
+
   private receive(datagram: Buffer, from: RemoteInfo): void {
     if (this.broken || this.socket === null) return;
+    this.lastRequest = this.host.now();
     const log = this.host.log;
     const requestId = requestIdOf(datagram);
     if (requestId < 0) {
