@@ -12,6 +12,36 @@
 /** Bumped whenever the header or item layout changes; checked at load. */
 export const LAYOUT_VERSION: u32 = 6;
 export const STORE_MAGIC: u32 = 0x6d634157; // "WAcm"
+/** The first word of a thread context (mc_context). */
+export const CONTEXT_MAGIC: u32 = 0x78634157; // "WAcx"
+
+// ---- thread contexts (CTX_*) ------------------------------------------------
+// With -t N, N threads execute on one store, one call at a time under the
+// engine lock (src/engine/lock.ts). Each thread has a context (mc_context):
+// a block laid out like the store's first REGIONS bytes, with its own input
+// and output regions. Around each call, under the lock, the host copies the
+// context's CTX_IN_* byte ranges into the store's header, makes the call,
+// and copies the CTX_OUT_* ranges (and the call's log records) back: so the
+// engine keeps working on one header, and a thread reads its results,
+// output and connection state from its own context, unlocked, after the
+// call. Everything else in the header is the store's and shared.
+/** In: the thread's input and output regions (H_IN_PTR .. H_OUT_CAP). */
+export const CTX_IN_IO: u32 = 80;
+export const CTX_IN_IO_END: u32 = 96;
+/** Out: R_CONSUMED .. R_SKIP, and the regions as they were. */
+export const CTX_OUT_RESULTS: u32 = 64;
+/** Out: R_OP_* and R_SNAP_*. */
+export const CTX_OUT_OP: u32 = 224;
+export const CTX_OUT_OP_END: u32 = 240;
+/** In and out: R_VALUE_* / R_WARM_KEYS_LEN, H_OUT_LIMIT. */
+export const CTX_VALUE: u32 = 640;
+export const CTX_VALUE_END: u32 = 660;
+/** In and out: the connection state (R_CONN_STATE, CONN_WORDS words). */
+export const CTX_CONN: u32 = 704;
+export const CTX_CONN_END: u32 = 756;
+/** In and out: H_REQS_LEFT. */
+export const CTX_REQS: u32 = 896;
+export const CTX_REQS_END: u32 = 900;
 
 // ---- execute / tick status codes (ST_*) ------------------------------------
 /** Every complete command ran; R_CONSUMED < len leaves a partial command. */

@@ -30,7 +30,7 @@
 // the whole cache, and one module can host several stores.
 import { ld32, st32, fill, memGrowTo, memReserve, memSize, heapBase } from './mem';
 import {
-  STORE_MAGIC, LAYOUT_VERSION, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_STORE_BYTES,
+  STORE_MAGIC, CONTEXT_MAGIC, LAYOUT_VERSION, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_STORE_BYTES,
   PAGE_SIZE, LIMIT_MIN_ITEM_MAX, R_RESUME, H_AUTOMOVE, H_AUTOMOVE_WINDOW, AUTOMOVE_WINDOW_DEFAULT, H_CRAWLER_ON,
 } from './abi';
 
@@ -235,6 +235,34 @@ export function arenaCreate(memoryMB: u32, capMB: u32, itemMax: u32, chunkMin: u
   hset(H_CRAWLER_ON, 1);
   hset(H_STORE_BYTES, end - base);
   return base;
+}
+
+/**
+ * A thread context (CTX_* in abi.ts): a block after everything the store
+ * has reserved, laid out like the store's first REGIONS bytes and followed
+ * by its own input and output regions. Only the per-call words of its
+ * header are used; the host swaps them in and out of the store's header
+ * around each call it makes under the engine lock (src/engine/store.ts), so
+ * threads sharing one store never read each other's results or regions.
+ * Returns its address, or 0 when memory cannot grow that far.
+ */
+export function arenaContextCreate(): u32 {
+  // arenaCreate checked that the reserved range ends below MEMORY_LIMIT, so
+  // none of these sums wraps (in u32 arithmetic, as the JS build computes).
+  const reservedEnd: u32 = hget(H_PAGES_PTR) + hget(H_PAGES_MAX) * hget(H_PAGE_SIZE);
+  const ioCap = hget(H_IN_CAP);
+  const have = memSize();
+  const ctx: u32 = alignUp(have > reservedEnd ? have : reservedEnd, 65536);
+  const size: u32 = REGIONS + 2 * ioCap;
+  if (ctx < reservedEnd || ctx > MEMORY_LIMIT || size > MEMORY_LIMIT - ctx) return 0;
+  if (!memGrowTo(ctx + size)) return 0;
+  fill(ctx, 0, REGIONS);
+  st32(ctx + H_MAGIC, CONTEXT_MAGIC);
+  st32(ctx + H_IN_PTR, ctx + REGIONS);
+  st32(ctx + H_IN_CAP, ioCap);
+  st32(ctx + H_OUT_PTR, ctx + REGIONS + ioCap);
+  st32(ctx + H_OUT_CAP, ioCap);
+  return ctx;
 }
 
 // Header fields the host also reads, declared in abi.ts.

@@ -2,7 +2,7 @@
 // results are 32-bit integers; bytes move through each store's input and
 // output regions, and results are read from its header (assembly/abi.ts).
 import {
-  S, arenaCreate, arenaSelect, clockSet, hget, hset, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_OPTS, H_AUTH_LEN,
+  S, arenaCreate, arenaContextCreate, arenaSelect, clockSet, hget, hset, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP, H_OPTS, H_AUTH_LEN,
   AUTH_DATA, AUTH_MAX, H_NCLASSES,
 } from './arena';
 import { logBegin, logEnd, logSlabClasses } from './log';
@@ -42,6 +42,15 @@ export function mc_init(memoryMB: u32, memoryCapMB: u32, itemSizeMax: u32, chunk
   detailInit();
   logSlabClasses(hget(H_NCLASSES));
   return base;
+}
+
+/**
+ * A context for one more thread executing on this store (arena.ts,
+ * CTX_* in abi.ts); its address, or 0 if memory ran out.
+ */
+export function mc_context(store: u32): u32 {
+  arenaSelect(store);
+  return arenaContextCreate();
 }
 
 /** Runs every complete command in the input region's first `len` bytes. */

@@ -9,12 +9,15 @@ import { portableEsbuild } from './portable.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
-const targets = process.argv.includes('--debug') ? ['release', 'debug'] : ['release'];
+// `shared`: the same engine on an imported shared memory, for -t N threads.
+const targets = process.argv.includes('--debug') ? ['release', 'shared', 'debug'] : ['release', 'shared'];
 for (const target of targets) {
   execFileSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
 }
 const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning', plugins: [portableEsbuild] };
 await build({ ...common, entryPoints: [join(root, 'src', 'cli.ts')], outfile: join(root, 'dist', 'cli.js'), platform: 'node' });
+// Each -t thread past the first runs this (src/worker.ts).
+await build({ ...common, entryPoints: [join(root, 'src', 'worker.ts')], outfile: join(root, 'dist', 'worker.js'), platform: 'node' });
 // The library: for Node-like runtimes (the engine module read from
 // build/wasmcached.wasm), for browsers and workers (the module's bytes
 // inlined, no node: imports), and the in-process server.

@@ -9,7 +9,8 @@ import {
   parseSettings, storeOptions, usage, license, SettingsError, VERSION_LINE, type Settings,
 } from './settings.js';
 import { createLogger } from './log.js';
-import { loadWasmEngine } from './engine/wasm.js';
+import { loadWasmEngine, loadSharedWasmEngine, newSharedMemory, sharedWasmModule } from './engine/wasm.js';
+import { ThreadGroup, ThreadShared } from './threads.js';
 import { loadJsEngine } from './engine/js.js';
 import { Store } from './engine/store.js';
 import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
@@ -81,8 +82,20 @@ async function main(argv: string[]): Promise<void> {
   if (!daemonChild) printNotes(settings);
 
   let store: Store;
+  // -t N: one shared memory, one engine instance per thread (threads.ts).
+  let threads: { module: WebAssembly.Module; memory: WebAssembly.Memory; shared: ThreadShared } | null = null;
   try {
-    store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
+    if (settings.threads > 1) {
+      const module = sharedWasmModule();
+      const memory = newSharedMemory();
+      store = Store.create(loadSharedWasmEngine(module, memory), storeOptions(settings), Math.floor(Date.now() / 1000));
+      const shared = ThreadShared.create(settings.threads);
+      // Thread 0 too works through a context of its own, under the lock.
+      store.useContext(store.newContext(), shared.lock);
+      threads = { module, memory, shared };
+    } else {
+      store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
+    }
     const credentials = credentialsFile(settings);
     if (credentials !== null) store.setAuth(readFileSync(credentials));
   } catch (err) {
@@ -109,7 +122,17 @@ async function main(argv: string[]): Promise<void> {
     if (code === 0 && pidFile !== null && settings.daemonize) removePidFile(pidFile, process.pid);
     process.exit(code);
   };
-  const server = new CacheServer({ settings, store, log, exit, snapshotter, warmer });
+  let server: CacheServer | undefined;
+  const threadGroup = threads === null ? undefined : new ThreadGroup({
+    store, module: threads.module, memory: threads.memory, shared: threads.shared, settings, log,
+    onExit: exit,
+    onShutdown: () => server?.shutdown(),
+    snapshot: () => server!.snapshot(),
+  });
+  server = new CacheServer({
+    settings, store, log, exit, snapshotter, warmer, threadGroup,
+    thread: threads === null ? undefined : { index: 0, shared: threads.shared },
+  });
   let where: string;
   try {
     where = await server.listen();

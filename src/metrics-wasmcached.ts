@@ -6,6 +6,8 @@
 import { desc, type Exposition, type MetricDesc } from './prom-text.js';
 import type { StatsReport } from './stats-reader.js';
 import type { Store } from './engine/store.js';
+import type { ThreadShared } from './threads.js';
+import { HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS } from '../assembly/abi.js';
 
 const ns = (name: string) => `wasmcached_${name}`;
 
@@ -35,14 +37,25 @@ export const WASMCACHED_METRICS = {
     'Items warming listed but did not store: newer here, deleted here, gone there, too large (stats warm_keys_skipped).'),
   warmErrors: desc(ns('warm_errors_total'), 'Error replies from the old node and items this node could not store (stats warm_errors).'),
   warmElapsed: desc(ns('warm_elapsed_seconds'), 'Seconds since warming began, frozen when it ends (stats warm_elapsed).'),
+  threadConnections: desc(ns('thread_connections'), 'Open connections served by each -t thread (0: the main thread).', ['thread']),
+  threadConnectionsTotal: desc(ns('thread_connections_total'),
+    'Each -t thread\'s share of stats total_connections (thread 0\'s counts the listening socket, as memcached does).', ['thread']),
 } satisfies Record<string, MetricDesc>;
 
 const W = WASMCACHED_METRICS;
 
 /** Adds the wasmcached_* series; `report` null (stats unreadable) leaves
  *  out those read from stats. */
-export function collectWasmcached(store: Store, report: StatsReport | null, out: Exposition): void {
+export function collectWasmcached(store: Store, report: StatsReport | null, out: Exposition, threads: ThreadShared | null = null): void {
   out.add(W.engineInfo, 'gauge', 1, store.build.kind);
+  if (threads !== null) {
+    const open = threads.perThread(HS_CURR_CONNECTIONS);
+    const total = threads.perThread(HS_TOTAL_CONNECTIONS);
+    for (let t = 0; t < open.length; t++) {
+      out.add(W.threadConnections, 'gauge', open[t], String(t));
+      out.add(W.threadConnectionsTotal, 'counter', total[t], String(t));
+    }
+  }
   out.add(W.arenaBytes, 'gauge', store.storeBytes);
   out.add(W.engineMemoryBytes, 'gauge', store.build.buffer().byteLength);
   const mem = process.memoryUsage();

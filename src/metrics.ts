@@ -20,6 +20,7 @@ import { Exposition } from './prom-text.js';
 import { readStats, EngineTrapError, type StatsReport } from './stats-reader.js';
 import { collectMemcached } from './metrics-memcached.js';
 import { collectWasmcached } from './metrics-wasmcached.js';
+import type { ThreadShared } from './threads.js';
 
 export const METRICS_PATH = '/metrics';
 /** What the Go client answers for the text format. */
@@ -30,6 +31,8 @@ const MAX_SOCKETS = 64;
 
 export interface MetricsOptions {
   store: Store;
+  /** -t N: the threads' per-thread counters. */
+  threads?: ThreadShared | null;
   /** Interface and port to listen on (0: any free port). */
   host: string;
   port: number;
@@ -120,7 +123,7 @@ export class MetricsServer {
     }
     const out = new Exposition();
     collectMemcached(report, out);
-    collectWasmcached(this.o.store, report, out);
+    collectWasmcached(this.o.store, report, out, this.o.threads ?? null);
     return out.render();
   }
 }

@@ -2,8 +2,10 @@
 // serves UDP with -U (udp.ts), enforces -c, runs the once-a-second ticker (engine clock and crawler,
 // rusage, idle kicks), keeps the connection counters that `stats` reports,
 // and stops gracefully on SIGTERM/SIGINT or the `shutdown` command.
-// One Store serves every connection; execute calls never interleave because
-// each runs to completion on the event loop.
+// One Store serves every connection. On one thread execute calls never
+// interleave because each runs to completion on the event loop; with -t N
+// (threads.ts) each thread runs a CacheServer of its own on one shared
+// store, and the Store takes the engine lock around each call.
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import {
@@ -28,6 +30,7 @@ import { MetricsServer } from './metrics.js';
 import { UdpListener } from './udp.js';
 import { Watchers } from './watch.js';
 import { EngineLog } from './engine-log.js';
+import type { ThreadGroup, ThreadRole } from './threads.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
 const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
@@ -46,6 +49,10 @@ export interface ServerOptions {
   snapshotter?: Snapshotter;
   /** --warm-from: started once listening, stopped with the server. */
   warmer?: Warmer;
+  /** -t N: which thread this server is and what the threads share. */
+  thread?: ThreadRole;
+  /** -t N, main thread: the other threads, started once listening. */
+  threadGroup?: ThreadGroup;
 }
 
 export class CacheServer implements ConnHost {
@@ -77,6 +84,8 @@ export class CacheServer implements ConnHost {
   private connYields = 0;
   private nextId = 1;
   private stopTicker: (() => void) | null = null;
+  private readonly thread: ThreadRole | null;
+  private readonly threadGroup: ThreadGroup | null;
   private stopping: Promise<void> | null = null;
   private exiting = false;
   private allClosed: (() => void) | null = null;
@@ -90,9 +99,15 @@ export class CacheServer implements ConnHost {
     this.exit = opts.exit;
     this.snapshotter = opts.snapshotter ?? null;
     this.warmer = opts.warmer ?? null;
+    this.thread = opts.thread ?? null;
+    this.threadGroup = opts.threadGroup ?? null;
+    const worker = this.isWorker;
+    // The listening socket counts in memcached's totals once, in thread 0's.
+    if (worker) this.totalConnections = 0;
     const s = opts.settings;
-    this.metrics = s.metricsPort === null ? null : new MetricsServer({
+    this.metrics = s.metricsPort === null || worker ? null : new MetricsServer({
       store: this.store, host: s.metricsListen, port: s.metricsPort, log: this.log, now: () => this.now(),
+      threads: this.thread?.shared ?? null,
       trapped: (err) => {
         this.log.error(`engine trap in a metrics scrape: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         this.exit(EXIT_ENGINE_TRAP);
@@ -102,14 +117,27 @@ export class CacheServer implements ConnHost {
     this.store.outputLimit = OUTPUT_PER_CALL;
     this.watchers = new Watchers(this.store);
     this.engineLog = new EngineLog(this.store, this.log, this.watchers);
-    this.engineLog.printSlabClasses();
+    if (!worker) this.engineLog.printSlabClasses();
     // Used only where the shared read buffer cannot be set up (read-buffer.ts).
     this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, null));
     // As memcached, a unix socket (-s) turns off the network, UDP included.
-    this.udp = this.settings.udpPort !== 0 && !this.settings.unixSocket ? new UdpListener({
+    this.udp = this.settings.udpPort !== 0 && !this.settings.unixSocket && !worker ? new UdpListener({
       store: this.store, log: this.log, now: () => this.now(), shutdown: () => this.shutdown(),
       trapped: (err) => this.engineTrapped('udp', err),
     }) : null;
+  }
+
+  /** A -t thread other than the first: it accepts and serves, and leaves
+   *  the rest (UDP, ticker, metrics, snapshots, warming) to thread 0. */
+  private get isWorker(): boolean {
+    return this.thread !== null && this.thread.index > 0;
+  }
+
+  /** Sets a host counter; with -t N a summed one gets this thread's share. */
+  private hostStat(id: number, value: number): void {
+    const t = this.thread;
+    if (t !== null && t.shared.setStat(this.store, t.index, id, value)) return;
+    this.store.setHostStat(id, value);
   }
 
   /** The UDP port served (-U), 0 when UDP is off. */
@@ -132,6 +160,7 @@ export class CacheServer implements ConnHost {
 
   /** Binds, sets the host stats, starts the ticker; resolves to what `listening on` prints. */
   async listen(): Promise<string> {
+    if (this.isWorker) return this.listenWorker();
     const s = this.settings;
     const where = s.unixSocket ?? `${s.listen}:${listenPort(s)}`;
     // Before the first connection: -B decides which protocol it may speak.
@@ -168,13 +197,13 @@ export class CacheServer implements ConnHost {
     const st = this.store;
     st.setHostStat(HS_PID, process.pid);
     st.setHostStat(HS_MAX_CONNECTIONS, s.connLimit);
-    st.setHostStat(HS_THREADS, s.threads);
+    st.setHostStat(HS_THREADS, this.thread?.shared.threads ?? 1);
     st.setHostStat(HS_TCP_PORT, tcpPort);
     st.setHostStat(HS_IDLE_TIMEOUT, s.idleTimeout);
     st.setHostStat(HS_UNIX_SOCKET, s.unixSocket ? 1 : 0);
-    // One read buffer serves every connection (src/read-buffer.ts).
-    st.setHostStat(HS_READ_BUF_COUNT, 1);
-    st.setHostStat(HS_READ_BUF_BYTES, READ_BUFFER_SIZE);
+    // One read buffer serves every connection of a thread (src/read-buffer.ts).
+    this.hostStat(HS_READ_BUF_COUNT, 1);
+    this.hostStat(HS_READ_BUF_BYTES, READ_BUFFER_SIZE);
     st.udpPort = this.udpPort;
     this.updateConnStats();
     this.updateRusage();
@@ -187,7 +216,44 @@ export class CacheServer implements ConnHost {
     this.stopTicker = startTicker(() => this.tick());
     this.log.info(`<${fdOf(this.listener) ?? 0} server listening (${protocolName(s)})`);
     this.warmer?.start();
+    const group = this.threadGroup;
+    if (group !== null) {
+      const fd = fdOf(this.listener);
+      if (fd === undefined) throw new Error('-t: the listening socket has no descriptor to share with the other threads');
+      if (this.warmer?.active) {
+        // Miss-through warming stops calls for the warmer of thread 0, so
+        // the other threads start serving once the copy is over.
+        this.warmer.whenFinished(() => {
+          if (this.stopping) return;
+          group.start(fd).catch((err: Error) => this.engineTrapped('-t', err));
+        });
+      } else {
+        try {
+          await group.start(fd);
+        } catch (err) {
+          this.listener.close();
+          throw err;
+        }
+      }
+    }
     return shown;
+  }
+
+  /** A worker thread accepts on thread 0's listening socket. */
+  private async listenWorker(): Promise<string> {
+    const fd = this.thread!.listenFd!;
+    await new Promise<void>((resolve, reject) => {
+      this.listener.once('error', reject);
+      this.listener.once('listening', () => { this.listener.off('error', reject); resolve(); });
+      this.listener.listen({ fd });
+    });
+    this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
+    acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    this.hostStat(HS_READ_BUF_COUNT, 1);
+    this.hostStat(HS_READ_BUF_BYTES, READ_BUFFER_SIZE);
+    this.updateConnStats();
+    this.stopTicker = startTicker(() => this.tick());
+    return `fd ${fd}`;
   }
 
   /** The sockets it listens on, for MEMCACHED_PORT_FILENAME (none on a unix socket). */
@@ -276,17 +342,21 @@ export class CacheServer implements ConnHost {
   /** Stops accepting, ends every connection (destroying stragglers after a grace period). */
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
-    this.stopping = new Promise<void>((resolve) => {
+    const own = new Promise<void>((resolve) => {
       this.stopTicker?.();
       this.warmer?.stop();
       this.metrics?.close();
-      this.listener.close();
+      // A worker's listener is thread 0's socket: thread 0 alone closes it
+      // (closing it twice could close whatever reused the number).
+      if (!this.isWorker) this.listener.close();
       this.udp?.close();
       if (this.conns.size === 0) { resolve(); return; }
       this.allClosed = resolve;
       for (const c of this.conns) c.end('shutdown');
       setTimeout(() => { for (const c of this.conns) c.destroy(); }, STOP_GRACE_MS).unref();
     });
+    const others = this.threadGroup?.stop() ?? Promise.resolve();
+    this.stopping = Promise.all([own, others]).then(() => undefined);
     return this.stopping;
   }
 
@@ -294,7 +364,8 @@ export class CacheServer implements ConnHost {
    *  function given to bind; null: it emits 'data'. */
   private accept(socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null): void {
     if (this.stopping) { socket.destroy(); return; }
-    if (this.conns.size >= this.settings.connLimit) {
+    const shared = this.thread?.shared ?? null;
+    if (shared !== null ? !shared.tryOpen(this.settings.connLimit) : this.conns.size >= this.settings.connLimit) {
       this.rejectedConnections++;
       this.updateConnStats();
       this.log.warn(`too many open connections (-c ${this.settings.connLimit}): rejected one`);
@@ -325,6 +396,7 @@ export class CacheServer implements ConnHost {
 
   closed(conn: Conn): void {
     if (!this.conns.delete(conn)) return;
+    this.thread?.shared.closeOne();
     this.updateConnStats();
     if (conn.watching) {
       this.watchers.remove(conn.socket);
@@ -337,6 +409,7 @@ export class CacheServer implements ConnHost {
   }
 
   shutdown(): void {
+    if (this.isWorker) { this.thread!.toMain!({ type: 'shutdown' }); return; }
     this.log.warn('shutdown command received');
     this.stopAndExit();
   }
@@ -354,6 +427,7 @@ export class CacheServer implements ConnHost {
   }
 
   async snapshot(): Promise<string> {
+    if (this.isWorker) return this.thread!.snapshot!();
     const s = this.snapshotter;
     if (!s) return 'SERVER_ERROR snapshots are off (start with -e <file>)';
     try {
@@ -385,7 +459,7 @@ export class CacheServer implements ConnHost {
 
   yielded(times = 1): void {
     this.connYields += times;
-    this.store.setHostStat(HS_CONN_YIELDS, this.connYields);
+    this.hostStat(HS_CONN_YIELDS, this.connYields);
   }
 
   // ---- once a second ----
@@ -394,16 +468,19 @@ export class CacheServer implements ConnHost {
     const now = this.now();
     // Reply buffers a burst needed go back to the OS (output-pool.ts).
     this.outputPool.trim();
-    this.store.setHostStat(HS_RESPONSE_OBJ_COUNT, this.outputPool.slotsInUse);
-    this.store.setHostStat(HS_RESPONSE_OBJ_BYTES, this.outputPool.bytes);
-    try {
-      this.store.tick(now);
-    } catch (err) {
-      this.log.error(`engine trap in tick: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      this.exit(EXIT_ENGINE_TRAP);
-      return;
+    this.hostStat(HS_RESPONSE_OBJ_COUNT, this.outputPool.slotsInUse);
+    this.hostStat(HS_RESPONSE_OBJ_BYTES, this.outputPool.bytes);
+    // The engine's clock and crawler, and rusage, are thread 0's.
+    if (!this.isWorker) {
+      try {
+        this.store.tick(now);
+      } catch (err) {
+        this.log.error(`engine trap in tick: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        this.exit(EXIT_ENGINE_TRAP);
+        return;
+      }
+      this.updateRusage();
     }
-    this.updateRusage();
     const limit = this.settings.idleTimeout;
     if (limit > 0) {
       for (const c of this.conns) {
@@ -413,7 +490,7 @@ export class CacheServer implements ConnHost {
           c.end('idle_timeout');
         }
       }
-      this.store.setHostStat(HS_IDLE_KICKS, this.idleKicks);
+      this.hostStat(HS_IDLE_KICKS, this.idleKicks);
     }
   }
 
@@ -427,10 +504,12 @@ export class CacheServer implements ConnHost {
     const st = this.store;
     // memcached counts one UDP connection per worker thread (-t) while -U is on.
     const udpConns = this.udp !== null ? this.settings.threads : 0;
-    st.setHostStat(HS_CURR_CONNECTIONS, this.conns.size + udpConns);
-    st.setHostStat(HS_TOTAL_CONNECTIONS, this.totalConnections + udpConns);
-    st.setHostStat(HS_REJECTED_CONNECTIONS, this.rejectedConnections);
-    st.setHostStat(HS_CONNECTION_STRUCTURES, this.peakConnections + 1 + udpConns);
+    // The listening socket's structure is counted once, by thread 0.
+    const listening = this.isWorker ? 0 : 1;
+    this.hostStat(HS_CURR_CONNECTIONS, this.conns.size + udpConns);
+    this.hostStat(HS_TOTAL_CONNECTIONS, this.totalConnections + udpConns);
+    this.hostStat(HS_REJECTED_CONNECTIONS, this.rejectedConnections);
+    this.hostStat(HS_CONNECTION_STRUCTURES, this.peakConnections + listening + udpConns);
   }
 }
 

@@ -19,6 +19,7 @@ import {
   SettingsError, quote, parseInteger, parseSize, parseFactor, formatSize, MAX_ITEM_SIZE,
 } from './settings-values.js';
 import { applyExtended, checkExtended, extendedUsage } from './settings-extended.js';
+import { defaultThreads } from './threads.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export { SettingsError, MIN_ITEM_SIZE, MAX_ITEM_SIZE, MAX_GROWTH_FACTOR } from './settings-values.js';
@@ -142,7 +143,7 @@ export function defaultSettings(): Settings {
     disableDumping: false,
     disableWatch: false,
     verbosity: 0,
-    threads: 4,
+    threads: defaultThreads(),
     backlog: 1024,
     requestsPerEvent: 20,
     protocol: 'auto',
@@ -244,8 +245,8 @@ const OPTIONS: OptionSpec[] = [
     apply(s) { s.verbosity++; } },
   { short: 'U', long: 'udp-port', arg: 'num', help: 'UDP port to listen on (default: 0, off; -1 = any free port)',
     apply(s, v, f) { s.udpPort = parseInteger(v, f, -1, 65535, 'UDP port must be from 1 to 65535, 0 (off) or -1 (any free port)'); } },
-  { short: 't', long: 'threads', arg: 'num', help: 'reported in stats; one event loop serves all connections (default: 4)',
-    apply(s, v, f) { s.threads = parseInteger(v, f, 1, 1024, 'number of threads must be from 1 to 1024'); } },
+  { short: 't', long: 'threads', arg: 'num', help: 'threads, each with its own event loop, sharing one cache (default: the cores, at most 4; -t 1: one event loop)',
+    apply(s, v, f) { s.threads = parseInteger(v, f, 1, 1024, 'number of threads must be from 1 to 1024'); threadsGiven.add(s); } },
   { short: 'u', long: 'user', arg: 'user', help: 'accepted, no effect: wasmcached never switches users (start it as the user it should run as)',
     apply() { /* memcached start scripts pass it; memcached needs it as root */ } },
   { short: 'S', long: 'enable-sasl', help: 'require SASL PLAIN (binary protocol only); users from the file named by $MEMCACHED_SASL_PWDB',
@@ -310,6 +311,7 @@ const OPTIONS: OptionSpec[] = [
 
 /** Settings whose -B was given: -S and -Y then check it instead of setting it. */
 const protocolGiven = new WeakSet<Settings>();
+const threadsGiven = new WeakSet<Settings>();
 
 /**
  * Parses argv (without node and the script). Returns what to do, or throws
@@ -389,6 +391,12 @@ function checkCombination(s: Settings): void {
     s.protocol = 'ascii';
   }
   checkExtended(s);
+  if (s.threads > 1 && s.engine === 'js') {
+    // The JS build's memory is an ArrayBuffer that grows by copying, which
+    // threads cannot share; it is the fallback where WebAssembly is missing.
+    if (threadsGiven.has(s)) s.notes.push({ verbosity: 0, text: `-t ${s.threads}: the js engine runs on one thread` });
+    s.threads = 1;
+  }
   if (s.chunkMin >= s.itemSizeMax) {
     throw new SettingsError(`slab min size (-n ${s.chunkMin}) must be smaller than the max item size (-I ${formatSize(s.itemSizeMax)})`);
   }

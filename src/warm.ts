@@ -410,6 +410,14 @@ export class Warmer {
     return false;
   }
 
+  private readonly finishedCallbacks: (() => void)[] = [];
+
+  /** Calls `fn` once warming has ended (done or failed). */
+  whenFinished(fn: () => void): void {
+    if (this.state === 'done' || this.state === 'failed') fn();
+    else this.finishedCallbacks.push(fn);
+  }
+
   private finish(state: 'done' | 'failed', why: string): void {
     if (!this.active) return;
     this.state = state;
@@ -428,6 +436,7 @@ export class Warmer {
     this.listBuf = '';
     this.publish();
     this.o.log.error(`warm: ${state} (${why}): ${this.progress()}`);
+    for (const fn of this.finishedCallbacks.splice(0)) fn();
   }
 
   /** The counters, for log lines. */

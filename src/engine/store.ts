@@ -8,19 +8,28 @@ import {
   H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, hostStatOffset, H_WARMING, R_WARM_KEYS_LEN,
   H_WARM_MISS_THROUGH, H_WARM_MISS_TIMEOUTS,
   LOG_REGION, LOG_USED, LOG_RECORDS, LOG_WATCH, LOG_WATCH_REQUEST, LOG_WATCHERS,
-  H_REQS_LEFT, HOST_SETTINGS, HSET_WORDS, H_CRAWLER_ON,
+  H_REQS_LEFT, HOST_SETTINGS, HSET_WORDS, H_CRAWLER_ON, CONTEXT_MAGIC,
+  CTX_IN_IO, CTX_IN_IO_END, CTX_OUT_RESULTS, CTX_OUT_OP, CTX_OUT_OP_END, CTX_VALUE, CTX_VALUE_END,
+  CTX_CONN, CTX_CONN_END, CTX_REQS, CTX_REQS_END,
 } from '../../assembly/abi.js';
+import type { EngineLock } from './lock.js';
 import { H_UDP_PORT } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
 
 export class StoreInitError extends Error {}
 
 export class Store {
+  /** Where this thread's per-call words and regions are: the store itself,
+   *  or with -t N a thread context (CTX_* in assembly/abi.ts). */
+  private io: number;
+  /** Held around every engine call when threads share the store. */
+  private lock: EngineLock | null = null;
   private buf: ArrayBuffer;
   private u32: Uint32Array;
   private u8: Uint8Array;
 
   private constructor(readonly build: EngineBuild, readonly base: number) {
+    this.io = base;
     this.buf = build.buffer();
     this.u32 = new Uint32Array(this.buf);
     this.u8 = new Uint8Array(this.buf);
@@ -37,6 +46,71 @@ export class Store {
     return store;
   }
 
+  /** One more thread's view of a store another thread created: its calls
+   *  use the context `ctx` (mc_context) and take `lock`. */
+  static attach(build: EngineBuild, base: number, ctx: number, lock: EngineLock): Store {
+    const store = new Store(build, base);
+    store.useContext(ctx, lock);
+    return store;
+  }
+
+  /** A new thread context for this store (mc_context); its address. */
+  newContext(): number {
+    const ctx = this.build.exports.mc_context(this.base) >>> 0;
+    if (ctx === 0) throw new StoreInitError('cannot allocate a thread context: memory is full');
+    return ctx;
+  }
+
+  /** From now on this Store's calls use the context `ctx` and take `lock`
+   *  (the creating thread too, once other threads share the store). The
+   *  output limit and request budget set so far carry over. */
+  useContext(ctx: number, lock: EngineLock): void {
+    this.views();
+    if (this.u32[ctx >>> 2] !== CONTEXT_MAGIC) throw new StoreInitError(`no thread context at ${ctx}`);
+    const u32 = this.u32;
+    u32[(ctx + H_OUT_LIMIT) >>> 2] = u32[(this.io + H_OUT_LIMIT) >>> 2];
+    u32[(ctx + H_REQS_LEFT) >>> 2] = u32[(this.io + H_REQS_LEFT) >>> 2];
+    this.io = ctx;
+    this.lock = lock;
+    this.inView = null;
+  }
+
+  /** The lock threads share, null on a single thread. */
+  get engineLock(): EngineLock | null { return this.lock; }
+
+  /** Under the lock: the context's per-call words into the store's header. */
+  private swapIn(): void {
+    this.views();
+    const u32 = this.u32;
+    const b = this.base >>> 2;
+    const c = this.io >>> 2;
+    u32.copyWithin(b + (CTX_IN_IO >>> 2), c + (CTX_IN_IO >>> 2), c + (CTX_IN_IO_END >>> 2));
+    u32.copyWithin(b + (CTX_VALUE >>> 2), c + (CTX_VALUE >>> 2), c + (CTX_VALUE_END >>> 2));
+    u32.copyWithin(b + (CTX_CONN >>> 2), c + (CTX_CONN >>> 2), c + (CTX_CONN_END >>> 2));
+    u32.copyWithin(b + (CTX_REQS >>> 2), c + (CTX_REQS >>> 2), c + (CTX_REQS_END >>> 2));
+  }
+
+  /** Under the lock: the call's results, state and log records into the context. */
+  private swapOut(): void {
+    this.views();
+    const u32 = this.u32;
+    const b = this.base >>> 2;
+    const c = this.io >>> 2;
+    u32.copyWithin(c + (CTX_OUT_RESULTS >>> 2), b + (CTX_OUT_RESULTS >>> 2), b + (CTX_IN_IO_END >>> 2));
+    u32.copyWithin(c + (CTX_OUT_OP >>> 2), b + (CTX_OUT_OP >>> 2), b + (CTX_OUT_OP_END >>> 2));
+    u32.copyWithin(c + (CTX_VALUE >>> 2), b + (CTX_VALUE >>> 2), b + (CTX_VALUE_END >>> 2));
+    u32.copyWithin(c + (CTX_CONN >>> 2), b + (CTX_CONN >>> 2), b + (CTX_CONN_END >>> 2));
+    u32.copyWithin(c + (CTX_REQS >>> 2), b + (CTX_REQS >>> 2), b + (CTX_REQS_END >>> 2));
+    const log = (this.base + LOG_REGION) >>> 2;
+    const used = u32[log + (LOG_USED >>> 2)];
+    u32[((this.io + LOG_REGION + LOG_USED) >>> 2)] = used;
+    u32[((this.io + LOG_REGION + LOG_WATCH_REQUEST) >>> 2)] = u32[log + (LOG_WATCH_REQUEST >>> 2)];
+    if (used !== 0) {
+      const from = this.base + LOG_REGION + LOG_RECORDS;
+      this.u8.copyWithin(this.io + LOG_REGION + LOG_RECORDS, from, from + used);
+    }
+  }
+
   /** input() of the current buffer, made once (a view per call was a
    *  measurable share of a library get). */
   private inView: Uint8Array | null = null;
@@ -51,8 +125,18 @@ export class Store {
     }
   }
 
+  /** A word of the store's header (shared by every thread). */
   private word(off: number): number {
     return this.u32[(this.base + off) >>> 2];
+  }
+
+  /** A per-call word (results, connection state, regions): this thread's. */
+  private ioWord(off: number): number {
+    return this.u32[(this.io + off) >>> 2];
+  }
+
+  private setIoWord(off: number, v: number): void {
+    this.u32[(this.io + off) >>> 2] = v >>> 0;
   }
 
   get inputCapacity(): number { this.views(); return this.word(H_IN_CAP); }
@@ -63,25 +147,70 @@ export class Store {
   input(): Uint8Array {
     this.views();
     if (this.inView === null) {
-      const p = this.word(H_IN_PTR);
-      this.inView = this.u8.subarray(p, p + this.word(H_IN_CAP));
+      const p = this.ioWord(H_IN_PTR);
+      this.inView = this.u8.subarray(p, p + this.ioWord(H_IN_CAP));
     }
     return this.inView;
   }
 
   execute(len: number, nowSec: number): number {
-    return this.build.exports.mc_execute(this.base, len, nowSec);
+    const lock = this.lock;
+    if (lock === null) return this.build.exports.mc_execute(this.base, len, nowSec);
+    lock.acquire();
+    try {
+      this.swapIn();
+      const status = this.build.exports.mc_execute(this.base, len, nowSec);
+      this.swapOut();
+      return status;
+    } finally {
+      lock.release();
+    }
   }
 
   tick(nowSec: number): number {
-    return this.build.exports.mc_tick(this.base, nowSec);
+    const lock = this.lock;
+    if (lock === null) return this.build.exports.mc_tick(this.base, nowSec);
+    lock.acquire();
+    try {
+      return this.build.exports.mc_tick(this.base, nowSec);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Runs `fn` holding the engine lock (when threads share the store): for
+   *  read-modify-writes of shared header words outside engine calls. */
+  withLock<T>(fn: () => T): T {
+    const lock = this.lock;
+    if (lock === null) return fn();
+    lock.acquire();
+    try {
+      return fn();
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** An engine call on this thread's context, under the lock. */
+  private locked(call: () => number): number {
+    const lock = this.lock;
+    if (lock === null) return call();
+    lock.acquire();
+    try {
+      this.swapIn();
+      const r = call();
+      this.swapOut();
+      return r;
+    } finally {
+      lock.release();
+    }
   }
 
   /** Results of the last execute (see R_* in assembly/abi.ts). */
-  get consumed(): number { this.views(); return this.word(R_CONSUMED); }
-  get outLen(): number { this.views(); return this.word(R_OUT_LEN); }
-  get need(): number { this.views(); return this.word(R_NEED); }
-  get skip(): number { this.views(); return this.word(R_SKIP); }
+  get consumed(): number { this.views(); return this.ioWord(R_CONSUMED); }
+  get outLen(): number { this.views(); return this.ioWord(R_OUT_LEN); }
+  get need(): number { this.views(); return this.ioWord(R_NEED); }
+  get skip(): number { this.views(); return this.ioWord(R_SKIP); }
   get verbosity(): number { this.views(); return this.word(H_VERBOSITY); }
   /** -v count at start; `verbosity N` changes it later (memcached's settings.verbose). */
   set verbosity(v: number) { this.views(); this.u32[(this.base + H_VERBOSITY) >>> 2] = v >>> 0; }
@@ -90,19 +219,23 @@ export class Store {
    *  the slab class table); a view, valid until the next call. */
   logRecords(): Uint8Array {
     this.views();
-    const used = this.word(LOG_REGION + LOG_USED);
-    const p = this.base + LOG_REGION + LOG_RECORDS;
+    const used = this.ioWord(LOG_REGION + LOG_USED);
+    const p = this.io + LOG_REGION + LOG_RECORDS;
     return this.u8.subarray(p, p + used);
   }
 
   /** Record bytes the last execute left: 0 when nobody watched. */
-  get logUsed(): number { this.views(); return this.word(LOG_REGION + LOG_USED); }
+  get logUsed(): number { this.views(); return this.ioWord(LOG_REGION + LOG_USED); }
   /** The LOGW_* kinds watchers want (LOG_WATCH). */
   set logWatch(kinds: number) { this.views(); this.u32[(this.base + LOG_REGION + LOG_WATCH) >>> 2] = kinds >>> 0; }
   /** After ST_WATCH: the kinds the `watch` command asked for. */
-  get watchRequest(): number { this.views(); return this.word(LOG_REGION + LOG_WATCH_REQUEST); }
+  get watchRequest(): number { this.views(); return this.ioWord(LOG_REGION + LOG_WATCH_REQUEST); }
   /** Adds n to a 64-bit log counter (LOG_WRITTEN, LOG_SKIPPED, LOG_SENT). */
   addLogCounter(off: number, n: number): void {
+    this.withLock(() => this.addLogCounterUnlocked(off, n));
+  }
+
+  private addLogCounterUnlocked(off: number, n: number): void {
     this.views();
     const i = (this.base + LOG_REGION + off) >>> 2;
     const lo = this.u32[i] + n;
@@ -113,20 +246,20 @@ export class Store {
 
   /** A connection's place in an interrupted multiget: read after each
    *  execute, written back before that connection's next one. */
-  get resume(): number { this.views(); return this.word(R_RESUME); }
-  set resume(v: number) { this.views(); this.u32[(this.base + R_RESUME) >>> 2] = v >>> 0; }
+  get resume(): number { this.views(); return this.ioWord(R_RESUME); }
+  set resume(v: number) { this.views(); this.setIoWord(R_RESUME, v); }
 
   /** A connection's protocol and authentication (R_CONN): saved and
    *  restored around each execute exactly like `resume`; 0 when new. */
-  get conn(): number { this.views(); return this.word(R_CONN); }
-  set conn(v: number) { this.views(); this.u32[(this.base + R_CONN) >>> 2] = v >>> 0; }
+  get conn(): number { this.views(); return this.ioWord(R_CONN); }
+  set conn(v: number) { this.views(); this.setIoWord(R_CONN, v); }
 
   /** Makes `state` (CONN_WORDS words, all 0 for a new connection) the
    *  connection state of the next call. */
   loadConn(state: Uint32Array): void {
     this.views();
     const u32 = this.u32;
-    const at = (this.base + R_CONN_STATE) >>> 2;
+    const at = (this.io + R_CONN_STATE) >>> 2;
     // A loop, not set(): this runs around every call, and allocates nothing.
     for (let i = 0; i < CONN_WORDS; i++) u32[at + i] = state[i];
   }
@@ -135,23 +268,23 @@ export class Store {
   saveConn(state: Uint32Array): void {
     this.views();
     const u32 = this.u32;
-    const at = (this.base + R_CONN_STATE) >>> 2;
+    const at = (this.io + R_CONN_STATE) >>> 2;
     for (let i = 0; i < CONN_WORDS; i++) state[i] = u32[at + i];
   }
 
   /** The connection whose state is `state` is gone: releases its items. */
   closeConn(state: Uint32Array): void {
     this.loadConn(state);
-    this.build.exports.mc_conn_close(this.base);
+    this.locked(() => this.build.exports.mc_conn_close(this.base));
     state.fill(0);
   }
 
   /** After ST_VALUE: where the value goes, how long it is, where it starts
    *  after the consumed input, and the trailer bytes after it. */
-  get valuePtr(): number { this.views(); return this.word(R_VALUE_PTR); }
-  get valueLen(): number { this.views(); return this.word(R_VALUE_LEN); }
-  get valueAt(): number { this.views(); return this.word(R_VALUE_AT); }
-  get valueTrailer(): number { this.views(); return this.word(R_VALUE_TRAILER); }
+  get valuePtr(): number { this.views(); return this.ioWord(R_VALUE_PTR); }
+  get valueLen(): number { this.views(); return this.ioWord(R_VALUE_LEN); }
+  get valueAt(): number { this.views(); return this.ioWord(R_VALUE_AT); }
+  get valueTrailer(): number { this.views(); return this.ioWord(R_VALUE_TRAILER); }
 
   /** A view of n bytes of the store's memory at address p (an item's value
    *  while it arrives); valid until memory next grows. */
@@ -167,8 +300,8 @@ export class Store {
   /** After ST_WARM_KEYS: the key list that follows the output; reused by the next call. */
   warmKeys(): Uint8Array {
     this.views();
-    const p = this.word(H_OUT_PTR) + this.word(R_OUT_LEN);
-    return this.u8.subarray(p, p + this.word(R_WARM_KEYS_LEN));
+    const p = this.ioWord(H_OUT_PTR) + this.ioWord(R_OUT_LEN);
+    return this.u8.subarray(p, p + this.ioWord(R_WARM_KEYS_LEN));
   }
 
   /** Sets one of the host's 32-bit counters (H_WARM_MISS_*) that `stats` reports. */
@@ -181,7 +314,7 @@ export class Store {
   set udpPort(n: number) { this.views(); this.u32[(this.base + H_UDP_PORT) >>> 2] = n >>> 0; }
 
   /** Most bytes one execute may write to the output region (0: all of it). */
-  set outputLimit(n: number) { this.views(); this.u32[(this.base + H_OUT_LIMIT) >>> 2] = n >>> 0; }
+  set outputLimit(n: number) { this.views(); this.setIoWord(H_OUT_LIMIT, n); }
   /** -D: the byte that ends a key's prefix for `stats detail`. */
   set prefixDelimiter(c: number) { this.views(); this.u32[(this.base + DETAIL_REGION + DETAIL_DELIM) >>> 2] = c & 0xff; }
   /** `stats detail on|off` from the host (-D turns it on). */
@@ -189,8 +322,8 @@ export class Store {
 
   /** Most commands the next execute may complete (0: no limit); after it,
    *  how many of them were left (0 when the limit stopped it). */
-  get requestsLeft(): number { this.views(); return this.word(H_REQS_LEFT); }
-  set requestsLeft(n: number) { this.views(); this.u32[(this.base + H_REQS_LEFT) >>> 2] = n >>> 0; }
+  get requestsLeft(): number { this.views(); return this.ioWord(H_REQS_LEFT); }
+  set requestsLeft(n: number) { this.views(); this.setIoWord(H_REQS_LEFT, n); }
 
   /** Sets one of the host's command-line settings (HSET_* id). */
   setHostSetting(id: number, value: number): void {
@@ -203,7 +336,7 @@ export class Store {
   setAuth(bytes: Uint8Array): void {
     if (bytes.length > this.inputCapacity) throw new StoreInitError('credentials file too large');
     this.input().set(bytes);
-    if (this.build.exports.mc_set_auth(this.base, bytes.length) !== ST_OK) {
+    if (this.locked(() => this.build.exports.mc_set_auth(this.base, bytes.length)) !== ST_OK) {
       throw new StoreInitError(`credentials file too large (${bytes.length} bytes)`);
     }
   }
@@ -212,32 +345,35 @@ export class Store {
    *  call: copy before writing to a socket (Buffer.from(view) copies). */
   output(): Uint8Array {
     this.views();
-    const p = this.word(H_OUT_PTR);
-    return this.u8.subarray(p, p + this.word(R_OUT_LEN));
+    const p = this.ioWord(H_OUT_PTR);
+    return this.u8.subarray(p, p + this.ioWord(R_OUT_LEN));
   }
 
   /** One logical operation (mc_op): key then value already in input(). */
   op(op: number, keyLen: number, valueLen: number, flags: number, ttl: number, casHi: number, casLo: number, nowSec: number): number {
+    if (this.lock !== null) {
+      return this.locked(() => this.build.exports.mc_op(this.base, op, keyLen, valueLen, flags >>> 0, ttl >>> 0, casHi >>> 0, casLo >>> 0, nowSec));
+    }
     return this.build.exports.mc_op(this.base, op, keyLen, valueLen, flags >>> 0, ttl >>> 0, casHi >>> 0, casLo >>> 0, nowSec);
   }
 
   /** Results of the last op (R_OP_* in assembly/abi.ts). */
-  get opFlags(): number { this.views(); return this.word(R_OP_FLAGS); }
-  get opCasHi(): number { this.views(); return this.word(R_OP_CAS_HI); }
-  get opCasLo(): number { this.views(); return this.word(R_OP_CAS_LO); }
+  get opFlags(): number { this.views(); return this.ioWord(R_OP_FLAGS); }
+  get opCasHi(): number { this.views(); return this.ioWord(R_OP_CAS_HI); }
+  get opCasLo(): number { this.views(); return this.ioWord(R_OP_CAS_LO); }
 
   /** The bytes the last op wrote (a value, digits, counters); reused by the next call. */
   opOutput(): Uint8Array {
     this.views();
-    const p = this.word(H_OUT_PTR);
-    return this.u8.subarray(p, p + this.word(R_OP_VLEN));
+    const p = this.ioWord(H_OUT_PTR);
+    return this.u8.subarray(p, p + this.ioWord(R_OP_VLEN));
   }
 
   /** A copy of opOutput() (one allocation). */
   opOutputCopy(): Uint8Array {
     this.views();
-    const p = this.word(H_OUT_PTR);
-    const n = this.word(R_OP_VLEN);
+    const p = this.ioWord(H_OUT_PTR);
+    const n = this.ioWord(R_OP_VLEN);
     // new + set: slice() on a view of the engine's memory goes through the
     // species constructor and is several times slower in V8.
     const out = new Uint8Array(n);
@@ -251,26 +387,26 @@ export class Store {
   /** The first `n` words of the output region (OP_STATS). */
   opWords(n: number): Uint32Array {
     this.views();
-    return this.u32.slice(this.word(H_OUT_PTR) >>> 2, (this.word(H_OUT_PTR) >>> 2) + n);
+    return this.u32.slice(this.ioWord(H_OUT_PTR) >>> 2, (this.ioWord(H_OUT_PTR) >>> 2) + n);
   }
 
   /** One bounded step of a snapshot (mc_dump): records in output(); true
    *  while more remain. `restart` begins a new walk over the items; a step
    *  writes about `maxBytes` (0: up to the whole output region). */
   dumpStep(restart: boolean, maxBytes: number, nowSec: number): boolean {
-    return this.build.exports.mc_dump(this.base, restart ? 1 : 0, maxBytes, nowSec) !== ST_OK;
+    return this.locked(() => this.build.exports.mc_dump(this.base, restart ? 1 : 0, maxBytes, nowSec)) !== ST_OK;
   }
 
   /** Links the snapshot records in input()[0, len) (mc_load); returns the
    *  bytes of whole records handled (see consumed, snapItems, snapDropped). */
   loadRecords(len: number, nowSec: number): number {
-    this.build.exports.mc_load(this.base, len, nowSec);
+    this.locked(() => this.build.exports.mc_load(this.base, len, nowSec));
     return this.consumed;
   }
 
   /** Records the last dumpStep wrote or loadRecords linked; those it dropped. */
-  get snapItems(): number { this.views(); return this.word(R_SNAP_ITEMS); }
-  get snapDropped(): number { this.views(); return this.word(R_SNAP_DROPPED); }
+  get snapItems(): number { this.views(); return this.ioWord(R_SNAP_ITEMS); }
+  get snapDropped(): number { this.views(); return this.ioWord(R_SNAP_DROPPED); }
 
   /** Sets a host counter (HS_* id) that `stats` reports. */
   setHostStat(id: number, value: number): void {

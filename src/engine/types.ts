@@ -9,6 +9,9 @@ export interface EngineExports {
    *  address range is reserved now); returns its base address, or 0 if
    *  memory ran out. */
   mc_init(memoryMB: number, memoryCapMB: number, itemSizeMax: number, chunkMin: number, factorX100: number, opts: number, now: number): number;
+  /** A context for one more thread executing on the store (CTX_* in
+   *  assembly/abi.ts); its address, or 0 if memory ran out. */
+  mc_context(store: number): number;
   /** Runs every complete command in input[0, len); returns an ST_* code. */
   mc_execute(store: number, len: number, now: number): number;
   /** Clock, expiry crawler and hash-table expansion; bounded work per call. */

@@ -1,0 +1,57 @@
+// One -t thread past the first (threads.ts): instantiates the shared engine
+// build on the main thread's memory, attaches to its store through its own
+// thread context, and serves the connections it accepts on the main
+// thread's listening socket with a CacheServer of its own.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadSharedWasmEngine } from './engine/wasm.js';
+import { Store } from './engine/store.js';
+import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
+import { createLogger } from './log.js';
+import { ThreadShared, type ToMain, type ToWorker, type WorkerData } from './threads.js';
+
+const data = workerData as WorkerData;
+const port = parentPort!;
+const send = (msg: ToMain) => port.postMessage(msg);
+
+const shared = new ThreadShared(data.shared);
+const store = Store.attach(loadSharedWasmEngine(data.module, data.memory), data.base, data.ctx, shared.lock);
+const log = createLogger(() => store.verbosity);
+
+let nextSnapshot = 1;
+const snapshots = new Map<number, (reply: string) => void>();
+
+const server = new CacheServer({
+  settings: data.settings,
+  store,
+  log,
+  // Only the main thread ends the process: a trap here is reported to it.
+  exit: (code) => send({ type: 'exit', code }),
+  thread: {
+    index: data.index,
+    shared,
+    listenFd: data.listenFd,
+    toMain: send,
+    snapshot: () => new Promise<string>((resolve) => {
+      const id = nextSnapshot++;
+      snapshots.set(id, resolve);
+      send({ type: 'snapshot', id });
+    }),
+  },
+});
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'stop') {
+    void server.stop().then(() => send({ type: 'stopped' }));
+  } else if (msg.type === 'snapshot-done') {
+    snapshots.get(msg.id)?.(msg.reply);
+    snapshots.delete(msg.id);
+  }
+});
+
+try {
+  await server.listen();
+  send({ type: 'ready' });
+} catch (err) {
+  send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+  send({ type: 'exit', code: EXIT_ENGINE_TRAP });
+}
