@@ -57,6 +57,10 @@ export const H_HASH_PTR: u32 = 112;
 export const H_OLD_HASH_PTR: u32 = 116;
 export const H_EXPANDING: u32 = 120;
 export const H_EXPAND_BUCKET: u32 = 124;
+/** 1 once the address space reserved for cache_memlimit is known to be this
+ *  store's even though memory no longer ends with the store: thread contexts
+ *  went after the reserved range while nothing else was there. */
+export const H_RESERVED_HELD: u32 = 104;
 export const H_HASH_REGION: u32 = 128;
 export const H_HASH_REGION_SIZE: u32 = 132;
 export const H_HASH_MAX_POWER: u32 = 136;
@@ -253,9 +257,14 @@ export function arenaContextCreate(): u32 {
   const ioCap = hget(H_IN_CAP);
   const have = memSize();
   const ctx: u32 = alignUp(have > reservedEnd ? have : reservedEnd, 65536);
+  // Nothing after this store yet: the contexts go past its reserved range,
+  // so the range stays free for cache_memlimit (text_admin.ts).
+  const storeEnd = S + hget(H_STORE_BYTES);
+  const held = storeEnd == have || hget(H_RESERVED_HELD) != 0;
   const size: u32 = REGIONS + 2 * ioCap;
   if (ctx < reservedEnd || ctx > MEMORY_LIMIT || size > MEMORY_LIMIT - ctx) return 0;
   if (!memGrowTo(ctx + size)) return 0;
+  if (held) hset(H_RESERVED_HELD, 1);
   fill(ctx, 0, REGIONS);
   st32(ctx + H_MAGIC, CONTEXT_MAGIC);
   st32(ctx + H_IN_PTR, ctx + REGIONS);

@@ -11,6 +11,10 @@ import {
 import { createLogger } from './log.js';
 import { loadWasmEngine, loadSharedWasmEngine, newSharedMemory, sharedWasmModule } from './engine/wasm.js';
 import { ThreadGroup, ThreadShared } from './threads.js';
+import { ThreadRelay } from './thread-relay.js';
+
+/** The channel the threads of this server talk on (one server per process). */
+const relayName = () => `wasmcached-threads-${process.pid}`;
 import { loadJsEngine } from './engine/js.js';
 import { Store } from './engine/store.js';
 import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
@@ -83,7 +87,7 @@ async function main(argv: string[]): Promise<void> {
 
   let store: Store;
   // -t N: one shared memory, one engine instance per thread (threads.ts).
-  let threads: { module: WebAssembly.Module; memory: WebAssembly.Memory; shared: ThreadShared } | null = null;
+  let threads: { module: WebAssembly.Module; memory: WebAssembly.Memory; shared: ThreadShared; relay: ThreadRelay } | null = null;
   try {
     if (settings.threads > 1) {
       const module = sharedWasmModule();
@@ -92,7 +96,7 @@ async function main(argv: string[]): Promise<void> {
       const shared = ThreadShared.create(settings.threads);
       // Thread 0 too works through a context of its own, under the lock.
       store.useContext(store.newContext(), shared.lock);
-      threads = { module, memory, shared };
+      threads = { module, memory, shared, relay: new ThreadRelay(0, settings.threads, relayName()) };
     } else {
       store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
     }
@@ -124,14 +128,14 @@ async function main(argv: string[]): Promise<void> {
   };
   let server: CacheServer | undefined;
   const threadGroup = threads === null ? undefined : new ThreadGroup({
-    store, module: threads.module, memory: threads.memory, shared: threads.shared, settings, log,
+    store, module: threads.module, memory: threads.memory, shared: threads.shared, settings, log, relayName: relayName(),
     onExit: exit,
     onShutdown: () => server?.shutdown(),
     snapshot: () => server!.snapshot(),
   });
   server = new CacheServer({
     settings, store, log, exit, snapshotter, warmer, threadGroup,
-    thread: threads === null ? undefined : { index: 0, shared: threads.shared },
+    thread: threads === null ? undefined : { index: 0, shared: threads.shared, relay: threads.relay },
   });
   let where: string;
   try {

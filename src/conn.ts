@@ -52,8 +52,9 @@ export interface ConnHost {
   ending(conn: Conn): void;
   /** The engine answered ST_SNAPSHOT: resolves to the command's reply line. */
   snapshot(): Promise<string>;
-  /** The engine answered ST_STATS_CONNS: the reply listing every socket. */
-  statsConns(requester: Conn): string;
+  /** The engine answered ST_STATS_CONNS: the reply listing every socket
+   *  (with -t N, once the other threads have listed theirs). */
+  statsConns(requester: Conn): string | Promise<string>;
   /** The engine threw: the arena can no longer be trusted. */
   trapped(conn: Conn, err: unknown): void;
   /** A run stopped early (`times` times) to let other connections in (stats conn_yields). */
@@ -293,7 +294,12 @@ export class Conn {
         continue;
       }
       if (status === ST_STATS_CONNS) {
-        const listing = Buffer.from(this.host.statsConns(this), 'latin1');
+        const reply = this.host.statsConns(this);
+        if (typeof reply !== 'string') {
+          this.awaitReply(reply);
+          return false;
+        }
+        const listing = Buffer.from(reply, 'latin1');
         this.write(listing);
         outBytes += listing.length;
         continue;
@@ -368,10 +374,17 @@ export class Conn {
   /** `snapshot`: the connection waits (its later commands too) until the
    *  snapshot is on disk, then answers and goes on. */
   private awaitSnapshot(): void {
+    this.awaitReply(this.host.snapshot().then((line) => line + '\r\n'));
+  }
+
+  /** The connection waits (its later commands too) for a reply the host
+   *  makes asynchronously, writes it, and goes on. */
+  private awaitReply(reply: Promise<string>): void {
     this.waitingTurn = true;
-    void this.host.snapshot().then((line) => {
+    void reply.then((text) => {
       this.waitingTurn = false;
-      this.write(Buffer.from(line + '\r\n'));
+      if (this.closing) return;
+      this.write(Buffer.from(text, 'latin1'));
       this.proceed();
     });
   }

@@ -73,7 +73,7 @@ export class EngineLog {
     if (!conn.protocolShown) this.showProtocol(conn);
     if (this.store.logUsed === 0) return;
     const level = this.log.level();
-    const watchers = this.watchers.count > 0 ? this.watchers : null;
+    const watchers = this.watchers.active ? this.watchers : null;
     forEachLogRecord(this.store.logRecords(), (r) => {
       if (r.kind === LR_QUIT) conn.quitRequested = true;
       else if (level >= 2) verboseLines(r, conn.id, level, this.lines);

@@ -21,7 +21,7 @@ import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
 import { OutputPool } from './output-pool.js';
-import { renderStatsConns } from './stats-conns.js';
+import { renderStatsConns, statsConnRows, type ConnRow, type ListenerInfo } from './stats-conns.js';
 import { startTicker } from './ticker.js';
 import type { ListeningPort } from './port-file.js';
 import type { Snapshotter } from './snapshot.js';
@@ -115,7 +115,8 @@ export class CacheServer implements ConnHost {
     });
     // Bounds what one call, and so one connection, makes the host hold.
     this.store.outputLimit = OUTPUT_PER_CALL;
-    this.watchers = new Watchers(this.store);
+    this.watchers = new Watchers(this.store, this.thread);
+    if (this.thread !== null) this.thread.relay.onConnsRequest = () => this.connRowsForOthers();
     this.engineLog = new EngineLog(this.store, this.log, this.watchers);
     if (!worker) this.engineLog.printSlabClasses();
     // Used only where the shared read buffer cannot be set up (read-buffer.ts).
@@ -414,7 +415,16 @@ export class CacheServer implements ConnHost {
     this.stopAndExit();
   }
 
-  statsConns(requester: Conn): string {
+  statsConns(requester: Conn): string | Promise<string> {
+    const { listener, udp } = this.listenerRows();
+    const relay = this.thread?.relay;
+    if (relay === undefined) return renderStatsConns(listener, this.conns, requester, this.now(), udp);
+    // -t N: every thread's connections, as memcached lists all of its threads'.
+    return relay.otherConns().then((rows) => renderStatsConns(listener, this.conns, requester, this.now(), udp, rows));
+  }
+
+  /** The listening socket and (thread 0, -U) the UDP socket, as `stats conns` lists them. */
+  private listenerRows(): { listener: ListenerInfo; udp: ListenerInfo | null } {
     const s = this.settings;
     const a = s.unixSocket ? null : this.listener.address() as AddressInfo;
     const v6 = a !== null && a.family === 'IPv6' ? '6' : '';
@@ -423,7 +433,13 @@ export class CacheServer implements ConnHost {
     // -s turns UDP off, so a UDP socket shares the TCP listener's address.
     const udp = this.udp === null || a === null ? null
       : { id: this.udp.fd, addr: `udp${v6}:${a.address}:${this.udp.port}`, lastActive: this.udp.lastRequest };
-    return renderStatsConns(listener, this.conns, requester, this.now(), udp);
+    return { listener, udp };
+  }
+
+  /** -t N: this thread's rows for another thread's `stats conns`. */
+  private connRowsForOthers(): ConnRow[] {
+    const { listener, udp } = this.listenerRows();
+    return statsConnRows(null, this.conns, null, this.now(), udp, listener.addr);
   }
 
   async snapshot(): Promise<string> {

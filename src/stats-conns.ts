@@ -33,15 +33,30 @@ function peerAddr(s: Socket, unix: boolean): string {
   return `${host.includes(':') ? 'tcp6' : 'tcp'}:${host}:${s.remotePort ?? 0}`;
 }
 
+/** One socket's lines, keyed by its descriptor (memcached's order). */
+export type ConnRow = [number, string];
+
 export function renderStatsConns(listener: ListenerInfo, conns: Iterable<ListedConn>, requester: ListedConn, now: number,
-  udp: ListenerInfo | null = null): string {
-  const unix = listener.addr.startsWith('unix:');
-  const rows: [number, string][] = [];
+  udp: ListenerInfo | null = null, others: ConnRow[] = []): string {
+  const rows = statsConnRows(listener, conns, requester, now, udp);
+  rows.push(...others);
+  rows.sort((a, b) => a[0] - b[0]);
+  return rows.map(([, text]) => text).join('') + 'END\r\n';
+}
+
+/** The rows of the listening socket (when `listener` is given), the UDP
+ *  socket and `conns`; with -t N each thread lists its own connections. */
+export function statsConnRows(listener: ListenerInfo | null, conns: Iterable<ListedConn>, requester: ListedConn | null, now: number,
+  udp: ListenerInfo | null = null, listenAddr = listener?.addr ?? ''): ConnRow[] {
+  const unix = listenAddr.startsWith('unix:');
+  const rows: ConnRow[] = [];
   const secs = (t: number) => (now > t ? now - t : 0);
-  rows.push([listener.id,
-    `STAT ${listener.id}:addr ${listener.addr}\r\n` +
-    `STAT ${listener.id}:state conn_listening\r\n` +
-    `STAT ${listener.id}:secs_since_last_cmd ${secs(listener.lastActive)}\r\n`]);
+  if (listener !== null) {
+    rows.push([listener.id,
+      `STAT ${listener.id}:addr ${listener.addr}\r\n` +
+      `STAT ${listener.id}:state conn_listening\r\n` +
+      `STAT ${listener.id}:secs_since_last_cmd ${secs(listener.lastActive)}\r\n`]);
+  }
   // memcached lists its UDP socket as a connection reading requests.
   if (udp !== null) {
     rows.push([udp.id,
@@ -57,10 +72,9 @@ export function renderStatsConns(listener: ListenerInfo, conns: Iterable<ListedC
           : c.isIdle() ? 'conn_read' : 'conn_mwrite';
     rows.push([c.id,
       `STAT ${c.id}:addr ${peerAddr(c.socket, unix)}\r\n` +
-      `STAT ${c.id}:listen_addr ${listener.addr}\r\n` +
+      `STAT ${c.id}:listen_addr ${listenAddr}\r\n` +
       `STAT ${c.id}:state ${state}\r\n` +
       `STAT ${c.id}:secs_since_last_cmd ${secs(c.lastActive)}\r\n`]);
   }
-  rows.sort((a, b) => a[0] - b[0]);
-  return rows.map(([, text]) => text).join('') + 'END\r\n';
+  return rows;
 }

@@ -20,6 +20,7 @@ import { EngineLock } from './engine/lock.js';
 import type { Store } from './engine/store.js';
 import type { Settings } from './settings.js';
 import type { Logger } from './log.js';
+import type { ThreadRelay } from './thread-relay.js';
 
 /** memcached's default -t is 4; here: the cores, at most 4. */
 export function defaultThreads(): number {
@@ -33,9 +34,12 @@ const SUMMED_STATS = [
   HS_IDLE_KICKS, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT, HS_READ_BUF_BYTES,
 ];
 const MAX_THREADS = 1024;
-// Int32 words at the start of the shared buffer.
+// Int32 words at the start of the shared buffer; then, per thread, the
+// LOGW_* kinds its watchers want and how many watchers it has.
 const W_LOCK = 0;
 const W_OPEN_CONNS = 1;
+/** memcached's logger_gid: one number per watch entry, for all threads. */
+const W_GID = 2;
 const WORDS = 4;
 
 /** What the threads of one server share besides the store: the engine lock,
@@ -45,18 +49,57 @@ export class ThreadShared {
   private readonly words: Int32Array;
   private readonly counters: Float64Array;
 
+  readonly threads: number;
+  private readonly watchKinds: Int32Array;
+  private readonly watcherCounts: Int32Array;
+
   constructor(readonly buffer: SharedArrayBuffer) {
     this.lock = new EngineLock(buffer, W_LOCK);
     this.words = new Int32Array(buffer, 0, WORDS);
-    this.counters = new Float64Array(buffer, WORDS * 4);
+    this.threads = new Int32Array(buffer, WORDS * 4, 1)[0];
+    const perThread = WORDS * 4 + 4;
+    this.watchKinds = new Int32Array(buffer, perThread, this.threads);
+    this.watcherCounts = new Int32Array(buffer, perThread + this.threads * 4, this.threads);
+    this.counters = new Float64Array(buffer, countersAt(this.threads), this.threads * SUMMED_STATS.length);
   }
 
   static create(threads: number): ThreadShared {
-    return new ThreadShared(new SharedArrayBuffer(WORDS * 4 + threads * SUMMED_STATS.length * 8));
+    const buffer = new SharedArrayBuffer(countersAt(threads) + threads * SUMMED_STATS.length * 8);
+    new Int32Array(buffer, WORDS * 4, 1)[0] = threads;
+    return new ThreadShared(buffer);
   }
 
-  get threads(): number {
-    return this.counters.length / SUMMED_STATS.length;
+  /** The next watch entry number (memcached's logger_gid). */
+  nextGid(): number {
+    return Atomics.add(this.words, W_GID, 1) + 1;
+  }
+
+  /** Thread `thread` now has `count` watchers wanting `kinds`. Returns the
+   *  kinds and count of all threads' watchers. */
+  setWatchers(thread: number, kinds: number, count: number): { kinds: number; count: number } {
+    Atomics.store(this.watchKinds, thread, kinds);
+    Atomics.store(this.watcherCounts, thread, count);
+    let all = 0;
+    let n = 0;
+    for (let t = 0; t < this.threads; t++) {
+      all |= Atomics.load(this.watchKinds, t);
+      n += Atomics.load(this.watcherCounts, t);
+    }
+    return { kinds: all, count: n };
+  }
+
+  /** The kinds watchers of the other threads want. */
+  watchKindsElsewhere(thread: number): number {
+    let all = 0;
+    for (let t = 0; t < this.threads; t++) if (t !== thread) all |= Atomics.load(this.watchKinds, t);
+    return all;
+  }
+
+  /** Watchers of all threads. */
+  watcherCount(): number {
+    let n = 0;
+    for (let t = 0; t < this.threads; t++) n += Atomics.load(this.watcherCounts, t);
+    return n;
   }
 
   /** Counts a connection in if fewer than `limit` are open in all threads. */
@@ -96,6 +139,11 @@ export class ThreadShared {
   }
 }
 
+/** Where the Float64 counters start: after the per-thread words, 8-aligned. */
+function countersAt(threads: number): number {
+  return (WORDS * 4 + 4 + threads * 8 + 7) & ~7;
+}
+
 /** What a server needs to know of the threads it runs with. */
 export interface ThreadRole {
   /** 0: the main thread. */
@@ -107,6 +155,8 @@ export interface ThreadRole {
   readonly toMain?: (msg: ToMain) => void;
   /** A worker thread: asks the main thread to write a snapshot (-e). */
   readonly snapshot?: () => Promise<string>;
+  /** Watch lines and `stats conns` between threads. */
+  readonly relay: ThreadRelay;
 }
 
 /** Messages of a worker to the main thread. */
@@ -132,6 +182,8 @@ export interface WorkerData {
   shared: SharedArrayBuffer;
   index: number;
   listenFd: number;
+  /** The relay channel's name (thread-relay.ts). */
+  relayName: string;
   settings: Settings;
   verbosity: number;
 }
@@ -143,6 +195,7 @@ export interface ThreadGroupOptions {
   shared: ThreadShared;
   settings: Settings;
   log: Logger;
+  relayName: string;
   /** The main thread's server: what workers ask of it. */
   onExit(code: number): void;
   onShutdown(): void;
@@ -167,7 +220,7 @@ export class ThreadGroup {
     for (let index = 1; index < o.shared.threads; index++) {
       const data: WorkerData = {
         module: o.module, memory: o.memory, base: o.store.base, ctx: o.store.newContext(), shared: o.shared.buffer,
-        index, listenFd, settings: o.settings, verbosity: o.store.verbosity,
+        index, listenFd, settings: o.settings, verbosity: o.store.verbosity, relayName: o.relayName,
       };
       const w = new Worker(url, { workerData: data, stdout: false, stderr: false });
       this.workers.push(w);

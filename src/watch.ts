@@ -15,6 +15,15 @@ import {
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 import { payloadOf, type LogRecord } from './engine-log.js';
+import type { ThreadShared } from './threads.js';
+import type { ThreadRelay } from './thread-relay.js';
+
+/** -t N: the other threads' watchers (threads.ts, thread-relay.ts). */
+export interface WatchThreads {
+  readonly index: number;
+  readonly shared: ThreadShared;
+  readonly relay: ThreadRelay;
+}
 
 /** memcached's WATCHER_LIMIT. */
 export const WATCHER_LIMIT = 20;
@@ -81,17 +90,37 @@ export class Watchers {
   private written = 0;
   private sent = 0;
   private skipped = 0;
+  /** Whether other threads' watchers take the entry begun last. */
+  private elsewhere = false;
+  private entryKind = 0;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store, private readonly threads: WatchThreads | null = null) {
+    if (threads !== null) threads.relay.onLine = (kind, gid, line) => this.deliver(kind, gid, line);
+  }
 
   get count(): number { return this.watchers.length; }
+
+  /** Whether any watcher, of this thread or another, wants entries. */
+  get active(): boolean {
+    return this.watchers.length > 0 || (this.threads !== null && this.threads.shared.watchKindsElsewhere(this.threads.index) !== 0);
+  }
+
+  private kindsElsewhere(): number {
+    return this.threads === null ? 0 : this.threads.shared.watchKindsElsewhere(this.threads.index);
+  }
+
+  private newGid(): number {
+    this.gid = this.threads === null ? this.gid + 1 : this.threads.shared.nextGid();
+    return this.gid;
+  }
 
   /** A new watcher of `kinds` (LOGW_*); false past WATCHER_LIMIT. Its `OK`
    *  is the first line it gets. */
   add(socket: WatchSocket, kinds: number): boolean {
-    if (this.watchers.length >= WATCHER_LIMIT) return false;
+    const all = this.threads === null ? this.watchers.length : this.threads.shared.watcherCount();
+    if (all >= WATCHER_LIMIT) return false;
     socket.write('OK\r\n');
-    this.watchers.push({ socket, kinds, minGid: ++this.gid, skipped: 0, batch: [], batchBytes: 0, takes: false });
+    this.watchers.push({ socket, kinds, minGid: this.newGid(), skipped: 0, batch: [], batchBytes: 0, takes: false });
     this.changed();
     return true;
   }
@@ -109,8 +138,19 @@ export class Watchers {
     let kinds = 0;
     for (const w of this.watchers) kinds |= w.kinds;
     this.kinds = kinds;
-    this.store.logWatch = kinds;
-    this.store.logWatchers = this.watchers.length;
+    const t = this.threads;
+    if (t === null) {
+      this.store.logWatch = kinds;
+      this.store.logWatchers = this.watchers.length;
+      return;
+    }
+    // The engine records what any thread's watchers want; the store's
+    // words are written under the lock, so two threads' unions never cross.
+    this.store.withLock(() => {
+      const all = t.shared.setWatchers(t.index, kinds, this.watchers.length);
+      this.store.logWatch = all.kinds;
+      this.store.logWatchers = all.count;
+    });
   }
 
   /** The watch line of an item record of connection `cfd`, if any watcher
@@ -139,14 +179,14 @@ export class Watchers {
   }
 
   connNew(c: ConnPeer): void {
-    if ((this.kinds & LOGW_CONNEVENTS) === 0) return;
+    if (((this.kinds | this.kindsElsewhere()) & LOGW_CONNEVENTS) === 0) return;
     const p = c.peer;
     if (this.begin(LOGW_CONNEVENTS)) this.send(`type=conn_new rip=${p.rip} rport=${p.rport} transport=${p.transport} cfd=${c.id}`);
     this.flush();
   }
 
   connClose(c: ConnPeer, reason: CloseReason): void {
-    if ((this.kinds & LOGW_CONNEVENTS) === 0) return;
+    if (((this.kinds | this.kindsElsewhere()) & LOGW_CONNEVENTS) === 0) return;
     const p = c.peer;
     if (this.begin(LOGW_CONNEVENTS)) {
       this.send(`type=conn_close rip=${p.rip} rport=${p.rport} transport=${p.transport} reason=${reason} cfd=${c.id}`);
@@ -158,9 +198,11 @@ export class Watchers {
    *  kind that have room; a watcher without room skips it. False when no
    *  watcher takes it (then it is not formatted at all). */
   private begin(kind: number): boolean {
-    const gid = ++this.gid;
+    const gid = this.newGid();
     this.written++;
-    let any = false;
+    this.entryKind = kind;
+    this.elsewhere = (this.kindsElsewhere() & kind) !== 0;
+    let any = this.elsewhere;
     for (const w of this.watchers) {
       w.takes = false;
       if ((w.kinds & kind) === 0 || gid < w.minGid) continue;
@@ -181,6 +223,7 @@ export class Watchers {
     const sec = Math.floor(t / 1000);
     // memcached prints the microseconds with %d: not zero-padded
     const line = `ts=${sec}.${Math.floor((t - sec * 1000) * 1000)} gid=${this.gid} ${body}\n`;
+    if (this.elsewhere) this.threads!.relay.publishLine(this.entryKind, this.gid, line);
     for (const w of this.watchers) {
       if (!w.takes) continue;
       if (w.skipped > 0) {
@@ -193,6 +236,29 @@ export class Watchers {
       w.batchBytes += line.length;
       this.sent++;
     }
+  }
+
+  /** A line another thread made: to this thread's watchers of its kind,
+   *  bounded as this thread's own lines are. */
+  private deliver(kind: number, gid: number, line: string): void {
+    for (const w of this.watchers) {
+      if ((w.kinds & kind) === 0 || gid < w.minGid) continue;
+      if (w.socket.writableLength + w.batchBytes + LINE_ROOM > LOG_WATCHER_QUEUE) {
+        w.skipped++;
+        this.skipped++;
+        continue;
+      }
+      if (w.skipped > 0) {
+        const notice = `skipped=${w.skipped}\n`;
+        w.batch.push(notice);
+        w.batchBytes += notice.length;
+        w.skipped = 0;
+      }
+      w.batch.push(line);
+      w.batchBytes += line.length;
+      this.sent++;
+    }
+    this.flush();
   }
 
   /** Writes each watcher's queued lines (once per engine call, not per

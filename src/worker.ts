@@ -8,6 +8,7 @@ import { Store } from './engine/store.js';
 import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
 import { createLogger } from './log.js';
 import { ThreadShared, type ToMain, type ToWorker, type WorkerData } from './threads.js';
+import { ThreadRelay } from './thread-relay.js';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -31,6 +32,7 @@ const server = new CacheServer({
     shared,
     listenFd: data.listenFd,
     toMain: send,
+    relay: new ThreadRelay(data.index, shared.threads, data.relayName),
     snapshot: () => new Promise<string>((resolve) => {
       const id = nextSnapshot++;
       snapshots.set(id, resolve);

@@ -8,7 +8,7 @@ import {
   S, hget, hset, currentTime, H_OPTS, H_PROCESS_STARTED, H_STARTED, H_NOW, H_ITEM_MAX, H_CHUNK_MIN,
   H_FACTOR, H_PAGE_SIZE, H_MAXBYTES_MB, H_HASH_POWER, H_EXPANDING, H_CURR_ITEMS, H_BYTES_LO, H_BYTES_HI,
   H_NCLASSES, H_PAGES_LIMIT, H_PAGES_MAX, H_PAGES_PTR, H_PAGES_CARVED, H_OLDEST_LIVE, H_AUTOMOVE,
-  H_AUTOMOVE_WINDOW, H_CRAWLER_ON, H_VERBOSITY, H_MAXBYTES_CAP_MB,
+  H_AUTOMOVE_WINDOW, H_CRAWLER_ON, H_VERBOSITY, H_MAXBYTES_CAP_MB, H_RESERVED_HELD,
 } from '../arena';
 import {
   HS_BASE, HS_PID, HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS,
@@ -464,8 +464,9 @@ export function processMemlimit(ntok: u32): void {
   const storeEnd = S + hget(H_STORE_BYTES);
   if (wanted > hget(H_PAGES_MAX)) { outString('MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust'); return; }
   if (pagesPtr + wanted * ps > storeEnd) {
-    // Memory grows while this store ends it (a later store may follow it).
-    if (storeEnd != memSize() || !memGrowTo(pagesPtr + wanted * ps)) {
+    // Memory grows while this store ends it (a later store may follow it),
+    // or past it when thread contexts were put after its reserved range.
+    if ((storeEnd != memSize() && hget(H_RESERVED_HELD) == 0) || !memGrowTo(pagesPtr + wanted * ps)) {
       outString('MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust');
       return;
     }

@@ -70,6 +70,11 @@ export class Store {
     const u32 = this.u32;
     u32[(ctx + H_OUT_LIMIT) >>> 2] = u32[(this.io + H_OUT_LIMIT) >>> 2];
     u32[(ctx + H_REQS_LEFT) >>> 2] = u32[(this.io + H_REQS_LEFT) >>> 2];
+    // The records of the last call (mc_init's slab class table, for -vv).
+    const used = u32[(this.io + LOG_REGION + LOG_USED) >>> 2];
+    u32[(ctx + LOG_REGION + LOG_USED) >>> 2] = used;
+    const from = this.io + LOG_REGION + LOG_RECORDS;
+    this.u8.copyWithin(ctx + LOG_REGION + LOG_RECORDS, from, from + used);
     this.io = ctx;
     this.lock = lock;
     this.inView = null;

@@ -18,7 +18,9 @@ function values(replies: Buffer): number[] {
 
 describe('-R: requests per event', () => {
   it('two connections pipelining at once take turns with -R 1; conn_yields counts the turns given up', async () => {
-    const server = await startWasmcached(['-R', '1']);
+    // -R shares one thread's event loop between its connections (memcached's
+    // reqs_per_event is per worker thread): both connections on one thread.
+    const server = await startWasmcached(['-R', '1', '-t', '1']);
     try {
       const setup = await RawClient.connect(server.port);
       expect((await setup.request('set c 0 0 1\r\n0\r\n')).toString()).toBe('STORED\r\n');

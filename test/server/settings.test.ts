@@ -1,6 +1,8 @@
 // Command-line parsing: every flag, both spellings, the size suffixes, and the
 // message for every rejected value. parseSettings is pure, so no server runs.
 import { describe, it, expect } from 'vitest';
+import { availableParallelism } from 'node:os';
+import { defaultThreads } from '../../src/threads.js';
 import {
   parseSettings, defaultSettings, storeOptions, usage, SettingsError, VERSION_LINE, type Settings,
 } from '../../src/settings.js';
@@ -26,13 +28,14 @@ function rejection(...argv: string[]): string {
 }
 
 describe('defaults', () => {
-  it('match memcached except the listen address', () => {
+  it('match memcached except the listen address and -t (the cores, at most 4; memcached: 4)', () => {
+    expect(defaultThreads()).toBe(Math.min(4, availableParallelism()));
     const s = run();
     expect(s).toEqual(defaultSettings());
     expect(s).toMatchObject({
       port: 11211, listen: '127.0.0.1', unixSocket: null, unixMask: 0o700, memoryMB: 64, connLimit: 1024,
       itemSizeMax: 1048576, growthFactor: 1.25, chunkMin: 48, disableEvictions: false, disableCas: false,
-      enableShutdown: false, disableFlushAll: false, verbosity: 0, threads: 4, idleTimeout: 0,
+      enableShutdown: false, disableFlushAll: false, verbosity: 0, threads: defaultThreads(), idleTimeout: 0,
       debugTime: false, slabAutomove: 1, slabAutomoveWindow: 30, engine: 'wasm',
     });
   });
