@@ -23,8 +23,8 @@ export function startSubject(args: string[] = PAIR_ARGS): Promise<ServerHandle> 
 
 export interface ServerPair { ref: ServerHandle; sut: ServerHandle }
 
-export async function startPair(args: string[] = PAIR_ARGS): Promise<ServerPair> {
-  const [ref, sut] = await Promise.allSettled([startReference(args), startSubject(args)]);
+export async function startPair(args: string[] = PAIR_ARGS, subjectArgs: string[] = args): Promise<ServerPair> {
+  const [ref, sut] = await Promise.allSettled([startReference(args), startSubject(subjectArgs)]);
   if (ref.status === 'rejected' || sut.status === 'rejected') {
     if (ref.status === 'fulfilled') await ref.value.stop();
     if (sut.status === 'fulfilled') await sut.value.stop();
