@@ -33,7 +33,7 @@ const WASM = 'wasmcached (wasm)';
 const JS = 'wasmcached (js)';
 const NULL_SERVER = 'Node do-nothing';
 
-interface Workload {
+export interface Workload {
   id: string;
   title: string;
   valueSize: number;
@@ -61,17 +61,17 @@ function plan(quick: boolean): Plan {
 }
 
 /** The generator and the do-nothing server, bundled by scripts/bench.mjs. */
-const LOADGEN_JS = join(OUT_DIR, 'loadgen.js');
+export const LOADGEN_JS = join(OUT_DIR, 'loadgen.js');
 const NULL_SERVER_JS = join(OUT_DIR, 'null-server.js');
 
-function clockTicks(): number {
+export function clockTicks(): number {
   const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
   const n = Number(r.stdout?.trim());
   return r.status === 0 && n > 0 ? n : 100;
 }
 
 /** Runs the generator as a pinned child process; rejects if it fails or overruns. */
-function runLoad(loadgen: string, cfg: LoadConfig): Promise<LoadResult> {
+export function runLoad(loadgen: string, cfg: LoadConfig): Promise<LoadResult> {
   const argv = pinned(LOADGEN_CPU, [process.execPath, loadgen, JSON.stringify(cfg)]);
   return new Promise((resolve, reject) => {
     const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -93,7 +93,7 @@ function runLoad(loadgen: string, cfg: LoadConfig): Promise<LoadResult> {
   });
 }
 
-interface RunRecord {
+export interface RunRecord {
   round: number;
   workload: Workload;
   contender: string;
@@ -240,10 +240,10 @@ function foreignLoad(r: LoadResult): number {
   return Number.isFinite(x) ? Math.max(0, x) : NaN;
 }
 
-const cpuPerOp = (r: LoadResult) => (r.server_cpu_s >= 0 && r.ops ? (r.server_cpu_s * 1e6) / r.ops : NaN);
+export const cpuPerOp = (r: LoadResult) => (r.server_cpu_s >= 0 && r.ops ? (r.server_cpu_s * 1e6) / r.ops : NaN);
 
 /** Median over rounds of a / b, both taken in the same round. */
-function medianRatio(records: RunRecord[], a: string, b: string, w: Workload, f: (r: LoadResult) => number): number {
+export function medianRatio(records: RunRecord[], a: string, b: string, w: Workload, f: (r: LoadResult) => number): number {
   const ratios: number[] = [];
   for (const ra of records) {
     if (ra.contender !== a || ra.workload !== w) continue;

@@ -26,6 +26,9 @@ interface ListenHandle {
  */
 export function acceptWithSharedReads(listener: Server, buffer: Buffer,
   onSocket: (socket: Socket, bind: (onBytes: (bytes: Buffer) => void) => void) => void): boolean {
+  // Bun's node:net has a handle-like object but no libuv stream under it:
+  // a Socket made on it throws at its first error. Its 'data' events it is.
+  if (typeof process.versions.bun === 'string') return false;
   const handle = (listener as unknown as { _handle?: ListenHandle | null })._handle;
   const original = handle?.onconnection;
   if (!handle || typeof original !== 'function') return false;

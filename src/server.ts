@@ -20,6 +20,7 @@ import { listenPort, type Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
+import { createBunServer } from './bun-listener.js';
 import { OutputPool } from './output-pool.js';
 import { renderStatsConns, statsConnRows, type ConnRow, type ListenerInfo } from './stats-conns.js';
 import { startTicker } from './ticker.js';
@@ -120,7 +121,9 @@ export class CacheServer implements ConnHost {
     this.engineLog = new EngineLog(this.store, this.log, this.watchers);
     if (!worker) this.engineLog.printSlabClasses();
     // Used only where the shared read buffer cannot be set up (read-buffer.ts).
-    this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, null));
+    this.listener = s.host === 'bun'
+      ? createBunServer((socket) => this.accept(socket, null))
+      : createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, null));
     // As memcached, a unix socket (-s) turns off the network, UDP included.
     this.udp = this.settings.udpPort !== 0 && !this.settings.unixSocket && !worker ? new UdpListener({
       store: this.store, log: this.log, now: () => this.now(), shutdown: () => this.shutdown(),

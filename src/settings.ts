@@ -100,6 +100,8 @@ export interface Settings {
   /** -Z: TLS, which is not served yet: refused once the line is read */
   tls: boolean;
   engine: 'wasm' | 'js';
+  /** --host: what serves TCP and unix sockets: node:net, or Bun.listen (only under Bun) */
+  host: 'node' | 'bun';
   /** -e: the snapshot file written on stop and loaded at start (warm restarts) */
   snapshotFile: string | null;
   /** -o snapshot_interval=<secs>: background snapshots while serving; 0 = off */
@@ -162,6 +164,7 @@ export function defaultSettings(): Settings {
     authFile: null,
     tls: false,
     engine: 'wasm',
+    host: typeof process.versions.bun === 'string' ? 'bun' : 'node',
     snapshotFile: null,
     snapshotInterval: 0,
     warmFrom: null,
@@ -300,6 +303,14 @@ const OPTIONS: OptionSpec[] = [
       if (v === 'wasm') s.engine = 'wasm';
       else if (v === 'js') s.engine = 'js';
       else throw new SettingsError(`${f} ${quote(v)}: unknown engine (expected wasm or js)`);
+    } },
+  { long: 'host', arg: 'name', help: 'socket host: bun (Bun.listen, the default under Bun) or node (node:net, the default under Node.js)',
+    apply(s, v, f) {
+      if (v === 'node') s.host = 'node';
+      else if (v === 'bun') {
+        if (typeof process.versions.bun !== 'string') throw new SettingsError(`${f} bun: this is Node.js; run wasmcached with Bun (bunx --bun wasmcached, or bun bin/wasmcached.js)`);
+        s.host = 'bun';
+      } else throw new SettingsError(`${f} ${quote(v)}: unknown host (expected node or bun)`);
     } },
   { short: 'h', long: 'help', help: 'print this help and exit',
     apply() { return { action: 'help' }; } },

@@ -16,6 +16,8 @@ function findRoot(from: string): string {
 }
 export const WASMCACHED_BIN = join(ROOT, 'bin', 'wasmcached.js');
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+/** The Bun binary of the devDependency: the Bun host's runtime. */
+export const BUN_BIN = join(ROOT, 'node_modules', '.bin', 'bun');
 
 export interface ServerHandle {
   readonly name: string;
@@ -74,13 +76,17 @@ function track(name: string, proc: ChildProcess, port: number, startup = '', udp
 /**
  * Starts `node bin/wasmcached.js -p 0 <args>` and waits for the line
  * `listening on 127.0.0.1:<port>` that the server prints once it is bound.
+ * `runtime: 'bun'` (or TEST_HOST=bun for a whole run) starts it under Bun,
+ * whose default is the Bun.listen host.
  */
-export async function startWasmcached(args: string[] = [], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ServerHandle> {
+export async function startWasmcached(args: string[] = [], opts: { env?: NodeJS.ProcessEnv; runtime?: 'node' | 'bun' } = {}): Promise<ServerHandle> {
   if (process.env.TEST_TARGET === 'memcached') return startMemcached(translateForMemcached(args));
   const dir = mkdtempSync(join(tmpdir(), 'wasmcached-'));
   const portFile = opts.env?.MEMCACHED_PORT_FILENAME ?? join(dir, 'port');
-  const proc = spawn(process.execPath, [WASMCACHED_BIN, '-p', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile, ...opts.env },
+  const bun = (opts.runtime ?? process.env.TEST_HOST) === 'bun';
+  // Bun runs from outside the checkout so that it reads no project config.
+  const proc = spawn(bun ? BUN_BIN : process.execPath, [WASMCACHED_BIN, '-p', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile, ...opts.env }, cwd: bun ? tmpdir() : undefined,
   });
   let buf = '';
   const port = await new Promise<number>((resolve, reject) => {
