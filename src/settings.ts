@@ -408,6 +408,12 @@ function checkCombination(s: Settings): void {
     if (threadsGiven.has(s)) s.notes.push({ verbosity: 0, text: `-t ${s.threads}: the js engine runs on one thread` });
     s.threads = 1;
   }
+  if (s.threads > 1 && s.host === 'bun') {
+    // Threads share node:net's listening descriptor (threads.ts); Bun.listen
+    // sockets have none to share.
+    if (threadsGiven.has(s)) s.notes.push({ verbosity: 0, text: `-t ${s.threads}: the bun host runs on one thread` });
+    s.threads = 1;
+  }
   if (s.chunkMin >= s.itemSizeMax) {
     throw new SettingsError(`slab min size (-n ${s.chunkMin}) must be smaller than the max item size (-I ${formatSize(s.itemSizeMax)})`);
   }
