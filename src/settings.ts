@@ -289,7 +289,7 @@ const OPTIONS: OptionSpec[] = [
     apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-k: memory is not locked into RAM (Node.js cannot call mlockall); it may be swapped out' }); } },
   { short: 'L', long: 'enable-largepages', help: 'accepted, no effect: the engine\'s memory is one WebAssembly memory, in ordinary pages',
     apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-L: large memory pages are not used (the engine\'s memory is one WebAssembly memory)' }); } },
-  { short: 'N', long: 'napi-ids', arg: 'num', help: 'accepted, no effect: NAPI ids select worker threads, and one event loop serves all',
+  { short: 'N', long: 'napi-ids', arg: 'num', help: 'accepted, no effect: NAPI ids select worker threads; here the kernel hands each connection to a thread',
     apply(s, v, f) {
       parseInteger(v, f, 1, 2_147_483_647, 'maximum number of NAPI IDs must be greater than 0');
       s.notes.push({ verbosity: NO_EFFECT, text: '-N: NAPI ids are not used (one event loop serves every connection)' });
