@@ -3,6 +3,7 @@
 // thread context, and serves the connections it accepts on the main
 // thread's listening socket with a CacheServer of its own.
 import { parentPort, workerData } from 'node:worker_threads';
+import { writeSync } from 'node:fs';
 import { loadSharedWasmEngine } from './engine/wasm.js';
 import { Store } from './engine/store.js';
 import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
@@ -16,7 +17,32 @@ const send = (msg: ToMain) => port.postMessage(msg);
 
 const shared = new ThreadShared(data.shared);
 const store = Store.attach(loadSharedWasmEngine(data.module, data.memory), data.base, data.ctx, shared.lock);
-const log = createLogger(() => store.verbosity);
+// Straight to the process's stderr, not through the main thread's copy of
+// it: a trap's lines must be out before the main thread ends the process.
+const log = createLogger(() => store.verbosity, writeStderr);
+
+function writeStderr(text: string): void {
+  const bytes = Buffer.from(text);
+  for (let off = 0, tries = 0; off < bytes.length && tries < 1000;) {
+    try {
+      off += writeSync(2, bytes, off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      tries++;
+    }
+  }
+}
+
+// Fault injection for the tests of a trapping thread: the engine call that
+// serves this thread's first connection throws as a trap does. Read once;
+// nothing is wrapped without it.
+if (process.env.WASMCACHED_TEST_TRAP_WORKER === '1') {
+  const execute = store.execute.bind(store);
+  store.execute = (len: number, now: number) => {
+    if (len > 0) throw new WebAssembly.RuntimeError('unreachable (injected by WASMCACHED_TEST_TRAP_WORKER)');
+    return execute(len, now);
+  };
+}
 
 let nextSnapshot = 1;
 const snapshots = new Map<number, (reply: string) => void>();

@@ -282,6 +282,31 @@ describe(`-t ${THREADS}: threads sharing one arena`, () => {
     }
   }, 90_000);
 
+  it('a watcher sees every thread\'s mutations; stats conns lists every thread\'s connections', async () => {
+    const s = await start();
+    const cs = await connectAcrossThreads(s);
+    const watcher = await RawClient.connect(s.port);
+    clients.push(watcher);
+    expect((await watcher.request('watch mutations\r\n')).toString()).toBe('OK\r\n');
+    await Promise.all(cs.map((c, i) => c.request(`set w${i} 0 0 1\r\nx\r\n`)));
+    const lines = await watcher.readWith((b) => {
+      const n = b.toString('latin1').split('\n').filter((l) => l.includes('type=item_store')).length;
+      return n >= cs.length ? b.length : -1;
+    }, 10_000);
+    const stores = lines.toString('latin1').split('\n').filter((l) => l.includes('type=item_store'));
+    expect(stores.map((l) => /key=(w\d+)/.exec(l)![1]).sort()).toEqual(cs.map((_, i) => `w${i}`).sort());
+    // One gid sequence for all threads: no number given twice.
+    const gids = stores.map((l) => Number(/gid=(\d+)/.exec(l)![1]));
+    expect(new Set(gids).size).toBe(gids.length);
+    const listing = (await cs[0].request('stats conns\r\n', 1, 10_000)).toString('latin1');
+    const socks = new Set([...listing.matchAll(/^STAT (\d+):addr tcp:127\.0\.0\.1:\d+\r$/gm)].map((m) => m[1]));
+    const listeners = [...listing.matchAll(/^STAT \d+:state conn_listening\r$/gm)].length;
+    expect(listeners).toBe(1);
+    // Every client and the watcher (conn_watch), whichever thread serves them.
+    expect(socks.size).toBe(cs.length + 1 + 1);
+    expect(listing).toContain('conn_watch');
+  }, 60_000);
+
   it('-t 1 is one event loop; the js engine runs on one thread and says so', async () => {
     server = await startWasmcached(['-t', '1']);
     let c = await RawClient.connect(server.port);
@@ -293,5 +318,24 @@ describe(`-t ${THREADS}: threads sharing one arena`, () => {
     c = await RawClient.connect(server.port);
     clients.push(c);
     expect(stat(await stats(c), 'threads')).toBe(1);
+  }, 60_000);
+});
+
+describe('-t: a thread that traps', () => {
+  it('takes the server down with exit code 70 and says why', async () => {
+    const s = await startWasmcached(['-t', '2'], { env: { WASMCACHED_TEST_TRAP_WORKER: '1' } });
+    server = s;
+    const exited = new Promise<number | null>((resolve) => s.proc.once('exit', (code) => resolve(code)));
+    // Connections land on either thread; the first on the worker traps it.
+    for (let i = 0; i < 200 && s.proc.exitCode === null; i++) {
+      const c = await RawClient.connect(s.port).catch(() => null);
+      if (c === null) break;
+      clients.push(c);
+      await c.request('version\r\n', 1, 2_000).catch(() => null);
+    }
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 10_000))]);
+    expect(code).toBe(70);
+    expect(s.output()).toMatch(/engine trap: RuntimeError: unreachable \(injected/);
+    expect(s.output()).toContain('the cache can no longer be trusted; exiting');
   }, 60_000);
 });
