@@ -1,6 +1,7 @@
 // Entry point of `wasmcached` (bundled to dist/cli.js). Exit codes: 0 after
 // -h, -i, -V or a graceful stop; 1 when the store cannot be created; 2 for a
-// bad command line; 70 after an engine trap; 71 (memcached's EX_OSERR) when
+// bad command line; 64 (memcached's EX_USAGE) when -Z's certificates cannot
+// be loaded; 70 after an engine trap; 71 (memcached's EX_OSERR) when
 // the address cannot be bound. With -d the command exits 0 once the server
 // in the background listens, or with the server's code and reason.
 import { readFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { MISS_WAIT_MS } from './warm-miss.js';
 import { isDaemonChild, reportToParent, startDaemonChild } from './daemon.js';
 import { writePidFile, removePidFile } from './pid-file.js';
 import { writePortFile, PORT_FILE_ENV } from './port-file.js';
+import { TlsSetupError, EXIT_TLS_SETUP } from './tls.js';
 
 const EXIT_USAGE = 2;
 const EXIT_LISTEN = 71;
@@ -109,7 +111,14 @@ async function main(argv: string[]): Promise<void> {
     if (code === 0 && pidFile !== null && settings.daemonize) removePidFile(pidFile, process.pid);
     process.exit(code);
   };
-  const server = new CacheServer({ settings, store, log, exit, snapshotter, warmer });
+  let server: CacheServer;
+  try {
+    server = new CacheServer({ settings, store, log, exit, snapshotter, warmer });
+  } catch (err) {
+    // -Z whose certificates cannot be loaded: memcached's message and exit code.
+    if (err instanceof TlsSetupError) return fail(EXIT_TLS_SETUP, err.message);
+    throw err;
+  }
   let where: string;
   try {
     where = await server.listen();

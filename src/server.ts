@@ -28,6 +28,7 @@ import { MetricsServer } from './metrics.js';
 import { UdpListener } from './udp.js';
 import { Watchers } from './watch.js';
 import { EngineLog } from './engine-log.js';
+import { TlsFront, writeTlsSettings } from './tls.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
 const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
@@ -82,6 +83,8 @@ export class CacheServer implements ConnHost {
   private allClosed: (() => void) | null = null;
   /** -U; null when UDP is off. */
   private readonly udp: UdpListener | null;
+  /** -Z: the handshakes of the TCP port (tls.ts); null when TLS is off. */
+  private readonly tls: TlsFront | null;
 
   constructor(opts: ServerOptions) {
     this.settings = opts.settings;
@@ -103,8 +106,13 @@ export class CacheServer implements ConnHost {
     this.watchers = new Watchers(this.store);
     this.engineLog = new EngineLog(this.store, this.log, this.watchers);
     this.engineLog.printSlabClasses();
-    // Used only where the shared read buffer cannot be set up (read-buffer.ts).
-    this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, null));
+    // Throws TlsSetupError when the certificates cannot be used.
+    this.tls = s.tls ? new TlsFront({
+      ssl: s.ssl, store: this.store, log: this.log, maxHandshakes: s.connLimit, secure: (socket) => this.accept(socket, null),
+    }) : null;
+    // Used only where the shared read buffer cannot be set up (read-buffer.ts), and under TLS.
+    this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
+      (socket) => (this.tls ? this.tls.accept(socket) : this.accept(socket, null)));
     // As memcached, a unix socket (-s) turns off the network, UDP included.
     this.udp = this.settings.udpPort !== 0 && !this.settings.unixSocket ? new UdpListener({
       store: this.store, log: this.log, now: () => this.now(), shutdown: () => this.shutdown(),
@@ -144,7 +152,8 @@ export class CacheServer implements ConnHost {
       else this.listener.listen({ port: listenPort(s), host: s.listen, backlog: s.backlog });
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
-    acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    // Under TLS the raw handle carries ciphertext: connections read through 'data'.
+    if (this.tls === null) acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
     // -U -1 is memcached's "any free port", as -p 0 is ours.
     if (this.udp !== null) {
       try {
@@ -217,6 +226,7 @@ export class CacheServer implements ConnHost {
     st.setHostSetting(HSET_NO_LRU_MAINTAINER, s.lruMaintainer ? 0 : 1);
     st.setHostSetting(HSET_LRU_FLAT, s.lruFlat ? 1 : 0);
     st.setHostSetting(HSET_UNIX_MASK, s.unixMask);
+    writeTlsSettings(st, s.tls, s.ssl);
     if (s.warmFrom !== null) {
       const host = s.warmFrom.host.includes(':') ? `[${s.warmFrom.host}]` : s.warmFrom.host;
       const text = Buffer.from(`${host}:${s.warmFrom.port}`, 'latin1').subarray(0, HSET_WARM_FROM_BYTES);
@@ -282,6 +292,7 @@ export class CacheServer implements ConnHost {
       this.metrics?.close();
       this.listener.close();
       this.udp?.close();
+      this.tls?.stop();
       if (this.conns.size === 0) { resolve(); return; }
       this.allClosed = resolve;
       for (const c of this.conns) c.end('shutdown');
@@ -351,6 +362,11 @@ export class CacheServer implements ConnHost {
     const udp = this.udp === null || a === null ? null
       : { id: this.udp.fd, addr: `udp${v6}:${a.address}:${this.udp.port}`, lastActive: this.udp.lastRequest };
     return renderStatsConns(listener, this.conns, requester, this.now(), udp);
+  }
+
+  refreshCerts(): string {
+    // memcached's answer without -Z.
+    return this.tls ? this.tls.refresh() : 'Error TLS not enabled';
   }
 
   async snapshot(): Promise<string> {

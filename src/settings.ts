@@ -7,8 +7,7 @@
 //
 // Every flag of memcached 1.6.18 is accepted. Each either has its meaning
 // here, or is a documented no-op (its -h line says so, and -vv logs a line at
-// start for those a user might count on), or is refused at start with the
-// reason (-Z: TLS is not served). A flag or value memcached rejects is
+// start for those a user might count on). A flag or value memcached rejects is
 // rejected too; so are malformed numbers memcached would read as 0.
 import {
   OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, OPT_DEBUG_TIME, OPT_SASL, OPT_AUTH_FILE,
@@ -18,7 +17,7 @@ import type { StoreOptions } from './engine/types.js';
 import {
   SettingsError, quote, parseInteger, parseSize, parseFactor, formatSize, MAX_ITEM_SIZE,
 } from './settings-values.js';
-import { applyExtended, checkExtended, extendedUsage } from './settings-extended.js';
+import { applyExtended, checkExtended, extendedUsage, defaultSslSettings, type SslSettings } from './settings-extended.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export { SettingsError, MIN_ITEM_SIZE, MAX_ITEM_SIZE, MAX_GROWTH_FACTOR } from './settings-values.js';
@@ -96,8 +95,10 @@ export interface Settings {
   sasl: boolean;
   /** -Y: text protocol only, authenticated by a `set` of "user pass" */
   authFile: string | null;
-  /** -Z: TLS, which is not served yet: refused once the line is read */
+  /** -Z: TLS on the TCP port (src/tls.ts); UDP and unix sockets stay plain */
   tls: boolean;
+  /** -o ssl_*: the certificates and options of -Z */
+  ssl: SslSettings;
   engine: 'wasm' | 'js';
   /** -e: the snapshot file written on stop and loaded at start (warm restarts) */
   snapshotFile: string | null;
@@ -160,6 +161,7 @@ export function defaultSettings(): Settings {
     sasl: false,
     authFile: null,
     tls: false,
+    ssl: defaultSslSettings(),
     engine: 'wasm',
     snapshotFile: null,
     snapshotInterval: 0,
@@ -277,7 +279,7 @@ const OPTIONS: OptionSpec[] = [
     } },
   { short: 'W', long: 'disable-watch', help: 'disable watch commands (accepted; wasmcached serves no watch command yet)',
     apply(s) { s.disableWatch = true; } },
-  { short: 'Z', long: 'enable-ssl', help: 'TLS: not served yet, so the server refuses to start with it (put a TLS proxy in front)',
+  { short: 'Z', long: 'enable-ssl', help: 'serve TLS on the TCP port (certificates: -o ssl_chain_cert,ssl_key; UDP and -s stay plain)',
     apply(s) { s.tls = true; } },
   { short: 'r', long: 'enable-coredumps', help: 'accepted, no effect: the core size limit is the shell\'s (ulimit -c)',
     apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-r: core dumps keep the limit the shell set (ulimit -c); wasmcached does not raise it' }); } },
@@ -392,8 +394,9 @@ function checkCombination(s: Settings): void {
   if (s.chunkMin >= s.itemSizeMax) {
     throw new SettingsError(`slab min size (-n ${s.chunkMin}) must be smaller than the max item size (-I ${formatSize(s.itemSizeMax)})`);
   }
-  if (s.tls) {
-    throw new SettingsError('-Z: TLS is not supported yet; serve TLS from a proxy in front of wasmcached (stunnel, HAProxy, nginx stream) and keep wasmcached on 127.0.0.1');
+  if (s.tls && s.unixSocket !== null) {
+    // memcached's words: a unix socket (-s) turns TCP off.
+    throw new SettingsError('-Z: You cannot enable SSL without a TCP port (-s turns TCP off)');
   }
   if (s.udpPort !== 0 && (s.sasl || s.authFile !== null)) {
     // As memcached: a datagram cannot carry a login.
