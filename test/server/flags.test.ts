@@ -98,7 +98,9 @@ const ROWS: Row[] = [
   { flag: '-Y', argv: ['--auth-file', AUTH_FILE], outcome: effect({ authFile: AUTH_FILE, protocol: 'ascii' }) },
   { flag: '-Y', argv: ['-Y', AUTH_FILE, '-B', 'binary'], outcome: rejected('-Y: you cannot allow the BINARY protocol while using ascii authentication tokens (use -B ascii)') },
   { flag: '-e', argv: ['--memory-file', join(DIR, 'mem')], outcome: effect({ snapshotFile: join(DIR, 'mem') }), memcached: 'not run', why: 'memcached maps a file of -m bytes' },
-  { flag: '-Z', argv: ['--enable-ssl'], outcome: rejected('-Z: TLS is not supported yet; serve TLS from a proxy in front of wasmcached (stunnel, HAProxy, nginx stream) and keep wasmcached on 127.0.0.1') },
+  // Certificates are read at start, not while parsing (tls.test.ts starts it; without them it exits 64, as memcached).
+  { flag: '-Z', argv: ['--enable-ssl'], outcome: effect({ tls: true }), memcached: 'refused', why: 'no certificate given: both refuse to start (exit 64, tls.test.ts)' },
+  { flag: '-Z', argv: ['-Z', '-s', join(DIR, 'tls.sock')], outcome: rejected('-Z: You cannot enable SSL without a TCP port (-s turns TCP off)'), memcached: 'not run', why: 'no port file on a unix socket' },
   { flag: '-N', argv: ['--napi-ids=2'], outcome: noop(2, /^-N: NAPI ids are not used/) },
   { flag: '-N', argv: ['-N', '0'], outcome: rejected('-N 0: maximum number of NAPI IDs must be greater than 0') },
   { flag: '-o', argv: ['--extended=idle_timeout=5,no_lru_crawler', '-o', 'slab_automove=0'], outcome: effect({ idleTimeout: 5, lruCrawler: false, slabAutomove: 0 }) },
@@ -153,10 +155,17 @@ const ROWS: Row[] = [
     flag: `-o ${o.split('=')[0]}`, argv: ['-o', o], outcome: noop(2, /no effect: wasmcached has no external storage/),
   })),
   { flag: '-o ext_page_size', argv: ['-o', 'ext_page_size=abc'], outcome: rejected('-o ext_page_size "abc": could not parse argument to ext_page_size') },
-  ...['ssl_chain_cert=/x.pem', 'ssl_key=/x.key', 'ssl_keyformat=1', 'ssl_verify_mode=1', 'ssl_ciphers=HIGH', 'ssl_ca_cert=/ca.pem',
-    'ssl_wbuf_size=8', 'ssl_session_cache', 'ssl_kernel_tls', 'ssl_min_version=2'].map((o): Row => ({
-    flag: `-o ${o.split('=')[0]}`, argv: ['-o', o], outcome: noop(),
-  })),
+  // Without -Z memcached reads them and uses nothing; so do we (they are kept for `stats settings`).
+  { flag: '-o ssl_chain_cert', argv: ['-o', 'ssl_chain_cert=/x.pem'], outcome: effect({ ssl: { ...defaultSettings().ssl, chainCert: '/x.pem' } }) },
+  { flag: '-o ssl_key', argv: ['-o', 'ssl_key=/x.key'], outcome: effect({ ssl: { ...defaultSettings().ssl, key: '/x.key' } }) },
+  { flag: '-o ssl_keyformat', argv: ['-o', 'ssl_keyformat=2'], outcome: effect({ ssl: { ...defaultSettings().ssl, keyFormat: 2 } }) },
+  { flag: '-o ssl_verify_mode', argv: ['-o', 'ssl_verify_mode=1'], outcome: effect({ ssl: { ...defaultSettings().ssl, verifyMode: 1 } }) },
+  { flag: '-o ssl_ciphers', argv: ['-o', 'ssl_ciphers=HIGH'], outcome: effect({ ssl: { ...defaultSettings().ssl, ciphers: 'HIGH' } }) },
+  { flag: '-o ssl_ca_cert', argv: ['-o', 'ssl_ca_cert=/ca.pem'], outcome: effect({ ssl: { ...defaultSettings().ssl, caCert: '/ca.pem' } }) },
+  { flag: '-o ssl_wbuf_size', argv: ['-o', 'ssl_wbuf_size=8'], outcome: effect({ ssl: { ...defaultSettings().ssl, wbufSize: 8 } }) },
+  { flag: '-o ssl_session_cache', argv: ['-o', 'ssl_session_cache'], outcome: effect({ ssl: { ...defaultSettings().ssl, sessionCache: true } }) },
+  { flag: '-o ssl_kernel_tls', argv: ['-o', 'ssl_kernel_tls'], outcome: effect({ ssl: { ...defaultSettings().ssl, kernelTls: true } }) },
+  { flag: '-o ssl_min_version', argv: ['-o', 'ssl_min_version=3'], outcome: effect({ ssl: { ...defaultSettings().ssl, minVersion: 3 } }) },
   { flag: '-o ssl_verify_mode', argv: ['-o', 'ssl_verify_mode=7'], outcome: rejected('-o ssl_verify_mode "7": invalid ssl_verify_mode (valid values are 0, 1, 2 and 3)') },
   { flag: '-o ssl_min_version', argv: ['-o', 'ssl_min_version=9'], outcome: rejected('-o ssl_min_version "9": invalid ssl_min_version (valid values are 0, 1, 2 and 3)') },
   // In memcached 1.6.18, not in its -h.
