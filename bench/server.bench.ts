@@ -16,8 +16,8 @@ import { fmt, median, type BenchContext, type Section, type SectionResult, type 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT_DIR = join(ROOT, '.bench');
 
-const SERVER_CPU = 0;
-const LOADGEN_CPU = 1;
+export const SERVER_CPU = 0;
+export const LOADGEN_CPU = 1;
 const CONNECTIONS = 50;
 const KEYS = 100_000;
 const GET_RATIO = 0.9;
@@ -64,14 +64,14 @@ function plan(quick: boolean): Plan {
 const LOADGEN_JS = join(OUT_DIR, 'loadgen.js');
 const NULL_SERVER_JS = join(OUT_DIR, 'null-server.js');
 
-function clockTicks(): number {
+export function clockTicks(): number {
   const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
   const n = Number(r.stdout?.trim());
   return r.status === 0 && n > 0 ? n : 100;
 }
 
 /** Runs the generator as a pinned child process; rejects if it fails or overruns. */
-function runLoad(loadgen: string, cfg: LoadConfig): Promise<LoadResult> {
+export function runLoad(loadgen: string, cfg: LoadConfig): Promise<LoadResult> {
   const argv = pinned(LOADGEN_CPU, [process.execPath, loadgen, JSON.stringify(cfg)]);
   return new Promise((resolve, reject) => {
     const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
