@@ -143,6 +143,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (server.metrics) process.stdout.write(`metrics on ${server.metrics.url}\n`);
   process.stdout.write(`listening on ${where}\n`);
+  for (const other of server.otherListeners) process.stdout.write(`also listening on ${other}\n`);
   if (server.udpPort !== 0) {
     const host = isIP(settings.listen) === 6 ? `[${settings.listen}]` : settings.listen;
     process.stdout.write(`UDP on ${host}:${server.udpPort}\n`);

@@ -14,7 +14,7 @@ import {
   HSET_PREFIX_DELIMITER, HSET_HASHPOWER_INIT, HSET_WARM_FROM, HSET_WARM_FROM_BYTES, HSET_UNIX_MASK, HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_AUTO, BIND_ASCII, BIND_BINARY,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
-import { listenPort, type Settings } from './settings.js';
+import { listenPort, firstListenerTls, type Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
@@ -29,6 +29,7 @@ import { UdpListener } from './udp.js';
 import { Watchers } from './watch.js';
 import { EngineLog } from './engine-log.js';
 import { TlsFront, writeTlsSettings } from './tls.js';
+import { ExtraListeners } from './listeners.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
 const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
@@ -85,6 +86,8 @@ export class CacheServer implements ConnHost {
   private readonly udp: UdpListener | null;
   /** -Z: the handshakes of the TCP port (tls.ts); null when TLS is off. */
   private readonly tls: TlsFront | null;
+  /** The -l entries after the first (listeners.ts). */
+  private readonly extraListeners: ExtraListeners;
 
   constructor(opts: ServerOptions) {
     this.settings = opts.settings;
@@ -111,13 +114,21 @@ export class CacheServer implements ConnHost {
       ssl: s.ssl, store: this.store, log: this.log, maxHandshakes: s.connLimit, secure: (socket) => this.accept(socket, null),
     }) : null;
     // Used only where the shared read buffer cannot be set up (read-buffer.ts), and under TLS.
+    const tlsFirst = firstListenerTls(s);
     this.listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
-      (socket) => (this.tls ? this.tls.accept(socket) : this.accept(socket, null)));
+      (socket) => (tlsFirst ? this.tls!.accept(socket) : this.accept(socket, null)));
+    this.extraListeners = new ExtraListeners(s.unixSocket ? [] : s.listeners.slice(1), s.port, s.backlog, s.tls,
+      (socket, tls) => (tls ? this.tls!.accept(socket) : this.accept(socket, null)));
     // As memcached, a unix socket (-s) turns off the network, UDP included.
     this.udp = this.settings.udpPort !== 0 && !this.settings.unixSocket ? new UdpListener({
       store: this.store, log: this.log, now: () => this.now(), shutdown: () => this.shutdown(),
       trapped: (err) => this.engineTrapped('udp', err),
     }) : null;
+  }
+
+  /** The listeners of -l after the first: `host:port (tls|notls)`. */
+  get otherListeners(): string[] {
+    return this.extraListeners.describe();
   }
 
   /** The UDP port served (-U), 0 when UDP is off. */
@@ -153,7 +164,14 @@ export class CacheServer implements ConnHost {
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
     // Under TLS the raw handle carries ciphertext: connections read through 'data'.
-    if (this.tls === null) acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    if (!firstListenerTls(s)) acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    try {
+      await this.extraListeners.listen();
+    } catch (err) {
+      this.listener.close();
+      this.extraListeners.close();
+      throw err;
+    }
     // -U -1 is memcached's "any free port", as -p 0 is ours.
     if (this.udp !== null) {
       try {
@@ -204,7 +222,7 @@ export class CacheServer implements ConnHost {
     if (this.settings.unixSocket !== null) return [];
     const a = this.listener.address() as AddressInfo;
     const family = a.family === 'IPv6' ? 'IPv6' : 'IPv4';
-    const list: ListeningPort[] = [{ transport: 'TCP', family, port: a.port }];
+    const list: ListeningPort[] = [{ transport: 'TCP', family, port: a.port }, ...this.extraListeners.ports()];
     if (this.udp !== null) list.push({ transport: 'UDP', family, port: this.udp.port });
     return list;
   }
@@ -291,6 +309,7 @@ export class CacheServer implements ConnHost {
       this.warmer?.stop();
       this.metrics?.close();
       this.listener.close();
+      this.extraListeners.close();
       this.udp?.close();
       this.tls?.stop();
       if (this.conns.size === 0) { resolve(); return; }

@@ -38,10 +38,22 @@ export interface StartupNote {
 
 export type Protocol = 'auto' | 'ascii' | 'binary';
 
+/** One address of a -l list: `[notls:]host[:port]`. */
+export interface ListenEntry {
+  host: string;
+  /** null: -p */
+  port: number | null;
+  /** false: `notls:`, plain TCP even with -Z */
+  tls: boolean;
+}
+
 export interface Settings {
   /** -p; 0 or -1 (memcached's "any free port"): a port the OS picks */
   port: number;
+  /** -l: the first address (UDP's too) */
   listen: string;
+  /** -l as a list; empty when -l was not given (`listen` on -p) */
+  listeners: ListenEntry[];
   /** -s: listen on this unix socket instead of TCP */
   unixSocket: string | null;
   unixMask: number;
@@ -129,6 +141,7 @@ export function defaultSettings(): Settings {
     port: 11211,
     // Safer than memcached's all-interfaces default.
     listen: '127.0.0.1',
+    listeners: [],
     unixSocket: null,
     unixMask: 0o700,
     memoryMB: 64,
@@ -198,11 +211,10 @@ function requirePath(v: string, flag: string): string {
 const OPTIONS: OptionSpec[] = [
   { short: 'p', long: 'port', arg: 'num', help: 'TCP port to listen on (default: 11211; 0 or -1: a free port the OS picks)',
     apply(s, v, f) { s.port = parseInteger(v, f, -1, 65535); } },
-  { short: 'l', long: 'listen', arg: 'addr', help: 'interface to listen on (default: 127.0.0.1)',
+  { short: 'l', long: 'listen', arg: 'addr', help: 'interface to listen on (default: 127.0.0.1); a list: addr1,addr2:port; with -Z, notls:<addr>:<port> listens in plain TCP',
     apply(s, v, f) {
-      if (v === '') throw new SettingsError(`${f} needs an address`);
-      if (v.includes(',') || v.includes(';')) throw new SettingsError(`${f} ${v}: listening on several addresses is not supported`);
-      s.listen = v;
+      s.listeners = parseListen(v, f);
+      s.listen = s.listeners[0].host;
     } },
   { short: 's', long: 'unix-socket', arg: 'file', help: 'unix socket path to listen on (disables TCP)',
     apply(s, v, f) { s.unixSocket = requirePath(v, f); } },
@@ -412,9 +424,32 @@ function parseHostPort(v: string, flag: string): { host: string; port: number } 
   return { host: m[1] ?? m[2], port };
 }
 
-/** The port to bind: memcached's -1 ("any") is 0 to the OS. */
+/** -l: `[notls:]host[:port]` entries separated by `,` or `;` (a v6 host with a port in brackets). */
+function parseListen(v: string, flag: string): ListenEntry[] {
+  const out: ListenEntry[] = [];
+  for (const item of v.split(/[,;]/)) {
+    if (item === '') continue;
+    const tls = !item.startsWith('notls:');
+    const rest = tls ? item : item.slice(6);
+    const m = /^\[([^\]]+)\](?::(-?\d+))?$/.exec(rest) ?? /^([^:\s]+)(?::(-?\d+))?$/.exec(rest) ?? /^([^\s]*:[^\s]*)()$/.exec(rest);
+    if (!m || m[1] === '') throw new SettingsError(`${flag} ${quote(item)}: expected [notls:]<addr>[:<port>]`);
+    const port = m[2] ? Number(m[2]) : null;
+    if (port !== null && (port < -1 || port > 65535)) throw new SettingsError(`${flag} ${quote(item)}: the port must be from -1 to 65535`);
+    out.push({ host: m[1], port, tls });
+  }
+  if (out.length === 0) throw new SettingsError(`${flag} needs an address`);
+  return out;
+}
+
+/** The port of the first listener: its -l port, or -p; memcached's -1 ("any") is 0 to the OS. */
 export function listenPort(s: Settings): number {
-  return s.port === -1 ? 0 : s.port;
+  const p = s.listeners[0]?.port ?? s.port;
+  return p === -1 ? 0 : p;
+}
+
+/** Whether the first listener serves TLS (-Z, and no `notls:`). */
+export function firstListenerTls(s: Settings): boolean {
+  return s.tls && (s.listeners[0]?.tls ?? true);
 }
 
 /** What the engine is created with. */

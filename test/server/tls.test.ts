@@ -238,6 +238,31 @@ describe.skipIf(!ready)('TLS (-Z)', () => {
     }
   });
 
+  it('-l 127.0.0.1,notls:127.0.0.1:0: a plain port beside the TLS port, one cache, both in the port file (memcached writes the same two lines)', async () => {
+    const portFile = join(certs.dir, 'ports');
+    const s = await startWasmcached(['-Z', '-l', '127.0.0.1,notls:127.0.0.1:0', '-o', sslOptions(certs)], { env: { MEMCACHED_PORT_FILENAME: portFile } });
+    try {
+      const plainPort = Number(/^also listening on 127\.0\.0\.1:(\d+) \(notls\)$/m.exec(s.output())?.[1]);
+      expect(plainPort).toBeGreaterThan(0);
+      expect(plainPort).not.toBe(s.port);
+      expect(readFileSync(portFile, 'utf8')).toBe(`TCP INET: ${s.port}\nTCP INET: ${plainPort}\n`);
+      const secure = await TlsLineClient.connect(s.port, good());
+      expect(await secure.request('set shared 0 0 2\r\nok\r\n')).toBe('STORED\r\n');
+      const plain = await new Promise<string>((resolve, reject) => {
+        const c = connectPlain({ port: plainPort, host: '127.0.0.1' }, () => c.write('get shared\r\n'));
+        let data = '';
+        c.on('data', (b) => { data += b.toString('latin1'); if (data.endsWith('END\r\n')) { c.destroy(); resolve(data); } });
+        c.on('error', reject);
+      });
+      expect(plain).toBe('VALUE shared 0 2\r\nok\r\nEND\r\n');
+      // Plain text on the TLS port still fails, and TLS on the plain port gets no handshake.
+      expect(await tryVersion(plainPort, good())).toMatch(/^handshake failed/);
+      secure.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('refresh_certs without -Z answers as memcached does', async () => {
     const [ours, theirs] = await Promise.all([startWasmcached(), startMemcached()]);
     try {
