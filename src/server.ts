@@ -122,7 +122,7 @@ export class CacheServer implements ConnHost {
     // As memcached, a unix socket (-s) turns off the network, UDP included.
     this.udp = this.settings.udpPort !== 0 && !this.settings.unixSocket ? new UdpListener({
       store: this.store, log: this.log, now: () => this.now(), shutdown: () => this.shutdown(),
-      trapped: (err) => this.engineTrapped('udp', err),
+      trapped: (err) => this.engineTrapped('udp', err), refreshCerts: () => this.refreshCerts(),
     }) : null;
   }
 
