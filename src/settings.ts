@@ -406,10 +406,6 @@ function checkCombination(s: Settings): void {
   if (s.chunkMin >= s.itemSizeMax) {
     throw new SettingsError(`slab min size (-n ${s.chunkMin}) must be smaller than the max item size (-I ${formatSize(s.itemSizeMax)})`);
   }
-  if (s.tls && s.unixSocket !== null) {
-    // memcached's words: a unix socket (-s) turns TCP off.
-    throw new SettingsError('-Z: You cannot enable SSL without a TCP port (-s turns TCP off)');
-  }
   if (s.udpPort !== 0 && (s.sasl || s.authFile !== null)) {
     // As memcached: a datagram cannot carry a login.
     throw new SettingsError(`-U cannot be combined with ${s.sasl ? '-S' : '-Y'}: UDP has no authentication (-U 0 to disable)`);
@@ -447,9 +443,9 @@ export function listenPort(s: Settings): number {
   return p === -1 ? 0 : p;
 }
 
-/** Whether the first listener serves TLS (-Z, and no `notls:`). */
+/** Whether the first listener serves TLS (-Z, and no `notls:`); a unix socket (-s) stays plain, as memcached's. */
 export function firstListenerTls(s: Settings): boolean {
-  return s.tls && (s.listeners[0]?.tls ?? true);
+  return s.tls && s.unixSocket === null && (s.listeners[0]?.tls ?? true);
 }
 
 /** What the engine is created with. */

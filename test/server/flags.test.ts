@@ -102,7 +102,6 @@ const ROWS: Row[] = [
   { flag: '-e', argv: ['--memory-file', join(DIR, 'mem')], outcome: effect({ snapshotFile: join(DIR, 'mem') }), memcached: 'not run', why: 'memcached maps a file of -m bytes' },
   // Certificates are read at start, not while parsing (tls.test.ts starts it; without them it exits 64, as memcached).
   { flag: '-Z', argv: ['--enable-ssl'], outcome: effect({ tls: true }), memcached: 'refused', why: 'no certificate given: both refuse to start (exit 64, tls.test.ts)' },
-  { flag: '-Z', argv: ['-Z', '-s', join(DIR, 'tls.sock')], outcome: rejected('-Z: You cannot enable SSL without a TCP port (-s turns TCP off)'), memcached: 'not run', why: 'no port file on a unix socket' },
   { flag: '-N', argv: ['--napi-ids=2'], outcome: noop(2, /^-N: NAPI ids are not used/) },
   { flag: '-N', argv: ['-N', '0'], outcome: rejected('-N 0: maximum number of NAPI IDs must be greater than 0') },
   { flag: '-o', argv: ['--extended=idle_timeout=5,no_lru_crawler', '-o', 'slab_automove=0'], outcome: effect({ idleTimeout: 5, lruCrawler: false, slabAutomove: 0 }) },

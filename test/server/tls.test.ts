@@ -263,6 +263,31 @@ describe.skipIf(!ready)('TLS (-Z)', () => {
     }
   });
 
+  it('-Z with -s: the unix socket is served in plain text, as memcached serves it', async () => {
+    const path = join(certs.dir, 'mc.sock');
+    const proc = spawn(process.execPath, [WASMCACHED_BIN, '-Z', '-s', path, '-o', sslOptions(certs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+      const deadline = Date.now() + 10_000;
+      while (!/listening on /.test(out) && Date.now() < deadline && proc.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+      expect(out).toMatch(/listening on /);
+      const reply = await new Promise<string>((resolve, reject) => {
+        const c = connectPlain({ path }, () => c.write('version\r\n'));
+        let data = '';
+        c.on('data', (b) => { data += b.toString('latin1'); if (data.endsWith('\r\n')) { c.destroy(); resolve(data); } });
+        c.on('error', reject);
+      });
+      expect(reply).toBe('VERSION 1.6.18\r\n');
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        process.kill(proc.pid!, 'SIGTERM');
+        await exited;
+      }
+    }
+  });
+
   it('refresh_certs without -Z answers as memcached does', async () => {
     const [ours, theirs] = await Promise.all([startWasmcached(), startMemcached()]);
     try {
