@@ -3,7 +3,7 @@
 // memcached -Z given the same certificates, which the test makes with the
 // openssl command line.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectPlain } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -285,6 +285,18 @@ describe.skipIf(!ready)('TLS (-Z)', () => {
         process.kill(proc.pid!, 'SIGTERM');
         await exited;
       }
+    }
+  });
+
+  it('ssl_keyformat=2 reads a DER key', async () => {
+    const der = join(certs.dir, 'server.der');
+    const r = spawnSync('openssl', ['pkey', '-in', certs.serverKey, '-outform', 'DER', '-out', der], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const s = await startWasmcached(['-Z', '-o', `ssl_chain_cert=${certs.serverCert},ssl_key=${der},ssl_keyformat=2`]);
+    try {
+      expect(await tryVersion(s.port, good())).toBe('VERSION 1.6.18');
+    } finally {
+      await s.stop();
     }
   });
 
