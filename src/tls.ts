@@ -192,6 +192,8 @@ export class TlsFront {
     this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
       this.failed(socket, err.code ?? err.message);
     });
+    // It never listens; whatever it might still report must not end the process.
+    this.server.on('error', (err: Error) => this.log.warn(`TLS: ${err.message}`));
     this.store.setHostStat(HS_SSL_HANDSHAKE_ERRORS, 0);
     this.loaded();
   }
