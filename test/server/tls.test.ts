@@ -242,10 +242,16 @@ describe.skipIf(!ready)('TLS (-Z)', () => {
     const portFile = join(certs.dir, 'ports');
     const s = await startWasmcached(['-Z', '-l', '127.0.0.1,notls:127.0.0.1:0', '-o', sslOptions(certs)], { env: { MEMCACHED_PORT_FILENAME: portFile } });
     try {
-      const plainPort = Number(/^also listening on 127\.0\.0\.1:(\d+) \(notls\)$/m.exec(s.output())?.[1]);
-      expect(plainPort).toBeGreaterThan(0);
+      // The port file is written before the server says it listens.
+      const ports = [...readFileSync(portFile, 'utf8').matchAll(/^TCP INET: (\d+)$/gm)].map((m) => Number(m[1]));
+      expect(ports).toHaveLength(2);
+      expect(ports[0]).toBe(s.port);
+      const plainPort = ports[1];
       expect(plainPort).not.toBe(s.port);
-      expect(readFileSync(portFile, 'utf8')).toBe(`TCP INET: ${s.port}\nTCP INET: ${plainPort}\n`);
+      // The line after `listening on` names it (it may come in a later read).
+      const deadline = Date.now() + 5000;
+      while (!s.output().includes(`also listening on 127.0.0.1:${plainPort} (notls)`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(s.output()).toContain(`also listening on 127.0.0.1:${plainPort} (notls)\n`);
       const secure = await TlsLineClient.connect(s.port, good());
       expect(await secure.request('set shared 0 0 2\r\nok\r\n')).toBe('STORED\r\n');
       const plain = await new Promise<string>((resolve, reject) => {
