@@ -89,6 +89,10 @@ export const ST_STATS_CONNS: u32 = 9;
  *  and streams log lines to it; the rest of its input is ignored. */
 export const ST_WATCH: u32 = 12;
 
+/** `refresh_certs` (text): send R_OUT_LEN bytes, then the host's answer
+ *  (it reloads the TLS certificates of -Z), and go on with R_CONSUMED. */
+export const ST_REFRESH_CERTS: u32 = 14;
+
 // ---- option bits passed to mc_init (OPT_*) ---------------------------------
 export const OPT_NO_EVICTIONS: u32 = 1;   // -M
 export const OPT_NO_CAS: u32 = 2;         // -C
@@ -340,6 +344,10 @@ export const HS_RESPONSE_OBJ_BYTES: u32 = 21; // bytes of the pool's blocks
 export const HS_READ_BUF_COUNT: u32 = 22;     // read buffers (one shared by every connection)
 export const HS_READ_BUF_BYTES: u32 = 23;
 export const HS_METRICS_PORT: u32 = 24;       // -o metrics_port once bound; 0 = no metrics endpoint
+export const HS_SSL_HANDSHAKE_ERRORS: u32 = 25; // -Z: TLS handshakes that failed
+/** -Z: unix seconds when the certificates were last loaded; 0 = TLS off, so
+ *  `stats` prints no ssl_* lines (memcached prints them only with -Z). */
+export const HS_SSL_CERT_LOADED: u32 = 26;
 export const HS_EXT2_COUNT: u32 = 7;
 // ---- `stats detail` region (assembly/detail.ts) ------------------------------
 export const DETAIL_REGION: u32 = 65536;
@@ -487,3 +495,10 @@ export const HSET_UNIX_MASK: u32 = 7;
  *  settings`' warm_from line; all zero when not warming. */
 export const HSET_WARM_FROM: u32 = 8;
 export const HSET_WARM_FROM_BYTES: u32 = 32;
+
+/** `stats settings`' ssl_* lines, rendered by the host (they hold file
+ *  names): a u32 byte count, then that many bytes of STAT lines. 0 bytes
+ *  (a store no host has set, as the embedded builds): `ssl_enabled no`. It
+ *  is the top of the engine's scratch area, which uses less than 8 KiB. */
+export const HOST_TLS_TEXT: u32 = 46080;
+export const HOST_TLS_TEXT_MAX: u32 = 3072;

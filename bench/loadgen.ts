@@ -7,6 +7,7 @@
 // counted by scanning for their ends (`END\r\n`, `STORED\r\n`, skipping a hit's
 // data by the byte count in its VALUE line) without building strings.
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { build as buildHistogram } from 'hdr-histogram-js';
@@ -34,6 +35,8 @@ export interface LoadConfig {
   timeoutMs: number;
   maxRequests: number;
   seed: number;
+  /** connect with TLS (the tls section); the server's certificate is not checked */
+  tls?: boolean;
 }
 
 export interface LoadResult {
@@ -167,8 +170,16 @@ class LoadConn {
   ) {
     this.sentAt = new Float64Array(depth);
     // onread: every read lands in one shared buffer instead of a new Buffer per read.
-    this.sock = connect({ host: '127.0.0.1', port: gen.cfg.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => { this.onData(buf, n); return true; } } });
-    this.sock.on('connect', () => this.fill());
+    const onread = { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => { this.onData(buf, n); return true; } };
+    if (gen.cfg.tls) {
+      // Decrypted bytes land in the shared buffer as well.
+      this.sock = connectTls({ host: '127.0.0.1', port: gen.cfg.port, rejectUnauthorized: false, onread } as unknown as ConnectionOptions);
+      this.sock.setNoDelay(true);
+      this.sock.on('secureConnect', () => this.fill());
+    } else {
+      this.sock = connect({ host: '127.0.0.1', port: gen.cfg.port, noDelay: true, onread });
+      this.sock.on('connect', () => this.fill());
+    }
     this.sock.on('error', () => this.fail());
     this.sock.on('close', () => { if (!gen.stopping) this.fail(); });
   }

@@ -13,8 +13,9 @@ import { embeddedSection } from './embedded.bench.js';
 import { hostmemSection } from './hostmem.bench.js';
 import { warmSection } from './warm.bench.js';
 import { hostSection } from './host.bench.js';
+import { tlsSection } from './tls.bench.js';
 
-const SECTIONS: Section[] = [engineSection, serverSection, hostSection, memorySection, pausesSection, embeddedSection, hostmemSection, warmSection];
+const SECTIONS: Section[] = [engineSection, serverSection, hostSection, memorySection, pausesSection, embeddedSection, hostmemSection, warmSection, tlsSection];
 
 function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<string> } {
   const o: { quick: boolean; out?: string; only?: Set<string> } = { quick: false };
@@ -26,7 +27,7 @@ function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<s
     else if (a === '--only') o.only = new Set(argv[++i].split(','));
     else if (a.startsWith('--only=')) o.only = new Set(a.slice(7).split(','));
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,host,memory,pauses,embedded,hostmem,warm]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,host,memory,pauses,embedded,hostmem,warm,tls]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${a}\n`);

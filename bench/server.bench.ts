@@ -16,8 +16,8 @@ import { fmt, median, type BenchContext, type Section, type SectionResult, type 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT_DIR = join(ROOT, '.bench');
 
-const SERVER_CPU = 0;
-const LOADGEN_CPU = 1;
+export const SERVER_CPU = 0;
+export const LOADGEN_CPU = 1;
 const CONNECTIONS = 50;
 const KEYS = 100_000;
 const GET_RATIO = 0.9;

@@ -25,7 +25,7 @@ export interface SectionResult {
 }
 
 export interface Section {
-  /** JSON key and --only name: engine, server, memory, pauses, embedded, hostmem, warm */
+  /** JSON key and --only name: engine, server, memory, pauses, embedded, hostmem, warm, tls */
   readonly key: string;
   readonly title: string;
   run(ctx: BenchContext): Promise<SectionResult>;

@@ -1,6 +1,7 @@
 // Entry point of `wasmcached` (bundled to dist/cli.js). Exit codes: 0 after
 // -h, -i, -V or a graceful stop; 1 when the store cannot be created; 2 for a
-// bad command line; 70 after an engine trap; 71 (memcached's EX_OSERR) when
+// bad command line; 64 (memcached's EX_USAGE) when -Z's certificates cannot
+// be loaded; 70 after an engine trap; 71 (memcached's EX_OSERR) when
 // the address cannot be bound. With -d the command exits 0 once the server
 // in the background listens, or with the server's code and reason.
 import { readFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { MISS_WAIT_MS } from './warm-miss.js';
 import { isDaemonChild, reportToParent, startDaemonChild } from './daemon.js';
 import { writePidFile, removePidFile } from './pid-file.js';
 import { writePortFile, PORT_FILE_ENV } from './port-file.js';
+import { TlsSetupError, EXIT_TLS_SETUP } from './tls.js';
 
 const EXIT_USAGE = 2;
 const EXIT_LISTEN = 71;
@@ -133,10 +135,16 @@ async function main(argv: string[]): Promise<void> {
     onShutdown: () => server?.shutdown(),
     snapshot: () => server!.snapshot(),
   });
-  server = new CacheServer({
-    settings, store, log, exit, snapshotter, warmer, threadGroup,
-    thread: threads === null ? undefined : { index: 0, shared: threads.shared, relay: threads.relay },
-  });
+  try {
+    server = new CacheServer({
+      settings, store, log, exit, snapshotter, warmer, threadGroup,
+      thread: threads === null ? undefined : { index: 0, shared: threads.shared, relay: threads.relay },
+    });
+  } catch (err) {
+    // -Z whose certificates cannot be loaded: memcached's message and exit code.
+    if (err instanceof TlsSetupError) return fail(EXIT_TLS_SETUP, err.message);
+    throw err;
+  }
   let where: string;
   try {
     where = await server.listen();
@@ -161,6 +169,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (server.metrics) process.stdout.write(`metrics on ${server.metrics.url}\n`);
   process.stdout.write(`listening on ${where}\n`);
+  for (const other of server.otherListeners) process.stdout.write(`also listening on ${other}\n`);
   if (server.udpPort !== 0) {
     const host = isIP(settings.listen) === 6 ? `[${settings.listen}]` : settings.listen;
     process.stdout.write(`UDP on ${host}:${server.udpPort}\n`);

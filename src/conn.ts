@@ -16,7 +16,7 @@
 // Either may happen after any call, even inside a multiget: the engine's
 // per-connection state (R_CONN_STATE) is saved after every call.
 import type { Socket } from 'node:net';
-import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_VALUE, ST_WARM_KEYS, ST_WATCH } from '../assembly/abi.js';
+import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_REFRESH_CERTS, ST_VALUE, ST_WARM_KEYS, ST_WATCH } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import { Session } from './session.js';
@@ -55,6 +55,8 @@ export interface ConnHost {
   /** The engine answered ST_STATS_CONNS: the reply listing every socket
    *  (with -t N, once the other threads have listed theirs). */
   statsConns(requester: Conn): string | Promise<string>;
+  /** The engine answered ST_REFRESH_CERTS: the reply line (-Z, tls.ts). */
+  refreshCerts(): string;
   /** The engine threw: the arena can no longer be trusted. */
   trapped(conn: Conn, err: unknown): void;
   /** A run stopped early (`times` times) to let other connections in (stats conn_yields). */
@@ -302,6 +304,12 @@ export class Conn {
         const listing = Buffer.from(reply, 'latin1');
         this.write(listing);
         outBytes += listing.length;
+        continue;
+      }
+      if (status === ST_REFRESH_CERTS) {
+        const line = Buffer.from(`${this.host.refreshCerts()}\r\n`, 'latin1');
+        this.write(line);
+        outBytes += line.length;
         continue;
       }
       if (status === ST_WARM_KEYS) {

@@ -16,7 +16,7 @@ import {
   HSET_PREFIX_DELIMITER, HSET_HASHPOWER_INIT, HSET_WARM_FROM, HSET_WARM_FROM_BYTES, HSET_UNIX_MASK, HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_AUTO, BIND_ASCII, BIND_BINARY,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
-import { listenPort, type Settings } from './settings.js';
+import { listenPort, firstListenerTls, type Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
@@ -32,6 +32,8 @@ import { UdpListener } from './udp.js';
 import { Watchers } from './watch.js';
 import { EngineLog } from './engine-log.js';
 import type { ThreadGroup, ThreadRole } from './threads.js';
+import { TlsFront, writeTlsSettings } from './tls.js';
+import { ExtraListeners } from './listeners.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
 const TOO_MANY_CONNECTIONS = Buffer.from('ERROR Too many open connections\r\n');
@@ -92,6 +94,10 @@ export class CacheServer implements ConnHost {
   private allClosed: (() => void) | null = null;
   /** -U; null when UDP is off. */
   private readonly udp: UdpListener | null;
+  /** -Z: the handshakes of the TCP port (tls.ts); null when TLS is off. */
+  private readonly tls: TlsFront | null;
+  /** The -l entries after the first (listeners.ts). */
+  private readonly extraListeners: ExtraListeners;
 
   constructor(opts: ServerOptions) {
     this.settings = opts.settings;
@@ -118,16 +124,27 @@ export class CacheServer implements ConnHost {
     this.store.outputLimit = OUTPUT_PER_CALL;
     this.watchers = new Watchers(this.store, this.thread);
     if (this.thread !== null) this.thread.relay.onConnsRequest = () => this.connRowsForOthers();
+    if (this.thread !== null) this.thread.relay.onRefreshCerts = () => { this.tls?.refresh(); };
     this.engineLog = new EngineLog(this.store, this.log, this.watchers);
     if (!worker) this.engineLog.printSlabClasses();
-    // Used only where the shared read buffer cannot be set up (read-buffer.ts).
+    // Throws TlsSetupError when the certificates cannot be used.
+    this.tls = s.tls ? new TlsFront({
+      ssl: s.ssl, store: this.store, log: this.log, maxHandshakes: s.connLimit, secure: (socket) => this.accept(socket, null),
+      setStat: (id, value) => this.hostStat(id, value),
+    }) : null;
+    // Used only where the shared read buffer cannot be set up (read-buffer.ts), and under TLS.
+    const tlsFirst = firstListenerTls(s);
     this.listener = s.host === 'bun'
       ? createBunServer((socket) => this.accept(socket, null))
-      : createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, null));
+      : createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
+        (socket) => (tlsFirst ? this.tls!.accept(socket) : this.accept(socket, null)));
+    // -t N: the listeners after the first are thread 0's alone.
+    this.extraListeners = new ExtraListeners(s.unixSocket || worker ? [] : s.listeners.slice(1), s.port, s.backlog, s.tls,
+      (socket, tls) => (tls ? this.tls!.accept(socket) : this.accept(socket, null)));
     // As memcached, a unix socket (-s) turns off the network, UDP included.
     this.udp = this.settings.udpPort !== 0 && !this.settings.unixSocket && !worker ? new UdpListener({
       store: this.store, log: this.log, now: () => this.now(), shutdown: () => this.shutdown(),
-      trapped: (err) => this.engineTrapped('udp', err),
+      trapped: (err) => this.engineTrapped('udp', err), refreshCerts: () => this.refreshCerts(),
     }) : null;
   }
 
@@ -142,6 +159,11 @@ export class CacheServer implements ConnHost {
     const t = this.thread;
     if (t !== null && t.shared.setStat(this.store, t.index, id, value)) return;
     this.store.setHostStat(id, value);
+  }
+
+  /** The listeners of -l after the first: `host:port (tls|notls)`. */
+  get otherListeners(): string[] {
+    return this.extraListeners.describe();
   }
 
   /** The UDP port served (-U), 0 when UDP is off. */
@@ -177,7 +199,15 @@ export class CacheServer implements ConnHost {
       else this.listener.listen({ port: listenPort(s), host: s.listen, backlog: s.backlog });
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
-    acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    // Under TLS the raw handle carries ciphertext: connections read through 'data'.
+    if (!firstListenerTls(s)) acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    try {
+      await this.extraListeners.listen();
+    } catch (err) {
+      this.listener.close();
+      this.extraListeners.close();
+      throw err;
+    }
     // -U -1 is memcached's "any free port", as -p 0 is ours.
     if (this.udp !== null) {
       try {
@@ -252,7 +282,7 @@ export class CacheServer implements ConnHost {
       this.listener.listen({ fd });
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
-    acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    if (!firstListenerTls(this.settings)) acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
     this.hostStat(HS_READ_BUF_COUNT, 1);
     this.hostStat(HS_READ_BUF_BYTES, READ_BUFFER_SIZE);
     this.updateConnStats();
@@ -265,7 +295,7 @@ export class CacheServer implements ConnHost {
     if (this.settings.unixSocket !== null) return [];
     const a = this.listener.address() as AddressInfo;
     const family = a.family === 'IPv6' ? 'IPv6' : 'IPv4';
-    const list: ListeningPort[] = [{ transport: 'TCP', family, port: a.port }];
+    const list: ListeningPort[] = [{ transport: 'TCP', family, port: a.port }, ...this.extraListeners.ports()];
     if (this.udp !== null) list.push({ transport: 'UDP', family, port: this.udp.port });
     return list;
   }
@@ -287,6 +317,7 @@ export class CacheServer implements ConnHost {
     st.setHostSetting(HSET_NO_LRU_MAINTAINER, s.lruMaintainer ? 0 : 1);
     st.setHostSetting(HSET_LRU_FLAT, s.lruFlat ? 1 : 0);
     st.setHostSetting(HSET_UNIX_MASK, s.unixMask);
+    writeTlsSettings(st, s.tls, s.ssl);
     if (s.warmFrom !== null) {
       const host = s.warmFrom.host.includes(':') ? `[${s.warmFrom.host}]` : s.warmFrom.host;
       const text = Buffer.from(`${host}:${s.warmFrom.port}`, 'latin1').subarray(0, HSET_WARM_FROM_BYTES);
@@ -353,7 +384,9 @@ export class CacheServer implements ConnHost {
       // A worker's listener is thread 0's socket: thread 0 alone closes it
       // (closing it twice could close whatever reused the number).
       if (!this.isWorker) this.listener.close();
+      this.extraListeners.close();
       this.udp?.close();
+      this.tls?.stop();
       if (this.conns.size === 0) { resolve(); return; }
       this.allClosed = resolve;
       for (const c of this.conns) c.end('shutdown');
@@ -443,6 +476,15 @@ export class CacheServer implements ConnHost {
   private connRowsForOthers(): ConnRow[] {
     const { listener, udp } = this.listenerRows();
     return statsConnRows(null, this.conns, null, this.now(), udp, listener.addr);
+  }
+
+  refreshCerts(): string {
+    // memcached's answer without -Z.
+    if (!this.tls) return 'Error TLS not enabled';
+    const reply = this.tls.refresh();
+    // -t N: every thread's listener serves the new certificates.
+    if (reply === 'OK') this.thread?.relay.publishRefreshCerts();
+    return reply;
   }
 
   async snapshot(): Promise<string> {

@@ -40,7 +40,31 @@ function unsigned(v: string, flag: string, name: string): number {
 
 const SEGMENTED_LRU = 'the LRU is one list per class with a second chance for active items, not hot/warm/cold segments';
 const NO_EXTSTORE = 'wasmcached has no external storage (extstore); items are kept in memory only';
-const NO_TLS = 'TLS is not served (see -Z)';
+
+/** -Z and its -o ssl_* options, as memcached 1.6.18 keeps them. */
+export interface SslSettings {
+  chainCert: string | null;
+  key: string | null;
+  /** memcached's SSL_FILETYPE_*: 1 PEM, 2 DER (ASN1) */
+  keyFormat: number;
+  /** 0 none, 1 request a client certificate, 2 require one, 3 require once */
+  verifyMode: number;
+  ciphers: string | null;
+  caCert: string | null;
+  /** kilobytes */
+  wbufSize: number;
+  sessionCache: boolean;
+  kernelTls: boolean;
+  /** 0 TLSv1, 1 TLSv1.1, 2 TLSv1.2 (default), 3 TLSv1.3 */
+  minVersion: number;
+}
+
+export function defaultSslSettings(): SslSettings {
+  return {
+    chainCert: null, key: null, keyFormat: 1, verifyMode: 0, ciphers: null, caCert: null,
+    wbufSize: 16, sessionCache: false, kernelTls: false, minVersion: 2,
+  };
+}
 const NO_WATCH = 'each watcher holds at most 256 KiB of lines (see Logging in the README)';
 
 // In memcached's -h order, then the options -h does not list, then wasmcached's.
@@ -137,20 +161,30 @@ const EXTENDED: ExtendedSpec[] = [
     apply(s, v, f) { extRatio(v!, f, 'ext_max_frag'); noEffect(NO_EXTSTORE)(s, v, f); } },
   { name: 'slab_automove_freeratio', arg: 'ratio', help: 'accepted, no effect (extstore)',
     apply(s, v, f) { extRatio(v!, f, 'slab_automove_freeratio'); noEffect(NO_EXTSTORE)(s, v, f); } },
-  // TLS (-Z); checked as memcached checks them, used by nothing until TLS is served.
-  ...['ssl_chain_cert', 'ssl_key', 'ssl_ciphers', 'ssl_ca_cert'].map((name): ExtendedSpec => ({
-    name, arg: 'file', help: `accepted, no effect: ${NO_TLS}`,
-  })),
-  { name: 'ssl_keyformat', arg: 'num', help: `accepted, no effect: ${NO_TLS}`,
-    apply(s, v, f) { if (!/^-?\d+$/.test(v!)) throw new SettingsError(`${f} ${quote(v!)}: could not parse argument to ssl_keyformat`); } },
-  { name: 'ssl_verify_mode', arg: '0-3', help: `accepted, no effect: ${NO_TLS}`,
-    apply(s, v, f) { sslChoice(v!, f, 'ssl_verify_mode'); } },
-  { name: 'ssl_wbuf_size', arg: 'kb', help: `accepted, no effect: ${NO_TLS}`,
-    apply(s, v, f) { unsigned(v!, f, 'ssl_wbuf_size'); } },
-  { name: 'ssl_session_cache', help: `accepted, no effect: ${NO_TLS}` },
-  { name: 'ssl_kernel_tls', help: `accepted, no effect: ${NO_TLS}` },
-  { name: 'ssl_min_version', arg: '0-3', help: `accepted, no effect: ${NO_TLS}`,
-    apply(s, v, f) { sslChoice(v!, f, 'ssl_min_version'); } },
+  // TLS (-Z, src/tls.ts); checked as memcached checks them.
+  { name: 'ssl_chain_cert', arg: 'file', help: 'with -Z: the server\'s certificate chain, PEM',
+    apply(s, v) { s.ssl.chainCert = v; } },
+  { name: 'ssl_key', arg: 'file', help: 'with -Z: the server\'s private key',
+    apply(s, v) { s.ssl.key = v; } },
+  { name: 'ssl_keyformat', arg: 'num', help: 'format of ssl_key: 1 PEM (default), 2 DER',
+    apply(s, v, f) {
+      if (!/^-?\d+$/.test(v!)) throw new SettingsError(`${f} ${quote(v!)}: could not parse argument to ssl_keyformat`);
+      s.ssl.keyFormat = Number(v);
+    } },
+  { name: 'ssl_verify_mode', arg: '0-3', help: 'client certificates: 0 not asked (default), 1 requested (a bad one fails), 2 required, 3 required once (as 2: no renegotiation)',
+    apply(s, v, f) { s.ssl.verifyMode = sslChoice(v!, f, 'ssl_verify_mode'); } },
+  { name: 'ssl_ciphers', arg: 'list', help: 'OpenSSL cipher list (TLSv1.2 and below)',
+    apply(s, v) { s.ssl.ciphers = v; } },
+  { name: 'ssl_ca_cert', arg: 'file', help: 'PEM file of the CAs whose client certificates are accepted',
+    apply(s, v) { s.ssl.caCert = v; } },
+  { name: 'ssl_wbuf_size', arg: 'kb', help: 'accepted, no effect: Node.js frames TLS records itself (at most 16 KiB each)',
+    apply(s, v, f) { s.ssl.wbufSize = unsigned(v!, f, 'ssl_wbuf_size'); } },
+  { name: 'ssl_session_cache', help: 'accepted, no effect: sessions resume by Node.js\'s TLS session tickets either way',
+    apply(s) { s.ssl.sessionCache = true; } },
+  { name: 'ssl_kernel_tls', help: 'accepted, no effect: Node.js does not offload TLS to the kernel',
+    apply(s) { s.ssl.kernelTls = true; } },
+  { name: 'ssl_min_version', arg: '0-3', help: 'oldest protocol accepted: 0 TLSv1.0, 1 TLSv1.1, 2 TLSv1.2 (default), 3 TLSv1.3',
+    apply(s, v, f) { s.ssl.minVersion = sslChoice(v!, f, 'ssl_min_version'); } },
   // In memcached 1.6.18 but not in its -h.
   { name: 'slab_reassign', help: 'accepted: slab pages always move between classes as memory is needed' },
   { name: 'no_slab_reassign', help: 'accepted, no effect: slab pages still move between classes as memory is needed',
@@ -216,8 +250,9 @@ function extRatio(v: string, f: string, name: string): void {
   if (!/^\d*\.?\d+$/.test(v)) throw new SettingsError(`${f} ${quote(v)}: could not parse argument to ${name}`);
 }
 
-function sslChoice(v: string, f: string, name: string): void {
+function sslChoice(v: string, f: string, name: string): number {
   if (!/^[0-3]$/.test(v)) throw new SettingsError(`${f} ${quote(v)}: invalid ${name} (valid values are 0, 1, 2 and 3)`);
+  return Number(v);
 }
 
 /** Applies one -o argument: a comma-separated list of options. */

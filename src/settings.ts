@@ -7,8 +7,7 @@
 //
 // Every flag of memcached 1.6.18 is accepted. Each either has its meaning
 // here, or is a documented no-op (its -h line says so, and -vv logs a line at
-// start for those a user might count on), or is refused at start with the
-// reason (-Z: TLS is not served). A flag or value memcached rejects is
+// start for those a user might count on). A flag or value memcached rejects is
 // rejected too; so are malformed numbers memcached would read as 0.
 import {
   OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, OPT_DEBUG_TIME, OPT_SASL, OPT_AUTH_FILE,
@@ -18,7 +17,7 @@ import type { StoreOptions } from './engine/types.js';
 import {
   SettingsError, quote, parseInteger, parseSize, parseFactor, formatSize, MAX_ITEM_SIZE,
 } from './settings-values.js';
-import { applyExtended, checkExtended, extendedUsage } from './settings-extended.js';
+import { applyExtended, checkExtended, extendedUsage, defaultSslSettings, type SslSettings } from './settings-extended.js';
 import { defaultThreads } from './threads.js';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -40,10 +39,22 @@ export interface StartupNote {
 
 export type Protocol = 'auto' | 'ascii' | 'binary';
 
+/** One address of a -l list: `[notls:]host[:port]`. */
+export interface ListenEntry {
+  host: string;
+  /** null: -p */
+  port: number | null;
+  /** false: `notls:`, plain TCP even with -Z */
+  tls: boolean;
+}
+
 export interface Settings {
   /** -p; 0 or -1 (memcached's "any free port"): a port the OS picks */
   port: number;
+  /** -l: the first address (UDP's too) */
   listen: string;
+  /** -l as a list; empty when -l was not given (`listen` on -p) */
+  listeners: ListenEntry[];
   /** -s: listen on this unix socket instead of TCP */
   unixSocket: string | null;
   unixMask: number;
@@ -97,8 +108,10 @@ export interface Settings {
   sasl: boolean;
   /** -Y: text protocol only, authenticated by a `set` of "user pass" */
   authFile: string | null;
-  /** -Z: TLS, which is not served yet: refused once the line is read */
+  /** -Z: TLS on the TCP port (src/tls.ts); UDP and unix sockets stay plain */
   tls: boolean;
+  /** -o ssl_*: the certificates and options of -Z */
+  ssl: SslSettings;
   engine: 'wasm' | 'js';
   /** --host: what serves TCP and unix sockets: node:net, or Bun.listen (only under Bun) */
   host: 'node' | 'bun';
@@ -131,6 +144,7 @@ export function defaultSettings(): Settings {
     port: 11211,
     // Safer than memcached's all-interfaces default.
     listen: '127.0.0.1',
+    listeners: [],
     unixSocket: null,
     unixMask: 0o700,
     memoryMB: 64,
@@ -163,6 +177,7 @@ export function defaultSettings(): Settings {
     sasl: false,
     authFile: null,
     tls: false,
+    ssl: defaultSslSettings(),
     engine: 'wasm',
     host: typeof process.versions.bun === 'string' ? 'bun' : 'node',
     snapshotFile: null,
@@ -200,11 +215,10 @@ function requirePath(v: string, flag: string): string {
 const OPTIONS: OptionSpec[] = [
   { short: 'p', long: 'port', arg: 'num', help: 'TCP port to listen on (default: 11211; 0 or -1: a free port the OS picks)',
     apply(s, v, f) { s.port = parseInteger(v, f, -1, 65535); } },
-  { short: 'l', long: 'listen', arg: 'addr', help: 'interface to listen on (default: 127.0.0.1)',
+  { short: 'l', long: 'listen', arg: 'addr', help: 'interface to listen on (default: 127.0.0.1); a list: addr1,addr2:port; with -Z, notls:<addr>:<port> listens in plain TCP',
     apply(s, v, f) {
-      if (v === '') throw new SettingsError(`${f} needs an address`);
-      if (v.includes(',') || v.includes(';')) throw new SettingsError(`${f} ${v}: listening on several addresses is not supported`);
-      s.listen = v;
+      s.listeners = parseListen(v, f);
+      s.listen = s.listeners[0].host;
     } },
   { short: 's', long: 'unix-socket', arg: 'file', help: 'unix socket path to listen on (disables TCP)',
     apply(s, v, f) { s.unixSocket = requirePath(v, f); } },
@@ -281,7 +295,7 @@ const OPTIONS: OptionSpec[] = [
     } },
   { short: 'W', long: 'disable-watch', help: 'disable watch commands (accepted; wasmcached serves no watch command yet)',
     apply(s) { s.disableWatch = true; } },
-  { short: 'Z', long: 'enable-ssl', help: 'TLS: not served yet, so the server refuses to start with it (put a TLS proxy in front)',
+  { short: 'Z', long: 'enable-ssl', help: 'serve TLS on the TCP port (certificates: -o ssl_chain_cert,ssl_key; UDP and -s stay plain)',
     apply(s) { s.tls = true; } },
   { short: 'r', long: 'enable-coredumps', help: 'accepted, no effect: the core size limit is the shell\'s (ulimit -c)',
     apply(s) { s.notes.push({ verbosity: NO_EFFECT, text: '-r: core dumps keep the limit the shell set (ulimit -c); wasmcached does not raise it' }); } },
@@ -417,9 +431,6 @@ function checkCombination(s: Settings): void {
   if (s.chunkMin >= s.itemSizeMax) {
     throw new SettingsError(`slab min size (-n ${s.chunkMin}) must be smaller than the max item size (-I ${formatSize(s.itemSizeMax)})`);
   }
-  if (s.tls) {
-    throw new SettingsError('-Z: TLS is not supported yet; serve TLS from a proxy in front of wasmcached (stunnel, HAProxy, nginx stream) and keep wasmcached on 127.0.0.1');
-  }
   if (s.udpPort !== 0 && (s.sasl || s.authFile !== null)) {
     // As memcached: a datagram cannot carry a login.
     throw new SettingsError(`-U cannot be combined with ${s.sasl ? '-S' : '-Y'}: UDP has no authentication (-U 0 to disable)`);
@@ -434,9 +445,32 @@ function parseHostPort(v: string, flag: string): { host: string; port: number } 
   return { host: m[1] ?? m[2], port };
 }
 
-/** The port to bind: memcached's -1 ("any") is 0 to the OS. */
+/** -l: `[notls:]host[:port]` entries separated by `,` or `;` (a v6 host with a port in brackets). */
+function parseListen(v: string, flag: string): ListenEntry[] {
+  const out: ListenEntry[] = [];
+  for (const item of v.split(/[,;]/)) {
+    if (item === '') continue;
+    const tls = !item.startsWith('notls:');
+    const rest = tls ? item : item.slice(6);
+    const m = /^\[([^\]]+)\](?::(-?\d+))?$/.exec(rest) ?? /^([^:\s]+)(?::(-?\d+))?$/.exec(rest) ?? /^([^\s]*:[^\s]*)()$/.exec(rest);
+    if (!m || m[1] === '') throw new SettingsError(`${flag} ${quote(item)}: expected [notls:]<addr>[:<port>]`);
+    const port = m[2] ? Number(m[2]) : null;
+    if (port !== null && (port < -1 || port > 65535)) throw new SettingsError(`${flag} ${quote(item)}: the port must be from -1 to 65535`);
+    out.push({ host: m[1], port, tls });
+  }
+  if (out.length === 0) throw new SettingsError(`${flag} needs an address`);
+  return out;
+}
+
+/** The port of the first listener: its -l port, or -p; memcached's -1 ("any") is 0 to the OS. */
 export function listenPort(s: Settings): number {
-  return s.port === -1 ? 0 : s.port;
+  const p = s.listeners[0]?.port ?? s.port;
+  return p === -1 ? 0 : p;
+}
+
+/** Whether the first listener serves TLS (-Z, and no `notls:`); a unix socket (-s) stays plain, as memcached's. */
+export function firstListenerTls(s: Settings): boolean {
+  return s.tls && s.unixSocket === null && (s.listeners[0]?.tls ?? true);
 }
 
 /** What the engine is created with. */

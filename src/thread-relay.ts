@@ -11,7 +11,8 @@ const CONNS_WAIT_MS = 1000;
 type RelayMessage =
   | { t: 'line'; kind: number; gid: number; line: string }
   | { t: 'conns?'; from: number; id: number }
-  | { t: 'conns'; to: number; id: number; rows: ConnRow[] };
+  | { t: 'conns'; to: number; id: number; rows: ConnRow[] }
+  | { t: 'refresh-certs' };
 
 interface ConnsRequest {
   rows: ConnRow[];
@@ -24,6 +25,8 @@ export class ThreadRelay {
   private readonly channel: BroadcastChannel;
   /** A watch line another thread made (watch.ts delivers it to this thread's watchers). */
   onLine: ((kind: number, gid: number, line: string) => void) | null = null;
+  /** Another thread's `refresh_certs` loaded the files: load them here too. */
+  onRefreshCerts: (() => void) | null = null;
   /** This thread's `stats conns` rows, for another thread's listing. */
   onConnsRequest: (() => ConnRow[]) | null = null;
   private nextId = 1;
@@ -39,6 +42,10 @@ export class ThreadRelay {
 
   publishLine(kind: number, gid: number, line: string): void {
     this.channel.postMessage({ t: 'line', kind, gid, line } satisfies RelayMessage);
+  }
+
+  publishRefreshCerts(): void {
+    this.channel.postMessage({ t: 'refresh-certs' } satisfies RelayMessage);
   }
 
   /** The other threads' `stats conns` rows (those that answer within CONNS_WAIT_MS). */
@@ -63,6 +70,8 @@ export class ThreadRelay {
   private receive(m: RelayMessage): void {
     if (m.t === 'line') {
       this.onLine?.(m.kind, m.gid, m.line);
+    } else if (m.t === 'refresh-certs') {
+      this.onRefreshCerts?.();
     } else if (m.t === 'conns?') {
       const rows = this.onConnsRequest?.() ?? [];
       this.channel.postMessage({ t: 'conns', to: m.from, id: m.id, rows } satisfies RelayMessage);

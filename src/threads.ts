@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import {
   HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS, HS_CONNECTION_STRUCTURES, HS_CONN_YIELDS,
   HS_IDLE_KICKS, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT, HS_READ_BUF_BYTES,
+  HS_SSL_HANDSHAKE_ERRORS,
 } from '../assembly/abi.js';
 import { EngineLock } from './engine/lock.js';
 import type { Store } from './engine/store.js';
@@ -32,6 +33,7 @@ export function defaultThreads(): number {
 const SUMMED_STATS = [
   HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS, HS_CONNECTION_STRUCTURES, HS_CONN_YIELDS,
   HS_IDLE_KICKS, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT, HS_READ_BUF_BYTES,
+  HS_SSL_HANDSHAKE_ERRORS,
 ];
 const MAX_THREADS = 1024;
 // Int32 words at the start of the shared buffer; then, per thread, the

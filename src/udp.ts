@@ -32,7 +32,7 @@
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
 import { isIP } from 'node:net';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_VALUE, CONN_WORDS, R_CONN_STATE, R_VALUE_ITEM,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_VALUE, ST_REFRESH_CERTS, CONN_WORDS, R_CONN_STATE, R_VALUE_ITEM,
   R_SEND_ITEM, R_DUMP,
 } from '../assembly/abi.js';
 import type { Store } from './engine/store.js';
@@ -72,6 +72,8 @@ export interface UdpHost {
   shutdown(): void;
   /** The engine threw: the arena can no longer be trusted. */
   trapped(err: unknown): void;
+  /** `refresh_certs`: the reply line (-Z's certificates, tls.ts). */
+  refreshCerts(): string;
 }
 
 /** One request's outcome: the reply bytes, and whether it asked to stop the server. */
@@ -198,6 +200,7 @@ export class UdpListener {
         continue;
       }
       if (status === ST_SNAPSHOT) { add(textLine(SNAPSHOT_LINE)); continue; }
+      if (status === ST_REFRESH_CERTS) { add(textLine(this.host.refreshCerts())); continue; }
       if (status === ST_VALUE) { cutShort(CUT_VALUE_LINE); break; }
       if (status === ST_SHUTDOWN) { shutdown = true; break; }
       if (status === ST_OK && at < request.length) cutShort(CUT_COMMAND_LINE);

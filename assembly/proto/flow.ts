@@ -20,6 +20,8 @@ export const P_SNAPSHOT: u32 = 7;
 export const P_STATS_CONNS: u32 = 10;
 /** `watch`: end the call with ST_WATCH; the host makes the connection a watcher. */
 export const P_WATCH: u32 = 12;
+/** `refresh_certs`: end the call with ST_REFRESH_CERTS; the host reloads and answers. */
+export const P_REFRESH_CERTS: u32 = 14;
 
 /** Output room kept free before starting a command: every reply other than
  *  a value (stats included) fits in it; values larger than the room left are

@@ -25,7 +25,7 @@ import {
   H_TIME_OFFSET, H_CURRENT_TIME,
 } from '../arena';
 import {
-  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_WATCH, ST_VALUE, ST_WARM_KEYS, R_NEED, R_SKIP, LIMIT_KEY_LEN,
+  ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS, ST_WATCH, ST_REFRESH_CERTS, ST_VALUE, ST_WARM_KEYS, R_NEED, R_SKIP, LIMIT_KEY_LEN,
   LIMIT_LINE, LS_TOO_LARGE, LS_NO_MEMORY, R_DUMP, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_AUTH_FILE, R_MGET, R_MGET_EXPTIME,
 } from '../abi';
 import { processAsciiAuth, connAuthenticated, AUTH_NEXT } from './sasl';
@@ -51,7 +51,7 @@ import { detailRecordGet, detailRecordSet, detailRecordDelete } from '../detail'
 import { processStats, processStatsCachedump, processMemlimit, processSlabs, processLruCrawler, processLru } from './text_admin';
 
 import {
-  P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_SNAPSHOT, P_STATS_CONNS, P_WATCH, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
+  P_DONE, P_NEED, P_OUT_FULL, P_SKIP, P_CLOSE, P_SHUTDOWN, P_SNAPSHOT, P_STATS_CONNS, P_WATCH, P_REFRESH_CERTS, P_VALUE, OUT_RESERVE, VALUE_HEAD_ROOM, execBegin, execEnd,
   requestDone,
 } from './flow';
 import { valueIn, sendValue, sendContinue, sendPending, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VALUE_BAD_TRAILER } from './values';
@@ -197,6 +197,7 @@ export function textExecute(inPtr: u32, len: u32, outPtr: u32, outCap: u32): u32
     else if (r == P_SNAPSHOT) { status = ST_SNAPSHOT; pos = NEXT; }
     else if (r == P_STATS_CONNS) { status = ST_STATS_CONNS; pos = NEXT; }
     else if (r == P_WATCH) { status = ST_WATCH; pos = NEXT; }
+    else if (r == P_REFRESH_CERTS) { status = ST_REFRESH_CERTS; pos = NEXT; }
     break; // P_NEED: wait for the rest of this command
   }
   warmCallEnd(pos);
@@ -283,6 +284,7 @@ function processCommand(p: u32, lineEnd: u32): u32 {
     outString('ERROR');
     return P_DONE;
   }
+  if (tokIs(0, 'refresh_certs')) return P_REFRESH_CERTS;
   if (tokIs(0, 'replace')) return arity2(ntok, 6, 7) ? processUpdate(ntok, p, CMD_REPLACE, false) : P_DONE;
   if (tokIs(0, 'prepend')) return arity2(ntok, 6, 7) ? processUpdate(ntok, p, CMD_PREPEND, false) : P_DONE;
   if (tokIs(0, 'bget')) {

@@ -15,7 +15,7 @@ import {
   HS_CONNECTION_STRUCTURES, HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS,
   HS_TCP_PORT, HS_IDLE_TIMEOUT, HS_THREADS, HS_LISTEN_DISABLED, HS_CONN_YIELDS, HS_UNIX_SOCKET,
   hostStatOffset, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT, HS_READ_BUF_BYTES, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED, HS_WARM_ERRORS, HS_WARM_ELAPSED,
-  HS_METRICS_PORT, WARM_IDLE, WARM_COPYING, WARM_DONE, H_WARM_MISS_THROUGH, H_WARM_MISS_HITS, H_WARM_MISS_TIMEOUTS,
+  HS_METRICS_PORT, HS_SSL_HANDSHAKE_ERRORS, HS_SSL_CERT_LOADED, HOST_TLS_TEXT, HOST_TLS_TEXT_MAX, WARM_IDLE, WARM_COPYING, WARM_DONE, H_WARM_MISS_THROUGH, H_WARM_MISS_HITS, H_WARM_MISS_TIMEOUTS,
   OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, OPT_SASL, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
   LOG_REGION, LOG_REGION_SIZE, LOG_RECORDS, LOG_DROPPED, LOG_WRITTEN, LOG_SKIPPED, LOG_SENT, LOG_WATCHERS,
   LOG_WATCHER_QUEUE,
@@ -252,6 +252,12 @@ function statsGeneral(): void {
   sLog('log_watcher_skipped', LOG_SKIPPED);
   sLog('log_watcher_sent', LOG_SENT);
   sU32('log_watchers', ld32(S + LOG_REGION + LOG_WATCHERS));
+  const certLoaded = hostLo(HS_SSL_CERT_LOADED);
+  if (certLoaded != 0) {
+    sHost('ssl_handshake_errors', HS_SSL_HANDSHAKE_ERRORS);
+    const time = hget(H_PROCESS_STARTED) + currentTime();
+    sU32('time_since_server_cert_refresh', time > certLoaded ? time - certLoaded : 0);
+  }
   sU32('unexpected_napi_ids', 0);
   sU32('round_robin_fallback', 0);
   sU64('bytes', hget(H_BYTES_HI), hget(H_BYTES_LO));
@@ -341,8 +347,10 @@ function statsSettings(): void {
   sU32('read_buf_mem_limit', 0);
   sBool('track_sizes', false);
   sBool('inline_ascii_response', false);
-  // No TLS is served (-Z is refused at start).
-  sBool('ssl_enabled', false);
+  // ssl_* lines: the host's (they name its certificate files).
+  const tlsLen = ld32(S + HOST_TLS_TEXT);
+  if (tlsLen != 0 && tlsLen <= HOST_TLS_TEXT_MAX - 4) outBytes(S + HOST_TLS_TEXT + 4, tlsLen);
+  else sBool('ssl_enabled', false);
   // wasmcached's Prometheus endpoint; absent when off, as memcached has none.
   if (hostLo(HS_METRICS_PORT) != 0) sHost('metrics_port', HS_METRICS_PORT);
   // --warm-from, wasmcached's too: the old node, while and after warming.

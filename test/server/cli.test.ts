@@ -74,7 +74,6 @@ describe.skipIf(AGAINST_MEMCACHED)('command line of wasmcached', () => {
     [['-I', '500'], '-I 500: item max size cannot be less than 1024 bytes'],
     [['-U', '70000'], '-U 70000: UDP port must be from 1 to 65535, 0 (off) or -1 (any free port)'],
     [['-o', 'idle_timeout=1,bogus'], 'unknown -o option "bogus" (see wasmcached -h)'],
-    [['-Z'], '-Z: TLS is not supported yet; serve TLS from a proxy in front of wasmcached (stunnel, HAProxy, nginx stream) and keep wasmcached on 127.0.0.1'],
     [['-B', 'http'], '-B "http": invalid value for binding protocol (should be one of auto, binary, or ascii)'],
     [['--engine', 'asm'], '--engine "asm": unknown engine (expected wasm or js)'],
     [['-f', '1'], '-f 1: factor must be greater than 1 (at least 1.01)'],

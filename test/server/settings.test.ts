@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { availableParallelism } from 'node:os';
 import { defaultThreads } from '../../src/threads.js';
 import {
-  parseSettings, defaultSettings, storeOptions, usage, SettingsError, VERSION_LINE, type Settings,
+  parseSettings, defaultSettings, storeOptions, usage, SettingsError, VERSION_LINE, type Settings, listenPort,
 } from '../../src/settings.js';
 import {
   OPT_NO_EVICTIONS, OPT_NO_CAS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_DEBUG_TIME, OPT_SASL, OPT_AUTH_FILE,
@@ -86,6 +86,16 @@ describe('every flag', () => {
   it('-l / --listen', () => {
     expect(run('-l', '::1').listen).toBe('::1');
     expect(run('--listen=localhost').listen).toBe('localhost');
+    // memcached's lists, with `notls:` for a plain listener under -Z and ports of their own.
+    const listed = run('-l', '127.0.0.1,notls:127.0.0.1:0;[::1]:11311');
+    expect(listed.listen).toBe('127.0.0.1');
+    expect(listed.listeners).toEqual([
+      { host: '127.0.0.1', port: null, tls: true },
+      { host: '127.0.0.1', port: 0, tls: false },
+      { host: '::1', port: 11311, tls: true },
+    ]);
+    expect(listenPort(run('-p', '5', '-l', '127.0.0.1:7'))).toBe(7);
+    expect(listenPort(run('-p', '-1', '-l', 'notls:127.0.0.1'))).toBe(0);
   });
 
   it('-s / --unix-socket and -a / --unix-mask', () => {
@@ -232,7 +242,8 @@ describe('rejections', () => {
     [['--port=1.5'], '--port "1.5": expected an integer'],
     [['-p', ''], '-p "": expected an integer'],
     [['-l', ''], '-l needs an address'],
-    [['-l', '127.0.0.1,::1'], '-l 127.0.0.1,::1: listening on several addresses is not supported'],
+    [['-l', 'notls:'], '-l "notls:": expected [notls:]<addr>[:<port>]'],
+    [['-l', '127.0.0.1:70000'], '-l "127.0.0.1:70000": the port must be from -1 to 65535'],
     [['-s', ''], '-s needs a path'],
     [['-a', '0800'], '-a "0800": expected an octal mode such as 0700'],
     [['-a', '1777'], '-a "1777": expected an octal mode such as 0700'],
