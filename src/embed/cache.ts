@@ -103,7 +103,7 @@ export class Cache {
    */
   get(key: Key): Uint8Array | undefined {
     if (this.lookup(OP_GET, key) !== OPR_OK) return undefined;
-    return copyOut(this.store.opOutput());
+    return copyOut(this.store);
   }
 
   /**
@@ -115,7 +115,7 @@ export class Cache {
    */
   getView(key: Key): Uint8Array | undefined {
     if (this.lookup(OP_GET, key) !== OPR_OK) return undefined;
-    return this.store.opOutput();
+    return this.store.opOutputView();
   }
 
   /**
@@ -130,8 +130,8 @@ export class Cache {
     const s = this.store;
     const now = this.tickNow();
     for (let i = 0; i < n; i++) {
-      const keyLen = putKey(s.input(), keys[i]);
-      out[i] = s.op(OP_GET, keyLen, 0, 0, 0, 0, 0, now) === OPR_OK ? copyOut(s.opOutput()) : undefined;
+      const keyLen = putKey(s.opInput(), keys[i]);
+      out[i] = s.op(OP_GET, keyLen, 0, 0, 0, 0, 0, now) === OPR_OK ? copyOut(s) : undefined;
     }
     return out;
   }
@@ -164,7 +164,7 @@ export class Cache {
   gets(key: Key): Entry | undefined {
     if (this.lookup(OP_GET, key) !== OPR_OK) return undefined;
     const s = this.store;
-    return { value: copyOut(s.opOutput()), flags: s.opFlags, cas: (BigInt(s.opCasHi) << 32n) | BigInt(s.opCasLo) };
+    return { value: copyOut(s), flags: s.opFlags, cas: (BigInt(s.opCasHi) << 32n) | BigInt(s.opCasLo) };
   }
 
   /** Whether a live item exists; counts no hit or miss. */
@@ -317,7 +317,7 @@ export class Cache {
   /** One op on a key alone (get, has, delete): the hot path, no value. */
   private lookup(op: number, key: Key): number {
     const s = this.store;
-    const keyLen = putKey(s.input(), key);
+    const keyLen = putKey(s.opInput(), key);
     return s.op(op, keyLen, 0, 0, 0, 0, 0, this.tickNow());
   }
 
@@ -337,7 +337,7 @@ export class Cache {
   /** Copies key (and value) into the input region and runs one op. */
   private run(op: number, key: Key, value: Value | 0 = 0, flags = 0, ttl = 0, hi = 0, lo = 0): number {
     const s = this.store;
-    const input = s.input();
+    const input = s.opInput();
     const keyLen = putKey(input, key);
     let valueLen = 0;
     if (value !== 0) {
@@ -415,11 +415,12 @@ let slab = new ArrayBuffer(0);
 let slabU8 = new Uint8Array(slab);
 let slabAt = 0;
 
-function copyOut(src: Uint8Array): Uint8Array {
-  const n = src.length;
+/** A copy of the last op's output. */
+function copyOut(s: Store): Uint8Array {
+  const n = s.opOutputLength();
   if (n > SLAB_VALUE_MAX) {
     const out = new Uint8Array(n);
-    out.set(src);
+    s.copyOpOutput(out, 0, n);
     return out;
   }
   if (slabAt + n > slabU8.length) {
@@ -428,7 +429,7 @@ function copyOut(src: Uint8Array): Uint8Array {
     slabAt = 0;
   }
   const at = slabAt;
-  slabU8.set(src, at);
+  s.copyOpOutput(slabU8, at, n);
   // 8-byte aligned, so a value can be read as wider typed arrays in place.
   slabAt = (at + n + 7) & ~7;
   return new Uint8Array(slab, at, n);
