@@ -112,9 +112,9 @@ export const embeddedSection: Section = {
     }
 
     // get/set side by side: one process per contender, rows asked in turn.
-    const speedEntries = ctx.quick ? 200_000 : 1_000_000;
+    const speedEntries = ctx.quick ? 100_000 : 1_000_000;
     const rounds = ctx.quick ? 3 : 5;
-    const roundSeconds = ctx.quick ? 0.2 : 0.5;
+    const roundSeconds = ctx.quick ? 0.15 : 0.5;
     const children: SpeedChild[] = [];
     const speed: Record<string, Record<string, { cpu: number[]; wall: number[] }>> = {};
     try {
