@@ -5,10 +5,14 @@
 //     fills `entries` items, measures memory, then get/set ops/s (all-set,
 //     all-get, 90/10) over random present keys;
 //   embedded-child.js churn <wasm|js|lru-cache> <capacity> <sets> <seconds>
-//     random sets over twice the capacity (fill, then evict).
+//     random sets over twice the capacity (fill, then evict);
+//   embedded-child.js speed <wasm|js|lru-cache|map> <entries>
+//     fills one contender, then measures get/set (and the cache's getView,
+//     getMany, setMany) ops/s on request, row by row (see speedServe).
 // Work runs in batches of 1000 ops, one event-loop turn each; every GC pause
 // is recorded. Prints one JSON line.
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { createCache } from '../src/embed/node.js';
@@ -133,13 +137,93 @@ async function churn(kind: string, capacity: number, sets: number, seconds: numb
   return { capacity, sets: r.ops, seconds: r.seconds, sets_per_s: r.ops / r.seconds, items: c.items(), ...(await pauses.stop()) };
 }
 
+/** One way of reading or writing: a call per op, or a batch call of `per` ops. */
+interface SpeedRow { per: number; run: (k: () => string) => void }
+
+const BATCH = 100;
+
+async function speedRows(kind: string, entries: number): Promise<{ rows: Record<string, SpeedRow>; items: () => number }> {
+  const v = valueBytes();
+  const keys = (k: () => string) => { const a: string[] = new Array(BATCH); for (let i = 0; i < BATCH; i++) a[i] = k(); return a; };
+  if (kind === 'wasm' || kind === 'js') {
+    const cache = await createCache({ engine: kind, memory: Math.ceil(entries * CHUNK_BYTES * 1.02) + (16 << 20) });
+    for (let i = 0; i < entries; i++) cache.set(key(i), v);
+    const rows: Record<string, SpeedRow> = {
+      get: { per: 1, run: (k) => { cache.get(k()); } },
+      set: { per: 1, run: (k) => { cache.set(k(), v); } },
+    };
+    if (kind === 'wasm') {
+      rows.getView = { per: 1, run: (k) => { cache.getView(k()); } };
+      rows[`getMany(${BATCH})`] = { per: BATCH, run: (k) => { cache.getMany(keys(k)); } };
+      rows[`setMany(${BATCH})`] = {
+        per: BATCH,
+        run: (k) => { const e: [string, Uint8Array][] = new Array(BATCH); for (let i = 0; i < BATCH; i++) e[i] = [k(), v]; cache.setMany(e); },
+      };
+    }
+    return { rows, items: () => cache.stats().items };
+  }
+  // The JS caches keep the value object, so each set stores its own copy.
+  const c = kind === 'lru-cache' ? new LRUCache<string, Uint8Array>({ max: entries }) : kind === 'map' ? new Map<string, Uint8Array>() : undefined;
+  if (!c) throw new Error(`unknown contender ${kind}`);
+  for (let i = 0; i < entries; i++) c.set(key(i), v.slice());
+  return {
+    rows: { get: { per: 1, run: (k) => { c.get(k()); } }, set: { per: 1, run: (k) => { c.set(k(), v.slice()); } } },
+    items: () => c.size,
+  };
+}
+
+/**
+ * Fills one contender, prints its row names, then measures the row named on
+ * each stdin line (`<row> <seconds>`) and prints its figures, until `end`.
+ * The parent keeps one such process per contender and asks them in turn:
+ * each has a heap of its own (no contender pays for another's garbage), and
+ * the machine's load falls on all of them alike, round after round.
+ */
+async function speedServe(kind: string, entries: number): Promise<void> {
+  const { rows, items } = await speedRows(kind, entries);
+  const rnd = prng(4242);
+  const pick = () => key(Math.floor(rnd() * entries));
+  const measure = async (r: SpeedRow, seconds: number) => {
+    const calls = Math.max(1, Math.floor(PER_TURN / r.per));
+    const start = performance.now();
+    const cpu0 = process.cpuUsage();
+    const deadline = start + seconds * 1000;
+    let ops = 0;
+    while (performance.now() < deadline) {
+      for (let i = 0; i < calls; i++) r.run(pick);
+      ops += calls * r.per;
+      await turn();
+    }
+    // CPU time of the whole process (the collector's threads included): the
+    // other contenders, and other work on the machine, stretch the wall
+    // clock but not this figure.
+    const cpu = process.cpuUsage(cpu0);
+    return { ops, cpu_ops_per_s: ops / ((cpu.user + cpu.system) / 1e6), wall_ops_per_s: ops / ((performance.now() - start) / 1000) };
+  };
+  // Unrecorded first passes: the JIT compiles every path.
+  for (const r of Object.values(rows)) await measure(r, 0.1);
+  process.stdout.write(JSON.stringify({ ready: true, rows: Object.keys(rows), items: items() }) + '\n');
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    const [name, seconds] = line.trim().split(' ');
+    if (name === 'end') break;
+    const r = rows[name];
+    if (!r) throw new Error(`no row ${name} for ${kind}`);
+    // A full collection first, untimed: each row pays for its own garbage only.
+    globalThis.gc!();
+    process.stdout.write(JSON.stringify({ row: name, ...(await measure(r, Number(seconds))) }) + '\n');
+  }
+  lines.close();
+}
+
 async function main(): Promise<void> {
   const [what, kind, nArg, aArg, bArg] = process.argv.slice(2);
   if (!globalThis.gc) throw new Error('run with --expose-gc');
+  if (what === 'speed') return speedServe(kind, Number(nArg));
   const n = Number(nArg);
   const result = what === 'ops' ? await ops(kind, n, Number(aArg), Number(bArg))
     : what === 'churn' ? await churn(kind, n, Number(aArg), Number(bArg))
-      : undefined;
+        : undefined;
   if (!result) throw new Error(`unknown measurement ${what}`);
   process.stdout.write(JSON.stringify(result) + '\n');
 }

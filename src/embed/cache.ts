@@ -95,26 +95,80 @@ export class Cache {
   /** Current unix time in seconds, from the clock the cache was made with. */
   now(): number { return this.clock() >>> 0; }
 
+  /**
+   * A copy of the value. Small values (up to 2 KiB) are carved from a shared
+   * 16 KiB ArrayBuffer, as Node's Buffer.allocUnsafe does: `value.buffer`
+   * may hold other values too, so read it through `byteOffset` and
+   * `byteLength` (or `slice()` the value) when handing the buffer on.
+   */
   get(key: Key): Uint8Array | undefined {
-    if (this.run(OP_GET, key) !== OPR_OK) return undefined;
-    return this.store.opOutputCopy();
+    if (this.lookup(OP_GET, key) !== OPR_OK) return undefined;
+    return copyOut(this.store);
+  }
+
+  /**
+   * The value without a copy: a view into the cache's own memory. It is
+   * valid only until the next call on this cache (any method, any key) or
+   * the creation of another cache, which may overwrite or detach its bytes;
+   * `slice()` it to keep it. For reading a value at once (decoding,
+   * hashing, writing it to a socket) without allocating a copy.
+   */
+  getView(key: Key): Uint8Array | undefined {
+    if (this.lookup(OP_GET, key) !== OPR_OK) return undefined;
+    return this.store.opOutputView();
+  }
+
+  /**
+   * get() of each key, in order: undefined for a miss. A key may repeat (each
+   * lookup counts as a get). A bad key throws InvalidKeyError; the keys
+   * before it were looked up.
+   */
+  getMany(keys: readonly Key[]): (Uint8Array | undefined)[] {
+    if (!Array.isArray(keys)) throw new InvalidArgumentError('getMany needs an array of keys');
+    const n = keys.length;
+    const out = new Array<Uint8Array | undefined>(n);
+    const s = this.store;
+    const now = this.tickNow();
+    for (let i = 0; i < n; i++) {
+      const keyLen = putKey(s.opInput(), keys[i]);
+      out[i] = s.op(OP_GET, keyLen, 0, 0, 0, 0, 0, now) === OPR_OK ? copyOut(s) : undefined;
+    }
+    return out;
+  }
+
+  /**
+   * set() of each [key, value] pair, in order, with the same options;
+   * returns how many were stored. Bad input throws as set() does; the
+   * pairs before it stay stored.
+   */
+  setMany(entries: Iterable<readonly [Key, Value]>, options?: SetOptions): number {
+    if (entries === null || typeof entries !== 'object' || typeof (entries as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new InvalidArgumentError('setMany needs an iterable of [key, value] pairs');
+    }
+    const { ttl, flags } = this.writeOptions(options);
+    let stored = 0;
+    for (const e of entries) {
+      if (!Array.isArray(e)) throw new InvalidArgumentError('setMany needs [key, value] pairs');
+      if (this.store1(OP_SET, e[0], e[1], flags, ttl, 0, 0) === OPR_OK) stored++;
+    }
+    return stored;
   }
 
   /** get() decoded as UTF-8. */
   getString(key: Key): string | undefined {
-    if (this.run(OP_GET, key) !== OPR_OK) return undefined;
+    if (this.lookup(OP_GET, key) !== OPR_OK) return undefined;
     return decoder.decode(this.store.opOutput());
   }
 
   /** The value with its flags and CAS unique. */
   gets(key: Key): Entry | undefined {
-    if (this.run(OP_GET, key) !== OPR_OK) return undefined;
+    if (this.lookup(OP_GET, key) !== OPR_OK) return undefined;
     const s = this.store;
-    return { value: s.opOutput().slice(), flags: s.opFlags, cas: (BigInt(s.opCasHi) << 32n) | BigInt(s.opCasLo) };
+    return { value: copyOut(s), flags: s.opFlags, cas: (BigInt(s.opCasHi) << 32n) | BigInt(s.opCasLo) };
   }
 
   /** Whether a live item exists; counts no hit or miss. */
-  has(key: Key): boolean { return this.run(OP_HAS, key) === OPR_OK; }
+  has(key: Key): boolean { return this.lookup(OP_HAS, key) === OPR_OK; }
 
   set(key: Key, value: Value, options?: SetOptions): boolean { return this.write(OP_SET, key, value, options) === OPR_OK; }
   /** Stores only if the key is missing. */
@@ -128,11 +182,11 @@ export class Cache {
   /** Stores only if the item still has the CAS unique `cas` from gets(). */
   cas(key: Key, value: Value, cas: bigint, options?: SetOptions): CasResult {
     if (typeof cas !== 'bigint' || cas < 0n || cas > U64_MAX) throw new InvalidArgumentError('cas must be a bigint in [0, 2^64)');
-    const r = this.write(OP_CAS, key, value, options, cas);
+    const r = this.write(OP_CAS, key, value, options, Number(cas >> 32n), Number(cas & 0xffffffffn));
     return r === OPR_OK ? 'stored' : r === OPR_EXISTS ? 'exists' : 'not_found';
   }
 
-  delete(key: Key): boolean { return this.run(OP_DELETE, key) === OPR_OK; }
+  delete(key: Key): boolean { return this.lookup(OP_DELETE, key) === OPR_OK; }
 
   /** Gives a live item a new TTL. */
   touch(key: Key, ttl: number): boolean { return this.run(OP_TOUCH, key, 0, 0, checkTtl(ttl)) === OPR_OK; }
@@ -240,20 +294,50 @@ export class Cache {
     return BigInt(decoder.decode(this.store.opOutput()));
   }
 
-  private write(op: number, key: Key, value: Value, options: SetOptions | undefined, cas = 0n): number {
+  private write(op: number, key: Key, value: Value, options: SetOptions | undefined, casHi = 0, casLo = 0): number {
+    if (options === undefined) return this.store1(op, key, value, 0, this.defaultTtl, casHi, casLo);
+    const o = this.writeOptions(options);
+    return this.store1(op, key, value, o.flags, o.ttl, casHi, casLo);
+  }
+
+  private writeOptions(options: SetOptions | undefined): { ttl: number; flags: number } {
     const ttl = options?.ttl === undefined ? this.defaultTtl : checkTtl(options.ttl);
     const flags = options?.flags ?? 0;
     if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new InvalidArgumentError('flags must be an integer in [0, 2^32)');
-    const r = this.run(op, key, value, flags, ttl, Number(cas >> 32n), Number(cas & 0xffffffffn));
+    return { ttl, flags };
+  }
+
+  private store1(op: number, key: Key, value: Value, flags: number, ttl: number, casHi: number, casLo: number): number {
+    const r = this.run(op, key, value, flags, ttl, casHi, casLo);
     if (r === OPR_TOO_LARGE) throw new ItemTooLargeError('item larger than maxItemSize');
     if (r === OPR_NO_MEMORY) throw new OutOfMemoryError('out of memory storing the item');
     return r;
   }
 
+  /** One op on a key alone (get, has, delete): the hot path, no value. */
+  private lookup(op: number, key: Key): number {
+    const s = this.store;
+    const keyLen = putKey(s.opInput(), key);
+    return s.op(op, keyLen, 0, 0, 0, 0, 0, this.tickNow());
+  }
+
+  /** The clock second, ticking the engine once per second as the server
+   *  does: the crawler's step is sized for that, and ticking by operation
+   *  count made it most of a get's cost. */
+  private tickNow(): number {
+    const now = this.now();
+    if (now !== this.lastTick) {
+      this.lastTick = now;
+      this.store.tick(now);
+      this.coalescer.prune(now);
+    }
+    return now;
+  }
+
   /** Copies key (and value) into the input region and runs one op. */
   private run(op: number, key: Key, value: Value | 0 = 0, flags = 0, ttl = 0, hi = 0, lo = 0): number {
     const s = this.store;
-    const input = s.input();
+    const input = s.opInput();
     const keyLen = putKey(input, key);
     let valueLen = 0;
     if (value !== 0) {
@@ -263,22 +347,16 @@ export class Cache {
         if (value.length * 3 > room && encoder.encode(value).length > room) throw new ItemTooLargeError('item larger than maxItemSize');
         valueLen = encoder.encodeInto(value, input.subarray(keyLen)).written;
       } else if (value instanceof Uint8Array) {
-        if (value.length > input.length - keyLen) throw new ItemTooLargeError('item larger than maxItemSize');
-        input.set(value, keyLen);
         valueLen = value.length;
+        if (valueLen > input.length - keyLen) throw new ItemTooLargeError('item larger than maxItemSize');
+        // Small values: a loop beats set()'s call for the bytes of a cache entry.
+        if (valueLen <= 64) for (let i = 0; i < valueLen; i++) input[keyLen + i] = value[i];
+        else input.set(value, keyLen);
       } else {
         throw new InvalidArgumentError('value must be a string or a Uint8Array');
       }
     }
-    const now = this.now();
-    // Once per clock second, as the server does: the crawler's step is sized
-    // for that, and ticking by operation count made it most of a get's cost.
-    if (now !== this.lastTick) {
-      this.lastTick = now;
-      s.tick(now);
-      this.coalescer.prune(now);
-    }
-    return s.op(op, keyLen, valueLen, flags, ttl, hi, lo, now);
+    return s.op(op, keyLen, valueLen, flags, ttl, hi, lo, this.tickNow());
   }
 }
 
@@ -324,6 +402,37 @@ function putAscii(out: Uint8Array, str: string): number {
     out[i] = c;
   }
   return n;
+}
+
+// Copies handed out by get(), getMany() and gets(): small values are carved
+// from shared slabs, as Node's Buffer.allocUnsafe does, because a fresh
+// ArrayBuffer per value (V8 keeps any over 64 bytes off-heap) cost more than
+// the lookup itself. A slab is at most SLAB_BYTES that one kept value can
+// hold alive; larger values get their own buffer.
+const SLAB_BYTES = 16384;
+const SLAB_VALUE_MAX = 2048;
+let slab = new ArrayBuffer(0);
+let slabU8 = new Uint8Array(slab);
+let slabAt = 0;
+
+/** A copy of the last op's output. */
+function copyOut(s: Store): Uint8Array {
+  const n = s.opOutputLength();
+  if (n > SLAB_VALUE_MAX) {
+    const out = new Uint8Array(n);
+    s.copyOpOutput(out, 0, n);
+    return out;
+  }
+  if (slabAt + n > slabU8.length) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabU8 = new Uint8Array(slab);
+    slabAt = 0;
+  }
+  const at = slabAt;
+  s.copyOpOutput(slabU8, at, n);
+  // 8-byte aligned, so a value can be read as wider typed arrays in place.
+  slabAt = (at + n + 7) & ~7;
+  return new Uint8Array(slab, at, n);
 }
 
 function keyBytes(key: Key): Uint8Array {

@@ -389,6 +389,47 @@ export class Store {
     return out;
   }
 
+  // ---- the embedded cache's hot path ----
+  // The same reads as input() / opOutput(), for a caller making one op per
+  // call: memory moves are noticed without asking the engine for its buffer
+  // (WebAssembly's memory.buffer getter was a measurable share of a get).
+
+  /** views() when memory may have moved: a grown WebAssembly memory detaches
+   *  the old buffer, so its views read as empty; the JS build's buffer()
+   *  is a plain function. */
+  private viewsIfMoved(): void {
+    if (this.build.kind === 'wasm' ? this.u8.length === 0 : this.build.buffer() !== this.buf) this.views();
+  }
+
+  /** input(), checked as viewsIfMoved() does. */
+  opInput(): Uint8Array {
+    this.viewsIfMoved();
+    return this.inView ?? this.input();
+  }
+
+  /** Bytes the last op wrote to the output region (opOutput().length). */
+  opOutputLength(): number {
+    this.viewsIfMoved();
+    return this.word(R_OP_VLEN);
+  }
+
+  /** opOutput(), checked as viewsIfMoved() does. */
+  opOutputView(): Uint8Array {
+    this.viewsIfMoved();
+    const p = this.word(H_OUT_PTR);
+    return this.u8.subarray(p, p + this.word(R_OP_VLEN));
+  }
+
+  /** Copies the last op's `n` output bytes (opOutputLength()) into `dst` at `at`. */
+  copyOpOutput(dst: Uint8Array, at: number, n: number): void {
+    this.viewsIfMoved();
+    const p = this.word(H_OUT_PTR);
+    const u8 = this.u8;
+    // Small values: a loop beats making a subarray view just to copy it.
+    if (n <= 64) for (let i = 0; i < n; i++) dst[at + i] = u8[p + i];
+    else dst.set(u8.subarray(p, p + n), at);
+  }
+
   /** The first `n` words of the output region (OP_STATS). */
   opWords(n: number): Uint32Array {
     this.views();

@@ -16,6 +16,9 @@ const op = fc.oneof(
   fc.tuple(key, ttl).map(([k, t]) => ({ m: 'touch', k, v: '', t })),
   fc.tuple(key, fc.bigInt({ min: 0n, max: 400n })).map(([k, c]) => ({ m: 'cas', k, v: String(c), t: 0 })),
   fc.constantFrom({ m: 'advance', k: '', v: '', t: 7 }, { m: 'clear', k: '', v: '', t: 0 }),
+  // batch calls: several keys (or key/value pairs) joined by spaces
+  fc.tuple(fc.constantFrom('getMany', 'getView'), fc.array(key, { minLength: 1, maxLength: 4 })).map(([m, ks]) => ({ m, k: ks.join(' '), v: '', t: 0 })),
+  fc.tuple(fc.array(key, { minLength: 1, maxLength: 4 }), value, ttl).map(([ks, v, t]) => ({ m: 'setMany', k: ks.join(' '), v, t })),
 );
 
 type Op = { m: string; k: string; v: string; t: number };
@@ -33,6 +36,9 @@ function apply(c: Cache, o: Op): unknown {
       case 'touch': return c.touch(o.k, o.t);
       case 'cas': return c.cas(o.k, 'c', BigInt(o.v));
       case 'clear': c.clear(); return null;
+      case 'getMany': return c.getMany(o.k.split(' ')).map((v) => v && new TextDecoder().decode(v));
+      case 'getView': { const v = c.getView(o.k.split(' ')[0]); return v && new TextDecoder().decode(v); }
+      case 'setMany': return c.setMany(o.k.split(' ').map((k, i) => [k, o.v + i]), { ttl: o.t });
     }
   } catch (err) {
     return `${(err as Error).name}`;

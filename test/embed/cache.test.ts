@@ -172,6 +172,101 @@ for (const engine of ENGINES) {
       expect(c.stats().misses).toBe(s2.misses);
     });
 
+    it('get returns a copy of its own; getView is right until the next call', async () => {
+      const c = await make();
+      const enc = new TextEncoder();
+      c.set('a', 'first value');
+      c.set('b', 'second');
+      const a = c.get('a')!;
+      const b = c.get('b')!;
+      // Copies share slabs, never bytes: writing one changes neither the other nor the cache.
+      a.fill(0);
+      expect(b).toEqual(enc.encode('second'));
+      expect(c.getString('a')).toBe('first value');
+      expect(b.byteOffset % 8).toBe(0);
+      expect(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)).toEqual(enc.encode('second'));
+
+      const view = c.getView('a')!;
+      expect(view).toEqual(enc.encode('first value'));
+      const kept = view.slice();
+      // The next call may overwrite the view: what the rule promises is the copy.
+      c.get('b');
+      expect(kept).toEqual(enc.encode('first value'));
+      expect(c.getView('missing')).toBeUndefined();
+      const big = new Uint8Array(70000).map((_, i) => i & 255);
+      c.set('big', big);
+      expect(c.getView('big')).toEqual(big);
+      expect(c.get('big')).toEqual(big);
+      c.set('empty', '');
+      expect(c.getView('empty')).toEqual(new Uint8Array(0));
+      // Views count as gets.
+      const s = c.stats();
+      c.getView('a');
+      c.getView('nope');
+      expect(c.stats().hits - s.hits).toBe(1);
+      expect(c.stats().misses - s.misses).toBe(1);
+    });
+
+    it('string and byte keys name the same item, non-ASCII included', async () => {
+      const c = await make();
+      const enc = new TextEncoder();
+      for (const k of ['plain', 'é', 'aé', '日本語のキー', 'emoji 😀', 'x'.repeat(250), 'é'.repeat(125)]) {
+        expect(c.set(k, `v:${k}`)).toBe(true);
+        expect(c.getString(enc.encode(k))).toBe(`v:${k}`);
+        expect(c.getView(enc.encode(k))).toEqual(enc.encode(`v:${k}`));
+        c.set(enc.encode(k), `w:${k}`);
+        expect(c.getString(k)).toBe(`w:${k}`);
+      }
+      // 'é' is not the Latin-1 byte 0xe9
+      expect(c.get(new Uint8Array([0xe9]))).toBeUndefined();
+    });
+
+    it('getMany: hits, misses, duplicates in order; bad keys throw', async () => {
+      const c = await make();
+      const enc = new TextEncoder();
+      c.set('a', 'A');
+      c.set('日本', 'JP');
+      c.set(new Uint8Array([0, 255]), 'bin');
+      const before = c.stats();
+      const got = c.getMany(['a', 'missing', enc.encode('日本'), 'a', new Uint8Array([0, 255]), '日本']);
+      expect(got.map((v) => (v === undefined ? undefined : new TextDecoder().decode(v)))).toEqual(['A', undefined, 'JP', 'A', 'bin', 'JP']);
+      // Each value is a copy of its own.
+      got[0]!.fill(0);
+      expect(new TextDecoder().decode(got[3])).toBe('A');
+      const after = c.stats();
+      expect(after.hits - before.hits).toBe(5);
+      expect(after.misses - before.misses).toBe(1);
+      expect(c.getMany([])).toEqual([]);
+      expect(() => c.getMany(['a', ''])).toThrow(InvalidKeyError);
+      expect(() => c.getMany(['a', 'x'.repeat(251)])).toThrow(InvalidKeyError);
+      expect(() => c.getMany(['a', 7 as unknown as string])).toThrow(InvalidKeyError);
+      expect(() => c.getMany('a' as unknown as string[])).toThrow(InvalidArgumentError);
+      const big = new Uint8Array(5000).fill(9);
+      c.set('big', big);
+      expect(c.getMany(['big', 'a'])).toEqual([big, enc.encode('A')]);
+    });
+
+    it('setMany stores every pair with the options; bad input throws as set does', async () => {
+      const t = clock();
+      const c = await make({ now: t.fn });
+      expect(c.setMany([['a', '1'], ['b', new Uint8Array([2])], [new TextEncoder().encode('c'), '3']], { flags: 7, ttl: 10 })).toBe(3);
+      expect(c.gets('a')?.flags).toBe(7);
+      expect(c.getMany(['a', 'b', 'c']).map((v) => v && Array.from(v))).toEqual([[49], [2], [51]]);
+      expect(c.setMany(new Map<string, string>([['m', 'map'], ['a', 'again']]))).toBe(2);
+      expect(c.getString('a')).toBe('again');
+      expect(c.gets('a')?.flags).toBe(0);
+      t.now += 11;
+      expect(c.has('b')).toBe(false);
+      expect(c.getString('m')).toBe('map');
+      expect(c.setMany([])).toBe(0);
+      expect(() => c.setMany([['ok', 'v'], ['', 'v']])).toThrow(InvalidKeyError);
+      expect(c.getString('ok')).toBe('v');
+      expect(() => c.setMany([['k', 5 as unknown as string]])).toThrow(InvalidArgumentError);
+      expect(() => c.setMany([['k', 'v']], { ttl: 0.5 })).toThrow(InvalidArgumentError);
+      expect(() => c.setMany(5 as unknown as [string, string][])).toThrow(InvalidArgumentError);
+      expect(() => c.setMany(['kv' as unknown as [string, string]])).toThrow(InvalidArgumentError);
+    });
+
     it('several caches are independent', async () => {
       const caches: Cache[] = [];
       for (let i = 0; i < 3; i++) caches.push(await make());
