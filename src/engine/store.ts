@@ -410,20 +410,20 @@ export class Store {
   /** Bytes the last op wrote to the output region (opOutput().length). */
   opOutputLength(): number {
     this.viewsIfMoved();
-    return this.word(R_OP_VLEN);
+    return this.ioWord(R_OP_VLEN);
   }
 
   /** opOutput(), checked as viewsIfMoved() does. */
   opOutputView(): Uint8Array {
     this.viewsIfMoved();
-    const p = this.word(H_OUT_PTR);
-    return this.u8.subarray(p, p + this.word(R_OP_VLEN));
+    const p = this.ioWord(H_OUT_PTR);
+    return this.u8.subarray(p, p + this.ioWord(R_OP_VLEN));
   }
 
   /** Copies the last op's `n` output bytes (opOutputLength()) into `dst` at `at`. */
   copyOpOutput(dst: Uint8Array, at: number, n: number): void {
     this.viewsIfMoved();
-    const p = this.word(H_OUT_PTR);
+    const p = this.ioWord(H_OUT_PTR);
     const u8 = this.u8;
     // Small values: a loop beats making a subarray view just to copy it.
     if (n <= 64) for (let i = 0; i < n; i++) dst[at + i] = u8[p + i];
