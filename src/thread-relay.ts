@@ -9,7 +9,7 @@ import type { ConnRow } from './stats-conns.js';
 const CONNS_WAIT_MS = 1000;
 
 type RelayMessage =
-  | { t: 'line'; kind: number; gid: number; line: string }
+  | { t: 'lines'; to: number[]; bytes: number; kinds: number[]; gids: number[]; lines: string[] }
   | { t: 'conns?'; from: number; id: number }
   | { t: 'conns'; to: number; id: number; rows: ConnRow[] }
   | { t: 'refresh-certs' };
@@ -23,8 +23,9 @@ interface ConnsRequest {
 
 export class ThreadRelay {
   private readonly channel: BroadcastChannel;
-  /** A watch line another thread made (watch.ts delivers it to this thread's watchers). */
-  onLine: ((kind: number, gid: number, line: string) => void) | null = null;
+  /** Watch lines another thread made for this one (watch.ts delivers them
+   *  to this thread's watchers); `bytes` counted in its queue (ThreadShared). */
+  onLines: ((kinds: number[], gids: number[], lines: string[], bytes: number) => void) | null = null;
   /** Another thread's `refresh_certs` loaded the files: load them here too. */
   onRefreshCerts: (() => void) | null = null;
   /** This thread's `stats conns` rows, for another thread's listing. */
@@ -40,8 +41,9 @@ export class ThreadRelay {
     this.channel.onmessage = (ev) => this.receive((ev as { data: RelayMessage }).data);
   }
 
-  publishLine(kind: number, gid: number, line: string): void {
-    this.channel.postMessage({ t: 'line', kind, gid, line } satisfies RelayMessage);
+  /** One engine call's watch lines, for the threads `to`. */
+  publishLines(to: number[], kinds: number[], gids: number[], lines: string[], bytes: number): void {
+    this.channel.postMessage({ t: 'lines', to, bytes, kinds, gids, lines } satisfies RelayMessage);
   }
 
   publishRefreshCerts(): void {
@@ -68,8 +70,8 @@ export class ThreadRelay {
   }
 
   private receive(m: RelayMessage): void {
-    if (m.t === 'line') {
-      this.onLine?.(m.kind, m.gid, m.line);
+    if (m.t === 'lines') {
+      if (m.to.includes(this.thread)) this.onLines?.(m.kinds, m.gids, m.lines, m.bytes);
     } else if (m.t === 'refresh-certs') {
       this.onRefreshCerts?.();
     } else if (m.t === 'conns?') {

@@ -54,6 +54,10 @@ export class ThreadShared {
   readonly threads: number;
   private readonly watchKinds: Int32Array;
   private readonly watcherCounts: Int32Array;
+  /** Bytes of watch lines sent to each thread and not yet taken by it. */
+  private readonly relayQueued: Int32Array;
+  /** Watch lines not sent to each thread because its queue was full. */
+  private readonly relayDropped: Int32Array;
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.lock = new EngineLock(buffer, W_LOCK);
@@ -62,6 +66,8 @@ export class ThreadShared {
     const perThread = WORDS * 4 + 4;
     this.watchKinds = new Int32Array(buffer, perThread, this.threads);
     this.watcherCounts = new Int32Array(buffer, perThread + this.threads * 4, this.threads);
+    this.relayQueued = new Int32Array(buffer, perThread + this.threads * 8, this.threads);
+    this.relayDropped = new Int32Array(buffer, perThread + this.threads * 12, this.threads);
     this.counters = new Float64Array(buffer, countersAt(this.threads), this.threads * SUMMED_STATS.length);
   }
 
@@ -95,6 +101,26 @@ export class ThreadShared {
     let all = 0;
     for (let t = 0; t < this.threads; t++) if (t !== thread) all |= Atomics.load(this.watchKinds, t);
     return all;
+  }
+
+  /** The kinds thread `t`'s watchers want. */
+  watchKindsOf(t: number): number {
+    return Atomics.load(this.watchKinds, t);
+  }
+
+  /** Queues `bytes` of watch lines for thread `t` if its queue has room
+   *  (`limit`); otherwise counts the `lines` as dropped for it. */
+  relayReserve(t: number, bytes: number, lines: number, limit: number): boolean {
+    if (Atomics.add(this.relayQueued, t, bytes) + bytes <= limit) return true;
+    Atomics.sub(this.relayQueued, t, bytes);
+    Atomics.add(this.relayDropped, t, lines);
+    return false;
+  }
+
+  /** Thread `t` took `bytes` of its queue; returns the lines dropped for it since. */
+  relayTaken(t: number, bytes: number): number {
+    Atomics.sub(this.relayQueued, t, bytes);
+    return Atomics.exchange(this.relayDropped, t, 0);
   }
 
   /** Watchers of all threads. */
@@ -143,7 +169,7 @@ export class ThreadShared {
 
 /** Where the Float64 counters start: after the per-thread words, 8-aligned. */
 function countersAt(threads: number): number {
-  return (WORDS * 4 + 4 + threads * 8 + 7) & ~7;
+  return (WORDS * 4 + 4 + threads * 16 + 7) & ~7;
 }
 
 /** What a server needs to know of the threads it runs with. */

@@ -90,12 +90,17 @@ export class Watchers {
   private written = 0;
   private sent = 0;
   private skipped = 0;
+  /** This call's lines for other threads' watchers (sent at flush()). */
+  private outKinds: number[] = [];
+  private outGids: number[] = [];
+  private outLines: string[] = [];
+  private outBytes = 0;
   /** Whether other threads' watchers take the entry begun last. */
   private elsewhere = false;
   private entryKind = 0;
 
   constructor(private readonly store: Store, private readonly threads: WatchThreads | null = null) {
-    if (threads !== null) threads.relay.onLine = (kind, gid, line) => this.deliver(kind, gid, line);
+    if (threads !== null) threads.relay.onLines = (kinds, gids, lines, bytes) => this.deliverRelayed(kinds, gids, lines, bytes);
   }
 
   get count(): number { return this.watchers.length; }
@@ -223,7 +228,12 @@ export class Watchers {
     const sec = Math.floor(t / 1000);
     // memcached prints the microseconds with %d: not zero-padded
     const line = `ts=${sec}.${Math.floor((t - sec * 1000) * 1000)} gid=${this.gid} ${body}\n`;
-    if (this.elsewhere) this.threads!.relay.publishLine(this.entryKind, this.gid, line);
+    if (this.elsewhere) {
+      this.outKinds.push(this.entryKind);
+      this.outGids.push(this.gid);
+      this.outLines.push(line);
+      this.outBytes += line.length;
+    }
     for (const w of this.watchers) {
       if (!w.takes) continue;
       if (w.skipped > 0) {
@@ -236,6 +246,35 @@ export class Watchers {
       w.batchBytes += line.length;
       this.sent++;
     }
+  }
+
+  /** Sends this call's lines for other threads, one message per call. A
+   *  thread whose queue of lines not yet taken holds LOG_WATCHER_QUEUE
+   *  bytes is sent none: they are counted as dropped for it, and its
+   *  watchers are told how many they skipped. */
+  private sendRelayed(): void {
+    const t = this.threads!;
+    const to: number[] = [];
+    for (let other = 0; other < t.shared.threads; other++) {
+      if (other === t.index || t.shared.watchKindsOf(other) === 0) continue;
+      if (t.shared.relayReserve(other, this.outBytes, this.outLines.length, LOG_WATCHER_QUEUE)) to.push(other);
+    }
+    if (to.length > 0) t.relay.publishLines(to, this.outKinds, this.outGids, this.outLines, this.outBytes);
+    this.outKinds = [];
+    this.outGids = [];
+    this.outLines = [];
+    this.outBytes = 0;
+  }
+
+  /** Lines another thread made for this one's watchers. */
+  private deliverRelayed(kinds: number[], gids: number[], lines: string[], bytes: number): void {
+    const dropped = this.threads!.shared.relayTaken(this.threads!.index, bytes);
+    if (dropped > 0) {
+      for (const w of this.watchers) w.skipped += dropped;
+      this.skipped += dropped;
+    }
+    for (let i = 0; i < lines.length; i++) this.deliver(kinds[i], gids[i], lines[i]);
+    this.flush();
   }
 
   /** A line another thread made: to this thread's watchers of its kind,
@@ -258,12 +297,12 @@ export class Watchers {
       w.batchBytes += line.length;
       this.sent++;
     }
-    this.flush();
   }
 
   /** Writes each watcher's queued lines (once per engine call, not per
    *  line) and adds up the stats. */
   flush(): void {
+    if (this.outLines.length > 0) this.sendRelayed();
     for (const w of this.watchers) {
       if (w.batchBytes === 0) continue;
       w.socket.write(w.batch.length === 1 ? w.batch[0] : w.batch.join(''));

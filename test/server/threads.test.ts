@@ -5,7 +5,7 @@
 // kept (-e). The per-thread connection counts of /metrics show that every
 // thread took part.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawClient, textRepliesLength } from '../support/client.js';
@@ -306,6 +306,48 @@ describe(`-t ${THREADS}: threads sharing one arena`, () => {
     expect(socks.size).toBe(cs.length + 1 + 1);
     expect(listing).toContain('conn_watch');
   }, 60_000);
+
+  it('a watcher that stops reading holds bounded memory on every thread, and is told what it skipped', async () => {
+    const s = await start();
+    const cs = await connectAcrossThreads(s);
+    const watcher = await RawClient.connect(s.port);
+    clients.push(watcher);
+    expect((await watcher.request('watch fetchers\r\n')).toString()).toBe('OK\r\n');
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))![1]) * 1024;
+    const PER = 5_000;
+    const burst = () => Promise.all(cs.map((c) => c.send('get nothere\r\n'.repeat(PER) + 'mn\r\n').then(() => c.readUntil('MN\r\n', 60_000))));
+    // The watcher's socket is never read during the bursts: lines for it
+    // pile up in the kernel, then are skipped, on its thread and in transit.
+    await burst();
+    const settled = rss();
+    await burst();
+    await burst();
+    expect(rss() - settled).toBeLessThan(24 * 1024 * 1024);
+    const st = (await stats(cs[0])).toString('latin1');
+    expect(stat(Buffer.from(st), 'log_watcher_skipped')).toBeGreaterThan(0);
+    // Reading again: every line made is either received or counted in a
+    // notice, which comes before the next line the watcher gets: one more
+    // get from each thread's clients now and then brings the last ones.
+    let extra = 0;
+    const counted = (b: Buffer) => {
+      let n = 0;
+      for (const l of b.toString('latin1').split('\n')) {
+        if (l.startsWith('ts=')) n++;
+        else if (l.startsWith('skipped=')) n += Number(l.slice(8));
+      }
+      return n;
+    };
+    const deadline = Date.now() + 30_000;
+    let seen = 0;
+    while (Date.now() < deadline) {
+      seen = counted(watcher.pending);
+      if (seen >= cs.length * PER * 3 + extra) break;
+      await Promise.all(cs.map((c) => c.request('get after\r\n')));
+      extra += cs.length;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(seen).toBe(cs.length * PER * 3 + extra);
+  }, 120_000);
 
   it('-t 1 is one event loop; the js engine runs on one thread and says so', async () => {
     server = await startWasmcached(['-t', '1']);
