@@ -42,12 +42,15 @@ declare module '../support/client.js' {
 }
 RawClient.prototype.readUntilAfterSend = async function (this: RawClient, cmd: string, end: string) {
   await this.send(cmd);
+  // Searches only what arrived since the last look: a dump is megabytes.
+  const mark = Buffer.from('\n' + end, 'latin1');
+  let from = 0;
   return this.readWith((b) => {
-    const s = b.toString('latin1');
-    if (s.startsWith(end)) return end.length;
-    const i = s.indexOf('\n' + end);
-    return i >= 0 ? i + 1 + end.length : -1;
-  }, 30_000);
+    if (b.subarray(0, end.length).toString('latin1') === end) return end.length;
+    const i = b.indexOf(mark, from);
+    from = Math.max(0, b.length - mark.length);
+    return i >= 0 ? i + mark.length : -1;
+  }, 60_000);
 };
 
 /** Lines of a metadump as records; exp and la as numbers. */

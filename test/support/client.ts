@@ -9,13 +9,12 @@ export type Matcher = string | Buffer | RegExp | ((buf: Buffer) => number);
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 export class RawClient {
-  private buf: Buffer = Buffer.alloc(0);
   private closed = false;
   private wake: (() => void) | null = null;
 
   private constructor(private readonly sock: Socket) {
     sock.on('data', (chunk: Buffer) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+      this.append(chunk);
       this.notify();
     });
     // A reset counts as "closed by the server" just like a FIN.
@@ -62,10 +61,33 @@ export class RawClient {
     });
   }
 
+  // Received bytes live in store[start, end): appending doubles the room
+  // when needed, so a 12 MB reply costs O(n) to collect, not O(n^2).
+  private store: Buffer = Buffer.alloc(0);
+  private start = 0;
+  private end = 0;
+
+  private get buf(): Buffer { return this.store.subarray(this.start, this.end); }
+
+  private append(chunk: Buffer): void {
+    const len = this.end - this.start;
+    if (this.end + chunk.length > this.store.length) {
+      const room = Math.max(65536, 2 * (len + chunk.length));
+      const next = room <= this.store.length ? this.store : Buffer.allocUnsafe(room);
+      this.store.copy(next, 0, this.start, this.end);
+      this.store = next;
+      this.start = 0;
+      this.end = len;
+    }
+    chunk.copy(this.store, this.end);
+    this.end += chunk.length;
+  }
+
   private take(n: number): Buffer {
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
-    return Buffer.from(out);
+    const out = Buffer.from(this.store.subarray(this.start, this.start + n));
+    this.start += n;
+    if (this.start === this.end) this.start = this.end = 0;
+    return out;
   }
 
   /**
