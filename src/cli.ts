@@ -89,16 +89,33 @@ async function main(argv: string[]): Promise<void> {
 
   let store: Store;
   // -t N: one shared memory, one engine instance per thread (threads.ts).
-  let threads: { module: WebAssembly.Module; memory: WebAssembly.Memory; shared: ThreadShared; relay: ThreadRelay } | null = null;
+  let threads: {
+    module: WebAssembly.Module; memory: WebAssembly.Memory; shared: ThreadShared; relay: ThreadRelay; contexts: number[];
+  } | null = null;
   try {
     if (settings.threads > 1) {
       const module = sharedWasmModule();
       const memory = newSharedMemory();
       store = Store.create(loadSharedWasmEngine(module, memory), storeOptions(settings), Math.floor(Date.now() / 1000));
-      const shared = ThreadShared.create(settings.threads);
-      // Thread 0 too works through a context of its own, under the lock.
-      store.useContext(store.newContext(), shared.lock);
-      threads = { module, memory, shared, relay: new ThreadRelay(0, settings.threads, relayName()) };
+      // A context per thread (2 x the input region each) after the range
+      // reserved for cache_memlimit: with a huge -I, 4 GiB may hold fewer.
+      const contexts: number[] = [];
+      for (let t = 0; t < settings.threads; t++) {
+        const ctx = store.tryNewContext();
+        if (ctx === 0) break;
+        contexts.push(ctx);
+      }
+      if (contexts.length < settings.threads) {
+        process.stderr.write(`-t ${settings.threads}: memory for ${contexts.length} thread context(s) only (each holds 2 x the input region of -I); ` +
+          `serving on ${Math.max(1, contexts.length)} thread(s)\n`);
+        settings.threads = Math.max(1, contexts.length);
+      }
+      if (contexts.length > 1) {
+        const shared = ThreadShared.create(contexts.length);
+        // Thread 0 too works through a context of its own, under the lock.
+        store.useContext(contexts[0], shared.lock);
+        threads = { module, memory, shared, relay: new ThreadRelay(0, contexts.length, relayName()), contexts: contexts.slice(1) };
+      }
     } else {
       store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
     }
@@ -131,6 +148,7 @@ async function main(argv: string[]): Promise<void> {
   let server: CacheServer | undefined;
   const threadGroup = threads === null ? undefined : new ThreadGroup({
     store, module: threads.module, memory: threads.memory, shared: threads.shared, settings, log, relayName: relayName(),
+    contexts: threads.contexts,
     onExit: exit,
     onShutdown: () => server?.shutdown(),
     snapshot: () => server!.snapshot(),

@@ -224,6 +224,8 @@ export interface ThreadGroupOptions {
   settings: Settings;
   log: Logger;
   relayName: string;
+  /** The thread contexts of threads 1..N-1 (Store.tryNewContext). */
+  contexts: number[];
   /** The main thread's server: what workers ask of it. */
   onExit(code: number): void;
   onShutdown(): void;
@@ -247,7 +249,7 @@ export class ThreadGroup {
     const ready: Promise<void>[] = [];
     for (let index = 1; index < o.shared.threads; index++) {
       const data: WorkerData = {
-        module: o.module, memory: o.memory, base: o.store.base, ctx: o.store.newContext(), shared: o.shared.buffer,
+        module: o.module, memory: o.memory, base: o.store.base, ctx: o.contexts[index - 1], shared: o.shared.buffer,
         index, listenFd, settings: o.settings, verbosity: o.store.verbosity, relayName: o.relayName,
       };
       const w = new Worker(url, { workerData: data, stdout: false, stderr: false });

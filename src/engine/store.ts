@@ -56,9 +56,14 @@ export class Store {
 
   /** A new thread context for this store (mc_context); its address. */
   newContext(): number {
-    const ctx = this.build.exports.mc_context(this.base) >>> 0;
+    const ctx = this.tryNewContext();
     if (ctx === 0) throw new StoreInitError('cannot allocate a thread context: memory is full');
     return ctx;
+  }
+
+  /** newContext(), or 0 when linear memory cannot hold another. */
+  tryNewContext(): number {
+    return this.build.exports.mc_context(this.base) >>> 0;
   }
 
   /** From now on this Store's calls use the context `ctx` and take `lock`
