@@ -69,7 +69,7 @@ function collect(proc: ChildProcess): () => string {
 }
 
 /** Spawns argv and waits for `listening on <host>:<port>` on its stdout. */
-async function startListening(argv: string[], what: string): Promise<ServerProcess> {
+export async function startListening(argv: string[], what: string): Promise<ServerProcess> {
   const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = collect(proc);
   try {
@@ -91,7 +91,7 @@ async function startListening(argv: string[], what: string): Promise<ServerProce
 }
 
 /** memcached on an OS-chosen port: `-p -1` plus MEMCACHED_PORT_FILENAME makes it write `TCP INET: <port>`. */
-async function startMemcached(bin: string, args: string[], cpu: number | null): Promise<ServerProcess> {
+export async function startMemcached(bin: string, args: string[], cpu: number | null): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'mc-bench-'));
   const portFile = join(dir, 'port');
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -12,8 +12,9 @@ import { pausesSection } from './pauses.bench.js';
 import { embeddedSection } from './embedded.bench.js';
 import { hostmemSection } from './hostmem.bench.js';
 import { warmSection } from './warm.bench.js';
+import { threadsSection } from './threads.bench.js';
 
-const SECTIONS: Section[] = [engineSection, serverSection, memorySection, pausesSection, embeddedSection, hostmemSection, warmSection];
+const SECTIONS: Section[] = [engineSection, serverSection, memorySection, pausesSection, embeddedSection, hostmemSection, warmSection, threadsSection];
 
 function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<string> } {
   const o: { quick: boolean; out?: string; only?: Set<string> } = { quick: false };
@@ -25,7 +26,7 @@ function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<s
     else if (a === '--only') o.only = new Set(argv[++i].split(','));
     else if (a.startsWith('--only=')) o.only = new Set(a.slice(7).split(','));
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,memory,pauses,embedded,hostmem,warm]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,memory,pauses,embedded,hostmem,warm,threads]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${a}\n`);
