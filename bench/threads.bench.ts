@@ -25,7 +25,6 @@ const LOADGEN_JS = join(ROOT, '.bench', 'loadgen.js');
 
 const MEMORY_MB = 1024;
 const CONNECTIONS = 50;
-const KEYS = 100_000;
 const VALUE_BYTES = 100;
 const GET_RATIO = 0.9;
 const KEY_PREFIX = 'bench:t:';
@@ -57,18 +56,23 @@ const WORKLOADS: Workload[] = [
 ];
 
 interface Plan {
+  /** keys prefilled for bench/loadgen.ts */
+  keys: number;
   rounds: number;
   warmupMs: number;
   durationMs: number;
   memcaslapSeconds: number;
   engineSeconds: number;
   engineRounds: number;
+  workloads: Workload[];
 }
 
 function plan(quick: boolean): Plan {
+  // --quick leaves out bench/loadgen.ts at depth 1 (memcaslap covers no
+  // pipelining): each of its runs spends seconds building its request ring.
   return quick
-    ? { rounds: 1, warmupMs: 300, durationMs: 1500, memcaslapSeconds: 2, engineSeconds: 0.5, engineRounds: 1 }
-    : { rounds: 4, warmupMs: 1000, durationMs: 4000, memcaslapSeconds: 5, engineSeconds: 1.5, engineRounds: 5 };
+    ? { keys: 20_000, rounds: 1, warmupMs: 200, durationMs: 1000, memcaslapSeconds: 1, engineSeconds: 0.4, engineRounds: 1, workloads: WORKLOADS.filter((w) => w.id !== 'loadgen-1') }
+    : { keys: 100_000, rounds: 4, warmupMs: 1000, durationMs: 4000, memcaslapSeconds: 5, engineSeconds: 1.5, engineRounds: 5, workloads: WORKLOADS };
 }
 
 /** One timed run against one server. */
@@ -205,7 +209,7 @@ function loadConfig(p: Plan, port: number, serverPid: number, clkTck: number, mo
     port, mode, serverPid, clkTck, seed,
     connections: prefill ? 8 : CONNECTIONS,
     depth: prefill ? 64 : depth,
-    keys: KEYS,
+    keys: p.keys,
     keyPrefix: KEY_PREFIX,
     valueSize: VALUE_BYTES,
     getRatio: GET_RATIO,
@@ -299,7 +303,7 @@ export const threadsSection: Section = {
     const clkTck = clockTicks();
     const started = Date.now();
     const memcaslap = which('memcaslap');
-    const workloads = WORKLOADS.filter((w) => w.generator !== 'memcaslap' || memcaslap);
+    const workloads = p.workloads.filter((w) => w.generator !== 'memcaslap' || memcaslap);
     if (!memcaslap) notes.push('memcaslap is not installed (apt-get install -y libmemcached-tools): the issue\'s generator is left out, bench/loadgen.ts only');
     const list = contenderList(notes);
     const servers = new Map<string, ServerProcess | null>();
@@ -311,10 +315,10 @@ export const threadsSection: Section = {
       try {
         ctx.progress(`starting ${c.name}`);
         server = await c.start();
-        ctx.progress(`prefilling ${c.name}: ${KEYS.toLocaleString('en-US')} × ${VALUE_BYTES} B`);
+        ctx.progress(`prefilling ${c.name}: ${p.keys.toLocaleString('en-US')} × ${VALUE_BYTES} B`);
         const r = await runLoad(loadConfig(p, server.port, 0, clkTck, 'prefill', 64, 1));
-        if (r.ops < KEYS || r.bad_replies || r.failed_connections || r.timed_out) {
-          throw new Error(`prefill stored ${r.ops} of ${KEYS} keys (${r.bad_replies} bad replies, ${r.failed_connections} failed connections${r.timed_out ? ', timed out' : ''}); server ${server.describeExit()}`);
+        if (r.ops < p.keys || r.bad_replies || r.failed_connections || r.timed_out) {
+          throw new Error(`prefill stored ${r.ops} of ${p.keys} keys (${r.bad_replies} bad replies, ${r.failed_connections} failed connections${r.timed_out ? ', timed out' : ''}); server ${server.describeExit()}`);
         }
         servers.set(c.name, server);
       } catch (e) {
@@ -493,6 +497,6 @@ function summarize(p: Plan, names: string[], workloads: Workload[], records: Run
 
   notes.push(...targets);
   notes.push(`nothing pinned: servers, generators and whatever else runs on this machine share its cores; "generator CPU" is the generator process's own CPU over wall time (memcaslap runs 2 threads), "others" is the machine's busy time less the server's and the generator's; server CPU from /proc/<pid>/stat (all of a server's threads); ${p.warmupMs / 1000} s warm-up + ${p.durationMs / 1000} s measured per bench/loadgen.ts run, memcaslap -t ${p.memcaslapSeconds}s (its whole run measured, no p99); section took ${seconds.toFixed(0)} s`);
-  if (p.rounds === 1) notes.push('--quick: 1 round of short runs; figures are indicative only');
+  if (p.rounds === 1) notes.push('--quick: 1 round of short runs, no bench/loadgen.ts run at depth 1; figures are indicative only');
   return { tables, json: { rows, ratios: ratioJson, engine, records: records.map((r) => ({ round: r.round, workload: r.workload, contender: r.contender, ...r.sample })) }, notes };
 }
