@@ -33,16 +33,25 @@ const W_GO = 1;
 const W_READY = 2;
 const DEADLINE_AT = 8;
 
-/** The engine lock, timing how long a thread waits when it finds it held. */
+/** The engine lock, timing how long a thread waits when it finds it held,
+ *  and how long it holds it (so the share of a thread's time spent under the
+ *  lock, which bounds what more threads can add). */
 class TimedLock extends EngineLock {
   calls = 0;
   waitMs = 0;
+  heldMs = 0;
+  private since = 0;
   override acquire(): void {
     this.calls++;
     const before = this.waits;
     const t = performance.now();
     super.acquire();
-    if (this.waits !== before) this.waitMs += performance.now() - t;
+    this.since = performance.now();
+    if (this.waits !== before) this.waitMs += this.since - t;
+  }
+  override release(): void {
+    this.heldMs += performance.now() - this.since;
+    super.release();
   }
 }
 
@@ -53,6 +62,7 @@ interface RunResult {
   calls: number;
   waits: number;
   waitMs: number;
+  heldMs: number;
 }
 
 function batches(seed: number): Buffer[] {
@@ -78,6 +88,7 @@ function loop(store: Store, work: Buffer[], deadline: number, now: number, lock:
   const calls0 = lock?.calls ?? 0;
   const waits0 = lock?.waits ?? 0;
   const waitMs0 = lock?.waitMs ?? 0;
+  const heldMs0 = lock?.heldMs ?? 0;
   let n = 0;
   let bad = 0;
   let i = 0;
@@ -100,6 +111,7 @@ function loop(store: Store, work: Buffer[], deadline: number, now: number, lock:
     calls: (lock?.calls ?? 0) - calls0,
     waits: (lock?.waits ?? 0) - waits0,
     waitMs: (lock?.waitMs ?? 0) - waitMs0,
+    heldMs: (lock?.heldMs ?? 0) - heldMs0,
   };
 }
 
@@ -177,7 +189,7 @@ if (!isMainThread) {
 
   type Config = 'plain-1' | 'shared-1' | 'shared-2';
   const configs: Config[] = ['plain-1', 'shared-1', 'shared-2'];
-  interface Measured { ops_per_s: number; ops_per_cpu_s: number; cpu_cores: number; bad: number; waits_per_call: number; wait_share: number }
+  interface Measured { ops_per_s: number; ops_per_cpu_s: number; cpu_cores: number; bad: number; waits_per_call: number; wait_share: number; held_share: number }
   const results: Record<Config, Measured[]> = { 'plain-1': [], 'shared-1': [], 'shared-2': [] };
 
   const run = async (c: Config): Promise<Measured> => {
@@ -210,6 +222,8 @@ if (!isMainThread) {
       waits_per_call: calls ? rs.reduce((a, r) => a + r.waits, 0) / calls : 0,
       // Time the threads spent waiting for the lock over the time they ran.
       wait_share: rs.reduce((a, r) => a + r.waitMs, 0) / rs.reduce((a, r) => a + r.ms, 0),
+      // The lock's occupancy: time any thread held it over the run's wall time.
+      held_share: rs.reduce((a, r) => a + r.heldMs, 0) / ms,
     };
   };
 
@@ -233,6 +247,7 @@ if (!isMainThread) {
     cpu_cores: median(results[c].map((m) => m.cpu_cores)),
     waits_per_call: median(results[c].map((m) => m.waits_per_call)),
     wait_share: median(results[c].map((m) => m.wait_share)),
+    held_share: median(results[c].map((m) => m.held_share)),
     bad: results[c].reduce((a, m) => a + m.bad, 0),
     ops_per_s_by_round: results[c].map((m) => Math.round(m.ops_per_s)),
   });

@@ -261,6 +261,7 @@ interface EngineConfig {
   cpu_cores: number;
   waits_per_call: number;
   wait_share: number;
+  held_share: number;
   bad: number;
   ops_per_s_by_round: number[];
 }
@@ -480,17 +481,18 @@ function summarize(p: Plan, names: string[], workloads: Workload[], records: Run
       label, threads, fmt(c.ops_per_s), show(c.ops_per_s / base), fmt(c.ops_per_cpu_s), show(c.cpu_cores),
       threads > 1 || label.includes('shared') ? show(c.waits_per_call * 100, 1) : '-',
       threads > 1 || label.includes('shared') ? show(c.wait_share * 100, 1) : '-',
+      threads > 1 || label.includes('shared') ? show(c.held_share * 100, 1) : '-',
     ];
     tables.push({
       title: `In-process engine, no sockets: batches of 32 commands (90% get, 100 B values) per call, ${engine.seconds} s per run, median of ${engine.rounds} round(s)`,
-      headers: ['configuration', 'threads', 'engine ops/s', '× 1 thread shared', 'ops per CPU-second', 'CPU (cores)', 'calls finding the lock held %', 'time waiting for the lock %'],
+      headers: ['configuration', 'threads', 'engine ops/s', '× 1 thread shared', 'ops per CPU-second', 'CPU (cores)', 'calls finding the lock held %', 'time waiting for the lock %', 'lock held, % of wall time'],
       rows: [
         cfg('-t 1 build, no lock', 1, engine.plain_1),
         cfg('shared build, one arena, lock', 1, engine.shared_1),
         cfg('shared build, one arena, lock', 2, engine.shared_2),
       ],
     });
-    targets.push(`in-process engine: 2 threads on one arena give ${fmt(engine.two_over_one)}× the ops/s of 1 (${fmt(engine.two_over_one_per_cpu_s)}× per CPU-second); the shared build with its lock and context swap gives ${fmt(engine.shared_over_plain)}× the -t 1 build's ops/s on one thread (medians of per-round ratios; no target)`);
+    targets.push(`in-process engine: 2 threads on one arena give ${fmt(engine.two_over_one)}× the ops/s of 1 (${fmt(engine.two_over_one_per_cpu_s)}× per CPU-second); the shared build with its lock and context swap gives ${fmt(engine.shared_over_plain)}× the -t 1 build's ops/s on one thread (medians of per-round ratios; no target); one thread holds the lock ${(engine.shared_1.held_share * 100).toFixed(0)}% of its time, so however many cores, threads on one arena can give at most ${fmt(1 / engine.shared_1.held_share)}× in this loop`);
     const bad = engine.plain_1.bad + engine.shared_1.bad + engine.shared_2.bad;
     if (bad) notes.push(`in-process engine: ${bad} batches did not execute completely (status or consumed bytes wrong)`);
   }
