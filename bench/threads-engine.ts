@@ -6,8 +6,8 @@
 // Each run is a tight loop of pipelined batches (32 commands of 100 B
 // values, ~90% gets of stored keys), copied in, executed, the output copied
 // out, as a connection does per read. Configurations, in an order rotated
-// each round: the -t 1 build without a lock on the main thread, and 1 or 2
-// worker threads on the shared arena. Prints one JSON line.
+// each round, each in worker threads: the -t 1 build without a lock, and 1
+// or 2 threads on the shared arena. Prints one JSON line.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { loadSharedWasmEngine, loadWasmEngine, newSharedMemory, sharedWasmModule } from '../src/engine/wasm.js';
@@ -130,12 +130,17 @@ interface WorkerInit {
   sab: SharedArrayBuffer;
   seed: number;
   now: number;
+  /** the -t 1 build on its own store, no lock */
+  plain: boolean;
 }
 
 if (!isMainThread) {
   const d = workerData as WorkerInit;
-  const lock = new TimedLock(d.sab, W_LOCK);
-  const store = Store.attach(loadSharedWasmEngine(d.module, d.memory), d.base, d.ctx, lock);
+  // The -t 1 build runs in a worker too, so every configuration's code is
+  // compiled in an isolate that has seen one engine instance only.
+  const lock = d.plain ? null : new TimedLock(d.sab, W_LOCK);
+  const store = lock ? Store.attach(loadSharedWasmEngine(d.module, d.memory), d.base, d.ctx, lock) : Store.create(loadWasmEngine(), STORE_OPTIONS, d.now);
+  if (!lock) prefill(store, d.now);
   const work = batches(d.seed);
   const words = new Int32Array(d.sab);
   const deadline = new Float64Array(d.sab, DEADLINE_AT * 4, 1);
@@ -161,18 +166,14 @@ if (!isMainThread) {
   // As the server does with -t N: the creating thread too goes through a context and the lock.
   shared.useContext(shared.newContext(), new EngineLock(sab, W_LOCK));
   prefill(shared, now);
-  const plain = Store.create(loadWasmEngine(), STORE_OPTIONS, now);
-  prefill(plain, now);
-  const plainWork = batches(1);
-
   /** A worker and its replies, taken in order. */
   class Thread {
     readonly worker: Worker;
     private readonly queue: unknown[] = [];
     private waiting: ((m: unknown) => void) | null = null;
-    constructor(t: number) {
+    constructor(t: number, plain: boolean) {
       this.worker = new Worker(new URL(import.meta.url), {
-        workerData: { module, memory, base: shared.base, ctx: shared.newContext(), sab, seed: 1 + t, now } satisfies WorkerInit,
+        workerData: { module, memory, base: shared.base, ctx: plain ? 0 : shared.newContext(), sab, seed: 1 + t, now, plain } satisfies WorkerInit,
       });
       this.worker.on('message', (m) => {
         const f = this.waiting;
@@ -184,8 +185,9 @@ if (!isMainThread) {
       return this.queue.length ? Promise.resolve(this.queue.shift()) : new Promise((r) => { this.waiting = r; });
     }
   }
-  const workers = [new Thread(0), new Thread(1)];
-  for (const w of workers) await w.next();
+  const workers = [new Thread(0, false), new Thread(1, false)];
+  const plainWorker = new Thread(0, true);
+  for (const w of [...workers, plainWorker]) await w.next();
 
   type Config = 'plain-1' | 'shared-1' | 'shared-2';
   const configs: Config[] = ['plain-1', 'shared-1', 'shared-2'];
@@ -195,20 +197,16 @@ if (!isMainThread) {
   const run = async (c: Config): Promise<Measured> => {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    let rs: RunResult[];
-    if (c === 'plain-1') {
-      rs = [loop(plain, plainWork, performance.timeOrigin + performance.now() + seconds * 1000, now, null)];
-    } else {
-      const n = c === 'shared-1' ? 1 : 2;
-      Atomics.store(words, W_GO, 0);
-      Atomics.store(words, W_READY, 0);
-      const replies = workers.slice(0, n).map((w) => { w.worker.postMessage('run'); return w.next() as Promise<RunResult>; });
-      while (Atomics.load(words, W_READY) < n) Atomics.wait(words, W_READY, Atomics.load(words, W_READY), 50);
-      deadline[0] = performance.timeOrigin + performance.now() + seconds * 1000;
-      Atomics.store(words, W_GO, 1);
-      Atomics.notify(words, W_GO);
-      rs = await Promise.all(replies);
-    }
+    const threads = c === 'plain-1' ? [plainWorker] : c === 'shared-1' ? workers.slice(0, 1) : workers;
+    const n = threads.length;
+    Atomics.store(words, W_GO, 0);
+    Atomics.store(words, W_READY, 0);
+    const replies = threads.map((w) => { w.worker.postMessage('run'); return w.next() as Promise<RunResult>; });
+    while (Atomics.load(words, W_READY) < n) Atomics.wait(words, W_READY, Atomics.load(words, W_READY), 50);
+    deadline[0] = performance.timeOrigin + performance.now() + seconds * 1000;
+    Atomics.store(words, W_GO, 1);
+    Atomics.notify(words, W_GO);
+    const rs = await Promise.all(replies);
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const ops = rs.reduce((a, r) => a + r.ops, 0);
@@ -239,7 +237,7 @@ if (!isMainThread) {
     perCpu.push(got['shared-2']!.ops_per_cpu_s / got['shared-1']!.ops_per_cpu_s);
     lockCost.push(got['shared-1']!.ops_per_s / got['plain-1']!.ops_per_s);
   }
-  await Promise.all(workers.map((w) => { w.worker.postMessage('exit'); return new Promise((r) => w.worker.once('exit', r)); }));
+  await Promise.all([...workers, plainWorker].map((w) => { w.worker.postMessage('exit'); return new Promise((r) => w.worker.once('exit', r)); }));
 
   const summary = (c: Config) => ({
     ops_per_s: median(results[c].map((m) => m.ops_per_s)),
