@@ -14,8 +14,9 @@ import { hostmemSection } from './hostmem.bench.js';
 import { warmSection } from './warm.bench.js';
 import { hostSection } from './host.bench.js';
 import { tlsSection } from './tls.bench.js';
+import { threadsSection } from './threads.bench.js';
 
-const SECTIONS: Section[] = [engineSection, serverSection, hostSection, memorySection, pausesSection, embeddedSection, hostmemSection, warmSection, tlsSection];
+const SECTIONS: Section[] = [engineSection, serverSection, hostSection, memorySection, pausesSection, embeddedSection, hostmemSection, warmSection, tlsSection, threadsSection];
 
 function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<string> } {
   const o: { quick: boolean; out?: string; only?: Set<string> } = { quick: false };
@@ -27,7 +28,7 @@ function parseArgs(argv: string[]): { quick: boolean; out?: string; only?: Set<s
     else if (a === '--only') o.only = new Set(argv[++i].split(','));
     else if (a.startsWith('--only=')) o.only = new Set(a.slice(7).split(','));
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,host,memory,pauses,embedded,hostmem,warm,tls]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--out FILE] [--only engine,server,host,memory,pauses,embedded,hostmem,warm,tls,threads]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${a}\n`);

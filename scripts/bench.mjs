@@ -13,7 +13,7 @@ const outfile = join(outdir, 'run.js');
 // The child scripts run one measurement each in a fresh process
 // (bench/child.ts); the load generator and the do-nothing server are the
 // server section's separate processes.
-const entries = ['run', 'memory-child', 'pauses-child', 'embedded-child', 'hostmem-child', 'warm-child', 'loadgen', 'null-server'];
+const entries = ['run', 'memory-child', 'pauses-child', 'embedded-child', 'hostmem-child', 'warm-child', 'loadgen', 'null-server', 'threads-engine'];
 await build({
   entryPoints: entries.map((e) => join(root, 'bench', `${e}.ts`)),
   outdir,
