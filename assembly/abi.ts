@@ -502,3 +502,19 @@ export const HSET_WARM_FROM_BYTES: u32 = 32;
  *  is the top of the engine's scratch area, which uses less than 8 KiB. */
 export const HOST_TLS_TEXT: u32 = 46080;
 export const HOST_TLS_TEXT_MAX: u32 = 3072;
+
+/** `stats settings`' strings that only the host knows, HOST_STRING_SLOT
+ *  bytes each (HSTR_* ids): a u32 byte count, then the bytes; 0 bytes: the
+ *  engine prints memcached's default. Below HOST_TLS_TEXT in the scratch
+ *  area's unused top. */
+export const HOST_STRINGS: u32 = 43008;
+export const HOST_STRING_SLOT: u32 = 768;
+/** -l as given (memcached's `inter`; NULL when not given). */
+export const HSTR_INTER: u32 = 0;
+/** -s, the unix socket's path (memcached's `domain_socket`). */
+export const HSTR_DOMAIN_SOCKET: u32 = 1;
+/** -e, the snapshot file (memcached's `memory_file`, listed last; `(null)` when not given). */
+export const HSTR_MEMORY_FILE: u32 = 2;
+/** -N, the NAPI ids (memcached's `num_napi_ids`: `(null)` when not given). */
+export const HSTR_NAPI_IDS: u32 = 3;
+export const HSTR_COUNT: u32 = 3 + 1;

@@ -32,6 +32,7 @@ import { UdpListener } from './udp.js';
 import { Watchers } from './watch.js';
 import { EngineLog } from './engine-log.js';
 import type { ThreadGroup, ThreadRole } from './threads.js';
+import { HSTR_INTER, HSTR_DOMAIN_SOCKET, HSTR_MEMORY_FILE, HSTR_NAPI_IDS } from '../assembly/abi.js';
 import { TlsFront, writeTlsSettings } from './tls.js';
 import { ExtraListeners } from './listeners.js';
 
@@ -318,6 +319,11 @@ export class CacheServer implements ConnHost {
     st.setHostSetting(HSET_LRU_FLAT, s.lruFlat ? 1 : 0);
     st.setHostSetting(HSET_UNIX_MASK, s.unixMask);
     writeTlsSettings(st, s.tls, s.ssl);
+    // memcached prints NULL for no -l (all interfaces); ours then is 127.0.0.1.
+    st.setHostString(HSTR_INTER, s.listenArg ?? s.listen);
+    st.setHostString(HSTR_DOMAIN_SOCKET, s.unixSocket ?? '');
+    st.setHostString(HSTR_MEMORY_FILE, s.snapshotFile ?? '');
+    st.setHostString(HSTR_NAPI_IDS, s.napiIds ?? '');
     if (s.warmFrom !== null) {
       const host = s.warmFrom.host.includes(':') ? `[${s.warmFrom.host}]` : s.warmFrom.host;
       const text = Buffer.from(`${host}:${s.warmFrom.port}`, 'latin1').subarray(0, HSET_WARM_FROM_BYTES);

@@ -55,6 +55,10 @@ export interface Settings {
   listen: string;
   /** -l as a list; empty when -l was not given (`listen` on -p) */
   listeners: ListenEntry[];
+  /** -l as given, for `stats settings` (memcached's `inter`); null when not given */
+  listenArg: string | null;
+  /** -N as given (no effect; `stats settings` shows it) */
+  napiIds: string | null;
   /** -s: listen on this unix socket instead of TCP */
   unixSocket: string | null;
   unixMask: number;
@@ -145,6 +149,8 @@ export function defaultSettings(): Settings {
     // Safer than memcached's all-interfaces default.
     listen: '127.0.0.1',
     listeners: [],
+    listenArg: null,
+    napiIds: null,
     unixSocket: null,
     unixMask: 0o700,
     memoryMB: 64,
@@ -219,6 +225,7 @@ const OPTIONS: OptionSpec[] = [
     apply(s, v, f) {
       s.listeners = parseListen(v, f);
       s.listen = s.listeners[0].host;
+      s.listenArg = v;
     } },
   { short: 's', long: 'unix-socket', arg: 'file', help: 'unix socket path to listen on (disables TCP)',
     apply(s, v, f) { s.unixSocket = requirePath(v, f); } },
@@ -306,7 +313,8 @@ const OPTIONS: OptionSpec[] = [
   { short: 'N', long: 'napi-ids', arg: 'num', help: 'accepted, no effect: NAPI ids select worker threads; here the kernel hands each connection to a thread',
     apply(s, v, f) {
       parseInteger(v, f, 1, 2_147_483_647, 'maximum number of NAPI IDs must be greater than 0');
-      s.notes.push({ verbosity: NO_EFFECT, text: '-N: NAPI ids are not used (one event loop serves every connection)' });
+      s.napiIds = v;
+      s.notes.push({ verbosity: NO_EFFECT, text: '-N: NAPI ids are not used (the kernel hands each connection to a thread)' });
     } },
   { long: 'warm-from', arg: 'host:port', help: 'warm this new node from an old one (memcached or wasmcached) in the background',
     apply(s, v, f) { s.warmFrom = parseHostPort(v, f); } },

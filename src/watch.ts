@@ -210,12 +210,7 @@ export class Watchers {
     let any = this.elsewhere;
     for (const w of this.watchers) {
       w.takes = false;
-      if ((w.kinds & kind) === 0 || gid < w.minGid) continue;
-      if (w.socket.writableLength + w.batchBytes + LINE_ROOM > LOG_WATCHER_QUEUE) {
-        w.skipped++;
-        this.skipped++;
-        continue;
-      }
+      if ((w.kinds & kind) === 0 || gid < w.minGid || !this.hasRoom(w)) continue;
       w.takes = true;
       any = true;
     }
@@ -234,18 +229,20 @@ export class Watchers {
       this.outLines.push(line);
       this.outBytes += line.length;
     }
-    for (const w of this.watchers) {
-      if (!w.takes) continue;
-      if (w.skipped > 0) {
-        const notice = `skipped=${w.skipped}\n`;
-        w.batch.push(notice);
-        w.batchBytes += notice.length;
-        w.skipped = 0;
-      }
-      w.batch.push(line);
-      w.batchBytes += line.length;
-      this.sent++;
+    for (const w of this.watchers) if (w.takes) this.queue(w, line);
+  }
+
+  /** Queues `line` for `w`, after the notice of what it skipped before. */
+  private queue(w: Watcher, line: string): void {
+    if (w.skipped > 0) {
+      const notice = `skipped=${w.skipped}\n`;
+      w.batch.push(notice);
+      w.batchBytes += notice.length;
+      w.skipped = 0;
     }
+    w.batch.push(line);
+    w.batchBytes += line.length;
+    this.sent++;
   }
 
   /** Sends this call's lines for other threads, one message per call. A
@@ -282,21 +279,16 @@ export class Watchers {
   private deliver(kind: number, gid: number, line: string): void {
     for (const w of this.watchers) {
       if ((w.kinds & kind) === 0 || gid < w.minGid) continue;
-      if (w.socket.writableLength + w.batchBytes + LINE_ROOM > LOG_WATCHER_QUEUE) {
-        w.skipped++;
-        this.skipped++;
-        continue;
-      }
-      if (w.skipped > 0) {
-        const notice = `skipped=${w.skipped}\n`;
-        w.batch.push(notice);
-        w.batchBytes += notice.length;
-        w.skipped = 0;
-      }
-      w.batch.push(line);
-      w.batchBytes += line.length;
-      this.sent++;
+      if (this.hasRoom(w)) this.queue(w, line);
     }
+  }
+
+  /** Whether `w` can take one more line; counts it as skipped if not. */
+  private hasRoom(w: Watcher): boolean {
+    if (w.socket.writableLength + w.batchBytes + LINE_ROOM <= LOG_WATCHER_QUEUE) return true;
+    w.skipped++;
+    this.skipped++;
+    return false;
   }
 
   /** Writes each watcher's queued lines (once per engine call, not per

@@ -15,7 +15,7 @@ import {
   HS_CONNECTION_STRUCTURES, HS_MAX_CONNECTIONS, HS_RUSAGE_USER_US, HS_RUSAGE_SYSTEM_US, HS_IDLE_KICKS,
   HS_TCP_PORT, HS_IDLE_TIMEOUT, HS_THREADS, HS_LISTEN_DISABLED, HS_CONN_YIELDS, HS_UNIX_SOCKET,
   hostStatOffset, HS_RESPONSE_OBJ_COUNT, HS_RESPONSE_OBJ_BYTES, HS_READ_BUF_COUNT, HS_READ_BUF_BYTES, HS_WARM_STATE, HS_WARM_COPIED, HS_WARM_SKIPPED, HS_WARM_ERRORS, HS_WARM_ELAPSED,
-  HS_METRICS_PORT, HS_SSL_HANDSHAKE_ERRORS, HS_SSL_CERT_LOADED, HOST_TLS_TEXT, HOST_TLS_TEXT_MAX, WARM_IDLE, WARM_COPYING, WARM_DONE, H_WARM_MISS_THROUGH, H_WARM_MISS_HITS, H_WARM_MISS_TIMEOUTS,
+  HS_METRICS_PORT, HS_SSL_HANDSHAKE_ERRORS, HS_SSL_CERT_LOADED, HOST_TLS_TEXT, HOST_TLS_TEXT_MAX, HOST_STRINGS, HOST_STRING_SLOT, HSTR_INTER, HSTR_DOMAIN_SOCKET, HSTR_MEMORY_FILE, HSTR_NAPI_IDS, WARM_IDLE, WARM_COPYING, WARM_DONE, H_WARM_MISS_THROUGH, H_WARM_MISS_HITS, H_WARM_MISS_TIMEOUTS,
   OPT_NO_CAS, OPT_NO_EVICTIONS, OPT_SHUTDOWN, OPT_NO_FLUSH, OPT_NO_DUMP, OPT_SASL, H_STORE_BYTES, MAX_CLASSES, DUMP_META, DUMP_MG,
   LOG_REGION, LOG_REGION_SIZE, LOG_RECORDS, LOG_DROPPED, LOG_WRITTEN, LOG_SKIPPED, LOG_SENT, LOG_WATCHERS,
   LOG_WATCHER_QUEUE,
@@ -67,6 +67,14 @@ function hostAddr(id: u32): u32 { return S + hostStatOffset(id); }
 function hostLo(id: u32): u32 { return ld32(hostAddr(id)); }
 function hostHi(id: u32): u32 { return ld32(hostAddr(id) + 4); }
 function sHost(name: string, id: u32): void { sU64(name, hostHi(id), hostLo(id)); }
+/** A host string (HSTR_* id), or `fallback` when the host set none. */
+function sHostStr(name: string, id: u32, fallback: string): void {
+  const at = S + HOST_STRINGS + id * HOST_STRING_SLOT;
+  const n = ld32(at);
+  statName(name);
+  if (n != 0 && n <= HOST_STRING_SLOT - 4) outBytes(at + 4, n); else outStr(fallback);
+  outCRLF();
+}
 /** A 64-bit log counter (LOG_* of abi.ts). */
 function sLog(name: string, off: u32): void { sU64(name, ld32(S + LOG_REGION + off + 4), ld32(S + LOG_REGION + off)); }
 function hostSetting(id: u32): u32 { return hget(HOST_SETTINGS + (id << 2)); }
@@ -300,10 +308,11 @@ function statsSettings(): void {
   sHost('maxconns', HS_MAX_CONNECTIONS);
   sHost('tcpport', HS_TCP_PORT);
   sU32('udpport', hget(H_UDP_PORT));
+  sHostStr('inter', HSTR_INTER, 'NULL');
   sU32('verbosity', hget(H_VERBOSITY));
   sU32('oldest', hget(H_OLDEST_LIVE));
   sStr('evictions', (opts & OPT_NO_EVICTIONS) != 0 ? 'off' : 'on');
-  sStr('domain_socket', hostLo(HS_UNIX_SOCKET) != 0 ? 'yes' : 'NULL');
+  sHostStr('domain_socket', HSTR_DOMAIN_SOCKET, 'NULL');
   statName('umask'); outOctal(hostSetting(HSET_UNIX_MASK)); outCRLF();
   sBool('shutdown_command', (opts & OPT_SHUTDOWN) != 0);
   statName('growth_factor'); outHundredths(hget(H_FACTOR)); outCRLF();
@@ -351,6 +360,8 @@ function statsSettings(): void {
   const tlsLen = ld32(S + HOST_TLS_TEXT);
   if (tlsLen != 0 && tlsLen <= HOST_TLS_TEXT_MAX - 4) outBytes(S + HOST_TLS_TEXT + 4, tlsLen);
   else sBool('ssl_enabled', false);
+  sHostStr('num_napi_ids', HSTR_NAPI_IDS, '(null)');
+  sHostStr('memory_file', HSTR_MEMORY_FILE, '(null)');
   // wasmcached's Prometheus endpoint; absent when off, as memcached has none.
   if (hostLo(HS_METRICS_PORT) != 0) sHost('metrics_port', HS_METRICS_PORT);
   // --warm-from, wasmcached's too: the old node, while and after warming.

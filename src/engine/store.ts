@@ -8,7 +8,7 @@ import {
   H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, hostStatOffset, H_WARMING, R_WARM_KEYS_LEN,
   H_WARM_MISS_THROUGH, H_WARM_MISS_TIMEOUTS,
   LOG_REGION, LOG_USED, LOG_RECORDS, LOG_WATCH, LOG_WATCH_REQUEST, LOG_WATCHERS,
-  H_REQS_LEFT, HOST_SETTINGS, HSET_WORDS, H_CRAWLER_ON, CONTEXT_MAGIC,
+  H_REQS_LEFT, HOST_SETTINGS, HSET_WORDS, H_CRAWLER_ON, CONTEXT_MAGIC, HOST_STRINGS, HOST_STRING_SLOT, HSTR_COUNT,
   CTX_IN_IO, CTX_IN_IO_END, CTX_OUT_RESULTS, CTX_OUT_OP, CTX_OUT_OP_END, CTX_VALUE, CTX_VALUE_END,
   CTX_CONN, CTX_CONN_END, CTX_REQS, CTX_REQS_END,
 } from '../../assembly/abi.js';
@@ -340,6 +340,17 @@ export class Store {
     if (id < 0 || id >= HSET_WORDS) throw new RangeError(`no host setting ${id}`);
     this.views();
     this.u32[((this.base + HOST_SETTINGS) >>> 2) + id] = value >>> 0;
+  }
+
+  /** Sets one of the host's strings of `stats settings` (HSTR_* id);
+   *  longer than a slot holds, it is cut. */
+  setHostString(id: number, text: string): void {
+    if (id < 0 || id >= HSTR_COUNT) throw new RangeError(`no host string ${id}`);
+    this.views();
+    const bytes = Buffer.from(text, 'latin1').subarray(0, HOST_STRING_SLOT - 4);
+    const at = this.base + HOST_STRINGS + id * HOST_STRING_SLOT;
+    this.u32[at >>> 2] = bytes.length;
+    this.u8.set(bytes, at + 4);
   }
 
   /** Hands the engine the credentials file of -S / -Y (`user:password` lines). */

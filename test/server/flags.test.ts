@@ -53,9 +53,9 @@ const ROWS: Row[] = [
   { flag: '-s', argv: ['-s', join(DIR, 'mc.sock')], outcome: effect({ unixSocket: join(DIR, 'mc.sock') }), memcached: 'not run', why: 'no port file on a unix socket' },
   { flag: '-a', argv: ['-a', '0600'], outcome: effect({ unixMask: 0o600 }) },
   { flag: '-A', argv: ['--enable-shutdown'], outcome: effect({ enableShutdown: true }) },
-  { flag: '-l', argv: ['-l', '127.0.0.1'], outcome: effect({ listeners: [{ host: '127.0.0.1', port: null, tls: true }] }) },
-  { flag: '-l', argv: ['--listen=localhost'], outcome: effect({ listen: 'localhost', listeners: [{ host: 'localhost', port: null, tls: true }] }) },
-  { flag: '-l', argv: ['-l', '127.0.0.1,notls:127.0.0.1:-1'], outcome: effect({ listeners: [{ host: '127.0.0.1', port: null, tls: true }, { host: '127.0.0.1', port: -1, tls: false }] }),
+  { flag: '-l', argv: ['-l', '127.0.0.1'], outcome: effect({ listenArg: '127.0.0.1', listeners: [{ host: '127.0.0.1', port: null, tls: true }] }) },
+  { flag: '-l', argv: ['--listen=localhost'], outcome: effect({ listen: 'localhost', listenArg: 'localhost', listeners: [{ host: 'localhost', port: null, tls: true }] }) },
+  { flag: '-l', argv: ['-l', '127.0.0.1,notls:127.0.0.1:-1'], outcome: effect({ listenArg: '127.0.0.1,notls:127.0.0.1:-1', listeners: [{ host: '127.0.0.1', port: null, tls: true }, { host: '127.0.0.1', port: -1, tls: false }] }),
     memcached: 'not run', why: 'memcached appends each -l to one list, so the harness\'s own -l 127.0.0.1 would be bound twice (tls.test.ts runs a list)' },
   { flag: '-d', argv: ['-d'], outcome: effect({ daemonize: true }), memcached: 'not run', why: 'it would leave a daemon (daemon.test.ts runs it)' },
   { flag: '-r', argv: ['--enable-coredumps'], outcome: noop(2, /^-r: core dumps/) },
@@ -102,7 +102,8 @@ const ROWS: Row[] = [
   { flag: '-e', argv: ['--memory-file', join(DIR, 'mem')], outcome: effect({ snapshotFile: join(DIR, 'mem') }), memcached: 'not run', why: 'memcached maps a file of -m bytes' },
   // Certificates are read at start, not while parsing (tls.test.ts starts it; without them it exits 64, as memcached).
   { flag: '-Z', argv: ['--enable-ssl'], outcome: effect({ tls: true }), memcached: 'refused', why: 'no certificate given: both refuse to start (exit 64, tls.test.ts)' },
-  { flag: '-N', argv: ['--napi-ids=2'], outcome: noop(2, /^-N: NAPI ids are not used/) },
+  // No effect on serving; stats settings shows it (num_napi_ids), as memcached's.
+  { flag: '-N', argv: ['--napi-ids=2'], outcome: effect({ napiIds: '2' }) },
   { flag: '-N', argv: ['-N', '0'], outcome: rejected('-N 0: maximum number of NAPI IDs must be greater than 0') },
   { flag: '-o', argv: ['--extended=idle_timeout=5,no_lru_crawler', '-o', 'slab_automove=0'], outcome: effect({ idleTimeout: 5, lruCrawler: false, slabAutomove: 0 }) },
   { flag: '-o', argv: ['-o', 'bogus'], outcome: rejected('unknown -o option "bogus" (see wasmcached -h)') },

@@ -5,6 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMemcached, startWasmcached, type ServerHandle } from '../support/servers.js';
 import { RawClient } from '../support/client.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // memcached with its defaults (the differential pair turns its crawler off).
 let pair: { ref: ServerHandle; sut: ServerHandle };
@@ -134,6 +137,35 @@ describe('stats parity with memcached', () => {
     } finally {
       idle.close();
       c.close();
+    }
+  });
+});
+
+describe('stats settings: the strings only the host knows', () => {
+  it('inter, num_napi_ids and memory_file as memcached prints them for the same command line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmcached-settings-'));
+    const servers: ServerHandle[] = [];
+    try {
+      // Each its own file: memcached's is a memory-mapped arena, ours a snapshot.
+      const files = [join(dir, 'memcached'), join(dir, 'wasmcached')];
+      // memcached -N closes every connection whose NAPI id it cannot read
+      // (loopback has none): its -N is left out, ours is shown.
+      servers.push(await startMemcached(['-m', '64', '-l', '127.0.0.1', '-e', files[0]]));
+      servers.push(await startWasmcached(['-m', '64', '-l', '127.0.0.1', '-N', '2', '-e', files[1]]));
+      const pick = (reply: Buffer) => statLines(reply).filter(([n]) => /^(inter|num_napi_ids|memory_file)$/.test(n));
+      const replies = await Promise.all(servers.map(async (s) => {
+        const c = await RawClient.connect(s.port);
+        try { return pick(await c.request('stats settings\r\n')); } finally { c.close(); }
+      }));
+      expect(replies[0]).toEqual([['inter', '127.0.0.1'], ['num_napi_ids', '(null)'], ['memory_file', files[0]]]);
+      expect(replies[1]).toEqual([['inter', '127.0.0.1'], ['num_napi_ids', '2'], ['memory_file', files[1]]]);
+      // Without them: memcached's NULL and (null) words; wasmcached's default -l is 127.0.0.1.
+      const plain = await both('stats settings\r\n');
+      expect(pick(plain[1])).toEqual([['inter', '127.0.0.1'], ['num_napi_ids', '(null)'], ['memory_file', '(null)']]);
+      expect(pick(plain[0]).slice(1)).toEqual(pick(plain[1]).slice(1));
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
