@@ -12,10 +12,7 @@ import {
 import { createLogger } from './log.js';
 import { loadWasmEngine, loadSharedWasmEngine, newSharedMemory, sharedWasmModule } from './engine/wasm.js';
 import { ThreadGroup, ThreadShared } from './threads.js';
-import { ThreadRelay } from './thread-relay.js';
-
-/** The channel the threads of this server talk on (one server per process). */
-const relayName = () => `wasmcached-threads-${process.pid}`;
+import { ThreadRelay, relayPorts } from './thread-relay.js';
 import { loadJsEngine } from './engine/js.js';
 import { Store } from './engine/store.js';
 import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
@@ -90,7 +87,8 @@ async function main(argv: string[]): Promise<void> {
   let store: Store;
   // -t N: one shared memory, one engine instance per thread (threads.ts).
   let threads: {
-    module: WebAssembly.Module; memory: WebAssembly.Memory; shared: ThreadShared; relay: ThreadRelay; contexts: number[];
+    module: WebAssembly.Module; memory: WebAssembly.Memory; shared: ThreadShared; relay: ThreadRelay;
+    ports: ReturnType<typeof relayPorts>; contexts: number[];
   } | null = null;
   try {
     if (settings.threads > 1) {
@@ -114,7 +112,8 @@ async function main(argv: string[]): Promise<void> {
         const shared = ThreadShared.create(contexts.length);
         // Thread 0 too works through a context of its own, under the lock.
         store.useContext(contexts[0], shared.lock);
-        threads = { module, memory, shared, relay: new ThreadRelay(0, contexts.length, relayName()), contexts: contexts.slice(1) };
+        const ports = relayPorts(contexts.length);
+        threads = { module, memory, shared, relay: new ThreadRelay(0, ports[0]), ports, contexts: contexts.slice(1) };
       }
     } else {
       store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
@@ -147,7 +146,7 @@ async function main(argv: string[]): Promise<void> {
   };
   let server: CacheServer | undefined;
   const threadGroup = threads === null ? undefined : new ThreadGroup({
-    store, module: threads.module, memory: threads.memory, shared: threads.shared, settings, log, relayName: relayName(),
+    store, module: threads.module, memory: threads.memory, shared: threads.shared, settings, log, relayPorts: threads.ports,
     contexts: threads.contexts,
     onExit: exit,
     onShutdown: () => server?.shutdown(),

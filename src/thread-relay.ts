@@ -1,17 +1,21 @@
-// -t N: what threads tell each other while serving, over one
-// BroadcastChannel per server: watch lines made on one thread for watchers
-// on another (memcached's logger is one for all its worker threads), and
-// `stats conns`, which lists the connections of every thread.
-import { BroadcastChannel } from 'node:worker_threads';
+// -t N: what threads tell each other while serving, over a MessagePort per
+// pair of threads (made by the main thread before it starts the others):
+// watch lines made on one thread for watchers on another (memcached's logger
+// is one for all its worker threads), `stats conns`, which lists the
+// connections of every thread, and `refresh_certs`. Point to point, so a
+// thread is sent only what is for it: the lines for a thread's watchers are
+// bounded in transit (ThreadShared.relayReserve), and no other thread queues
+// copies of them.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ConnRow } from './stats-conns.js';
 
 /** How long `stats conns` waits for the other threads' rows. */
 const CONNS_WAIT_MS = 1000;
 
 type RelayMessage =
-  | { t: 'lines'; to: number[]; bytes: number; kinds: number[]; gids: number[]; lines: string[] }
-  | { t: 'conns?'; from: number; id: number }
-  | { t: 'conns'; to: number; id: number; rows: ConnRow[] }
+  | { t: 'lines'; bytes: number; kinds: number[]; gids: number[]; lines: string[] }
+  | { t: 'conns?'; id: number }
+  | { t: 'conns'; id: number; rows: ConnRow[] }
   | { t: 'refresh-certs' };
 
 interface ConnsRequest {
@@ -21,8 +25,21 @@ interface ConnsRequest {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** The ports of an N-thread server: ports[i][j] is thread i's end of its
+ *  channel to thread j (null where i == j). */
+export function relayPorts(threads: number): (MessagePort | null)[][] {
+  const ports: (MessagePort | null)[][] = Array.from({ length: threads }, () => new Array<MessagePort | null>(threads).fill(null));
+  for (let i = 0; i < threads; i++) {
+    for (let j = i + 1; j < threads; j++) {
+      const { port1, port2 } = new MessageChannel();
+      ports[i][j] = port1;
+      ports[j][i] = port2;
+    }
+  }
+  return ports;
+}
+
 export class ThreadRelay {
-  private readonly channel: BroadcastChannel;
   /** Watch lines another thread made for this one (watch.ts delivers them
    *  to this thread's watchers); `bytes` counted in its queue (ThreadShared). */
   onLines: ((kinds: number[], gids: number[], lines: string[], bytes: number) => void) | null = null;
@@ -33,21 +50,27 @@ export class ThreadRelay {
   private nextId = 1;
   private readonly requests = new Map<number, ConnsRequest>();
 
-  /** `name` is the server's: every thread of it opens the same channel. */
-  constructor(readonly thread: number, readonly threads: number, name: string) {
-    this.channel = new BroadcastChannel(name);
-    // Serving keeps the thread alive, not this channel.
-    (this.channel as unknown as { unref?: () => void }).unref?.();
-    this.channel.onmessage = (ev) => this.receive((ev as { data: RelayMessage }).data);
+  /** `peers[j]`: this thread's port to thread j (null for itself). */
+  constructor(readonly thread: number, private readonly peers: (MessagePort | null)[]) {
+    for (const port of peers) {
+      if (port === null) continue;
+      port.on('message', (m: RelayMessage) => this.receive(port, m));
+      // Serving keeps the thread alive, not these ports.
+      port.unref();
+    }
   }
 
-  /** One engine call's watch lines, for the threads `to`. */
-  publishLines(to: number[], kinds: number[], gids: number[], lines: string[], bytes: number): void {
-    this.channel.postMessage({ t: 'lines', to, bytes, kinds, gids, lines } satisfies RelayMessage);
+  get threads(): number {
+    return this.peers.length;
+  }
+
+  /** One engine call's watch lines, for thread `to`. */
+  publishLines(to: number, kinds: number[], gids: number[], lines: string[], bytes: number): void {
+    this.peers[to]?.postMessage({ t: 'lines', bytes, kinds, gids, lines } satisfies RelayMessage);
   }
 
   publishRefreshCerts(): void {
-    this.channel.postMessage({ t: 'refresh-certs' } satisfies RelayMessage);
+    for (const port of this.peers) port?.postMessage({ t: 'refresh-certs' } satisfies RelayMessage);
   }
 
   /** The other threads' `stats conns` rows (those that answer within CONNS_WAIT_MS). */
@@ -57,7 +80,7 @@ export class ThreadRelay {
     return new Promise<ConnRow[]>((resolve) => {
       const timer = setTimeout(() => this.finish(id), CONNS_WAIT_MS);
       this.requests.set(id, { rows: [], left: this.threads - 1, done: resolve, timer });
-      this.channel.postMessage({ t: 'conns?', from: this.thread, id } satisfies RelayMessage);
+      for (const port of this.peers) port?.postMessage({ t: 'conns?', id } satisfies RelayMessage);
     });
   }
 
@@ -69,15 +92,14 @@ export class ThreadRelay {
     r.done(r.rows);
   }
 
-  private receive(m: RelayMessage): void {
+  private receive(from: MessagePort, m: RelayMessage): void {
     if (m.t === 'lines') {
-      if (m.to.includes(this.thread)) this.onLines?.(m.kinds, m.gids, m.lines, m.bytes);
+      this.onLines?.(m.kinds, m.gids, m.lines, m.bytes);
     } else if (m.t === 'refresh-certs') {
       this.onRefreshCerts?.();
     } else if (m.t === 'conns?') {
-      const rows = this.onConnsRequest?.() ?? [];
-      this.channel.postMessage({ t: 'conns', to: m.from, id: m.id, rows } satisfies RelayMessage);
-    } else if (m.t === 'conns' && m.to === this.thread) {
+      from.postMessage({ t: 'conns', id: m.id, rows: this.onConnsRequest?.() ?? [] } satisfies RelayMessage);
+    } else if (m.t === 'conns') {
       const r = this.requests.get(m.id);
       if (r === undefined) return;
       r.rows.push(...m.rows);
@@ -87,6 +109,6 @@ export class ThreadRelay {
 
   close(): void {
     for (const id of [...this.requests.keys()]) this.finish(id);
-    this.channel.close();
+    for (const port of this.peers) port?.close();
   }
 }

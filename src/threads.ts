@@ -10,7 +10,7 @@
 // Node cannot hand an accepted socket to another thread, so sharing the
 // listening socket is the way to balance here; it spreads connections about
 // evenly when the threads are equally busy (a busy thread polls less often).
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import {
   HS_CURR_CONNECTIONS, HS_TOTAL_CONNECTIONS, HS_REJECTED_CONNECTIONS, HS_CONNECTION_STRUCTURES, HS_CONN_YIELDS,
@@ -117,6 +117,16 @@ export class ThreadShared {
     return false;
   }
 
+  /** Whether thread `t`'s queue of watch lines has `room` bytes under `limit`. */
+  relayRoom(t: number, room: number, limit: number): boolean {
+    return Atomics.load(this.relayQueued, t) + room <= limit;
+  }
+
+  /** Counts `lines` watch lines as dropped for thread `t`. */
+  relayDrop(t: number, lines: number): void {
+    Atomics.add(this.relayDropped, t, lines);
+  }
+
   /** Thread `t` took `bytes` of its queue; returns the lines dropped for it since. */
   relayTaken(t: number, bytes: number): number {
     Atomics.sub(this.relayQueued, t, bytes);
@@ -210,8 +220,8 @@ export interface WorkerData {
   shared: SharedArrayBuffer;
   index: number;
   listenFd: number;
-  /** The relay channel's name (thread-relay.ts). */
-  relayName: string;
+  /** Its ports to the other threads (thread-relay.ts); transferred. */
+  relayPorts: (MessagePort | null)[];
   settings: Settings;
   verbosity: number;
 }
@@ -223,7 +233,8 @@ export interface ThreadGroupOptions {
   shared: ThreadShared;
   settings: Settings;
   log: Logger;
-  relayName: string;
+  /** relayPorts(): every thread's ports to the others (thread-relay.ts). */
+  relayPorts: (MessagePort | null)[][];
   /** The thread contexts of threads 1..N-1 (Store.tryNewContext). */
   contexts: number[];
   /** The main thread's server: what workers ask of it. */
@@ -250,9 +261,10 @@ export class ThreadGroup {
     for (let index = 1; index < o.shared.threads; index++) {
       const data: WorkerData = {
         module: o.module, memory: o.memory, base: o.store.base, ctx: o.contexts[index - 1], shared: o.shared.buffer,
-        index, listenFd, settings: o.settings, verbosity: o.store.verbosity, relayName: o.relayName,
+        index, listenFd, settings: o.settings, verbosity: o.store.verbosity, relayPorts: o.relayPorts[index],
       };
-      const w = new Worker(url, { workerData: data, stdout: false, stderr: false });
+      const transfer = o.relayPorts[index].filter((p): p is MessagePort => p !== null);
+      const w = new Worker(url, { workerData: data, transferList: transfer, stdout: false, stderr: false });
       this.workers.push(w);
       ready.push(new Promise<void>((resolve, reject) => {
         w.on('message', (msg: ToMain) => {

@@ -114,6 +114,27 @@ export class Watchers {
     return this.threads === null ? 0 : this.threads.shared.watchKindsElsewhere(this.threads.index);
   }
 
+  /** Whether a thread other than this one wants an entry of `kind` and has
+   *  room for it in transit. When none has room the line is never made, and
+   *  counts as dropped for each (told to its watchers as skipped); a line
+   *  that is made is queued or dropped per thread when sent (sendRelayed). */
+  private wantedElsewhere(kind: number): boolean {
+    const t = this.threads;
+    if (t === null) return false;
+    let wanting = false;
+    for (let other = 0; other < t.shared.threads; other++) {
+      if (other === t.index || (t.shared.watchKindsOf(other) & kind) === 0) continue;
+      wanting = true;
+      if (t.shared.relayRoom(other, this.outBytes + LINE_ROOM, LOG_WATCHER_QUEUE)) return true;
+    }
+    if (wanting) {
+      for (let other = 0; other < t.shared.threads; other++) {
+        if (other !== t.index && (t.shared.watchKindsOf(other) & kind) !== 0) t.shared.relayDrop(other, 1);
+      }
+    }
+    return false;
+  }
+
   private newGid(): number {
     this.gid = this.threads === null ? this.gid + 1 : this.threads.shared.nextGid();
     return this.gid;
@@ -206,7 +227,7 @@ export class Watchers {
     const gid = this.newGid();
     this.written++;
     this.entryKind = kind;
-    this.elsewhere = (this.kindsElsewhere() & kind) !== 0;
+    this.elsewhere = this.wantedElsewhere(kind);
     let any = this.elsewhere;
     for (const w of this.watchers) {
       w.takes = false;
@@ -251,12 +272,12 @@ export class Watchers {
    *  watchers are told how many they skipped. */
   private sendRelayed(): void {
     const t = this.threads!;
-    const to: number[] = [];
     for (let other = 0; other < t.shared.threads; other++) {
       if (other === t.index || t.shared.watchKindsOf(other) === 0) continue;
-      if (t.shared.relayReserve(other, this.outBytes, this.outLines.length, LOG_WATCHER_QUEUE)) to.push(other);
+      if (t.shared.relayReserve(other, this.outBytes, this.outLines.length, LOG_WATCHER_QUEUE)) {
+        t.relay.publishLines(other, this.outKinds, this.outGids, this.outLines, this.outBytes);
+      }
     }
-    if (to.length > 0) t.relay.publishLines(to, this.outKinds, this.outGids, this.outLines, this.outBytes);
     this.outKinds = [];
     this.outGids = [];
     this.outLines = [];

@@ -58,7 +58,7 @@ const server = new CacheServer({
     shared,
     listenFd: data.listenFd,
     toMain: send,
-    relay: new ThreadRelay(data.index, shared.threads, data.relayName),
+    relay: new ThreadRelay(data.index, data.relayPorts),
     snapshot: () => new Promise<string>((resolve) => {
       const id = nextSnapshot++;
       snapshots.set(id, resolve);
