@@ -43,9 +43,50 @@ interface BunGlobal {
 type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Done = ((err?: Error | null) => void) | undefined;
 
+/** The part of node's EventEmitter that Conn and server.ts use. */
+class Handlers {
+  protected readonly handlers = new Map<string, Listener[]>();
+
+  on(event: string, fn: Listener): this {
+    const list = this.handlers.get(event);
+    if (list) list.push(fn); else this.handlers.set(event, [fn]);
+    this.changed();
+    return this;
+  }
+
+  once(event: string, fn: Listener): this {
+    const wrapped: Listener = (...args) => { this.off(event, wrapped); fn(...args); };
+    return this.on(event, wrapped);
+  }
+
+  off(event: string, fn: Listener): this {
+    const list = this.handlers.get(event);
+    const i = list?.indexOf(fn) ?? -1;
+    if (i >= 0) list!.splice(i, 1);
+    this.changed();
+    return this;
+  }
+
+  removeAllListeners(event?: string): this {
+    if (event === undefined) this.handlers.clear(); else this.handlers.delete(event);
+    this.changed();
+    return this;
+  }
+
+  emit(event: string, ...args: unknown[]): boolean {
+    const list = this.handlers.get(event);
+    if (!list || list.length === 0) return false;
+    if (list.length === 1) list[0](...args);
+    else for (const fn of list.slice()) fn(...args);
+    return true;
+  }
+
+  /** After the listeners changed. */
+  protected changed(): void { /* nothing to keep in step by default */ }
+}
+
 /** A Bun socket seen through the node:net Socket members Conn uses. */
-export class BunConnSocket {
-  private readonly handlers = new Map<string, Listener[]>();
+export class BunConnSocket extends Handlers {
   /** Bytes the kernel did not take yet, and the callbacks due once they are sent. */
   private queue: Uint8Array[] = [];
   private queued = 0;
@@ -63,6 +104,7 @@ export class BunConnSocket {
   readonly _handle: { fd: number };
 
   constructor(private readonly sock: BunSocket, unix: boolean) {
+    super();
     this.remoteAddress = unix ? undefined : sock.remoteAddress;
     this.remotePort = unix ? undefined : sock.remotePort;
     this._handle = { fd: sock.fd };
@@ -74,24 +116,8 @@ export class BunConnSocket {
     return this.queued;
   }
 
-  on(event: string, fn: Listener): this {
-    const list = this.handlers.get(event);
-    if (list) list.push(fn); else this.handlers.set(event, [fn]);
+  protected override changed(): void {
     this.dataListener = this.soleDataListener();
-    return this;
-  }
-
-  once(event: string, fn: Listener): this {
-    const wrapped: Listener = (...args) => { this.off(event, wrapped); fn(...args); };
-    return this.on(event, wrapped);
-  }
-
-  off(event: string, fn: Listener): this {
-    const list = this.handlers.get(event);
-    const i = list?.indexOf(fn) ?? -1;
-    if (i >= 0) list!.splice(i, 1);
-    this.dataListener = this.soleDataListener();
-    return this;
   }
 
   /** The one 'data' listener, called directly on every read (the usual case). */
@@ -100,20 +126,6 @@ export class BunConnSocket {
   private soleDataListener(): Listener | null {
     const list = this.handlers.get('data');
     return list !== undefined && list.length === 1 ? list[0] : null;
-  }
-
-  removeAllListeners(event?: string): this {
-    if (event === undefined) this.handlers.clear(); else this.handlers.delete(event);
-    this.dataListener = this.soleDataListener();
-    return this;
-  }
-
-  emit(event: string, ...args: unknown[]): boolean {
-    const list = this.handlers.get(event);
-    if (!list || list.length === 0) return false;
-    if (list.length === 1) list[0](...args);
-    else for (const fn of list.slice()) fn(...args);
-    return true;
   }
 
   setNoDelay(on = true): this {
@@ -275,33 +287,12 @@ interface ListenOptions {
 }
 
 /** The part of net.Server that server.ts uses, served by Bun.listen. */
-class BunServer {
+class BunServer extends Handlers {
   private listener: BunListener | null = null;
   private unixPath: string | null = null;
-  private readonly handlers = new Map<string, Listener[]>();
 
-  constructor(private readonly onConnection: (socket: Socket) => void) {}
-
-  on(event: string, fn: Listener): this {
-    const list = this.handlers.get(event);
-    if (list) list.push(fn); else this.handlers.set(event, [fn]);
-    return this;
-  }
-
-  once(event: string, fn: Listener): this {
-    const wrapped: Listener = (...args) => { this.off(event, wrapped); fn(...args); };
-    return this.on(event, wrapped);
-  }
-
-  off(event: string, fn: Listener): this {
-    const list = this.handlers.get(event);
-    const i = list?.indexOf(fn) ?? -1;
-    if (i >= 0) list!.splice(i, 1);
-    return this;
-  }
-
-  private emit(event: string, ...args: unknown[]): void {
-    for (const fn of (this.handlers.get(event) ?? []).slice()) fn(...args);
+  constructor(private readonly onConnection: (socket: Socket) => void) {
+    super();
   }
 
   /** Binds now (Bun.listen is synchronous); 'listening' or 'error' follows on a later tick, as with node:net. */
