@@ -70,9 +70,10 @@ export function clockTicks(): number {
   return r.status === 0 && n > 0 ? n : 100;
 }
 
-/** Runs the generator as a pinned child process; rejects if it fails or overruns. */
-export function runLoad(loadgen: string, cfg: LoadConfig): Promise<LoadResult> {
-  const argv = pinned(LOADGEN_CPU, [process.execPath, loadgen, JSON.stringify(cfg)]);
+/** Runs the generator as a child process, pinned to `cpu` (null: not
+ *  pinned); rejects if it fails or overruns. */
+export function runLoad(loadgen: string, cfg: LoadConfig, cpu: number | null = LOADGEN_CPU): Promise<LoadResult> {
+  const argv = pinned(cpu, [process.execPath, loadgen, JSON.stringify(cfg)]);
   return new Promise((resolve, reject) => {
     const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -243,7 +244,8 @@ function foreignLoad(r: LoadResult): number {
 export const cpuPerOp = (r: LoadResult) => (r.server_cpu_s >= 0 && r.ops ? (r.server_cpu_s * 1e6) / r.ops : NaN);
 
 /** Median over rounds of a / b, both taken in the same round. */
-export function medianRatio(records: RunRecord[], a: string, b: string, w: Workload, f: (r: LoadResult) => number): number {
+export function medianRatio<W>(records: { round: number; workload: W; contender: string; result: LoadResult }[], a: string, b: string, w: W,
+  f: (r: LoadResult) => number): number {
   const ratios: number[] = [];
   for (const ra of records) {
     if (ra.contender !== a || ra.workload !== w) continue;

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startListening, startMemcached, which, type ServerProcess } from './contenders.js';
 import { runChild } from './child.js';
+import { runLoad as runLoadgen } from './server.bench.js';
 import type { LoadConfig, LoadResult } from './loadgen.js';
 import { fmt, median, type BenchContext, type Section, type SectionResult, type Table } from './types.js';
 
@@ -181,26 +182,9 @@ function runMemcaslap(bin: string, server: ServerProcess, seconds: number, clkTc
   });
 }
 
-/** bench/loadgen.ts as a child process, not pinned; rejects if it fails or overruns. */
+/** bench/loadgen.ts as a child process, not pinned: server and generator share both cores. */
 function runLoad(cfg: LoadConfig): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [LOADGEN_JS, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    proc.stderr.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-2000); });
-    const killer = setTimeout(() => { try { process.kill(proc.pid!, 'SIGKILL'); } catch { /* gone */ } }, cfg.timeoutMs + 10000);
-    proc.once('error', (e) => { clearTimeout(killer); reject(e); });
-    proc.once('exit', (code, sig) => {
-      clearTimeout(killer);
-      try {
-        if (code !== 0) throw new Error(`load generator exited (${code ?? sig}): ${err.trim().slice(-300)}`);
-        resolve(JSON.parse(out) as LoadResult);
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+  return runLoadgen(LOADGEN_JS, cfg, null);
 }
 
 function loadConfig(p: Plan, port: number, serverPid: number, clkTck: number, mode: 'prefill' | 'run', depth: number, seed: number): LoadConfig {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pinned, which, startListening, startMemcached, type ServerProcess } from './contenders.js';
-import { runLoad, clockTicks, SERVER_CPU } from './server.bench.js';
+import { runLoad, clockTicks, cpuPerOp, medianRatio, SERVER_CPU } from './server.bench.js';
 import type { LoadResult } from './loadgen.js';
 import { fmt, median, type BenchContext, type Section, type SectionResult, type Table } from './types.js';
 
@@ -158,19 +158,6 @@ export const tlsSection: Section = {
     return summarize(list, records, notes, { rounds, warmupMs, durationMs, taskset, seconds: (Date.now() - started) / 1000 });
   },
 };
-
-const cpuPerOp = (r: LoadResult) => (r.server_cpu_s >= 0 && r.ops ? (r.server_cpu_s * 1e6) / r.ops : NaN);
-
-/** Median over rounds of f(a) / f(b), both from the same round. */
-function medianRatio(records: RunRecord[], a: string, b: string, w: Workload, f: (r: LoadResult) => number): number {
-  const ratios: number[] = [];
-  for (const ra of records) {
-    if (ra.contender !== a || ra.workload !== w) continue;
-    const rb = records.find((x) => x.contender === b && x.workload === w && x.round === ra.round);
-    if (rb && f(rb.result) > 0 && Number.isFinite(f(ra.result))) ratios.push(f(ra.result) / f(rb.result));
-  }
-  return ratios.length ? median(ratios) : NaN;
-}
 
 function summarize(list: TlsContender[], records: RunRecord[], notes: string[],
   o: { rounds: number; warmupMs: number; durationMs: number; taskset: boolean; seconds: number }): SectionResult {
