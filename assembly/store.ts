@@ -174,6 +174,11 @@ function itemTouchTime(it: u32): void {
 
 /** Result digits of the last storeDelta (at DELTA_BUF, DELTA_LEN bytes). */
 export let DELTA_LEN: u32 = 0;
+/** Whether the last storeDelta linked a new item in place of the old one
+ * (the digits grew, or a reader pinned the old copy). memcached's
+ * do_add_delta then hands back the old, unlinked item, so meta `ma`'s `T`
+ * changes a copy nobody reads any more; `ma` follows that. */
+export let DELTA_REPLACED: bool = false;
 /** The item holding the result of the last DELTA_OK storeDelta. */
 export let DELTA_ITEM: u32 = 0;
 
@@ -213,6 +218,7 @@ export function storeDelta(key: u32, nkey: u32, hv: u32, incr: bool, dHi: u32, d
   }
   const len = u64Format(hi, lo, buf, scratch) - buf;
   DELTA_LEN = len;
+  DELTA_REPLACED = false;
   // In place only while no connection is sending the old digits (memcached:
   // refcount == 2), else they would change under the reader.
   if (len <= vlen && !itemIsPinned(it)) {
@@ -231,6 +237,7 @@ export function storeDelta(key: u32, nkey: u32, hv: u32, incr: bool, dHi: u32, d
   copy(itemData(grown), buf, len);
   itemReplace(it, grown);
   DELTA_ITEM = grown;
+  DELTA_REPLACED = true;
   return DELTA_OK;
 }
 

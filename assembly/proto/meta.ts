@@ -27,7 +27,7 @@ import { valueIn, sendValue, V_PENDING, V_NO_MEMORY, VALUE_ITEM, VALUE_NEXT, VAL
 import {
   storeItem, storeDelta, storeCreate, storeCreateAdd, storeDrop, storeInvalidate, storeDeleteItem, realtime, positiveTime, itemSizeOk,
   CMD_ADD, CMD_SET, CMD_REPLACE, CMD_APPEND, CMD_PREPEND, CMD_CAS, STORED, EXISTS, NOT_FOUND,
-  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_NOT_FOUND, DELTA_CAS_MISMATCH, DELTA_LEN, DELTA_ITEM, STORED_ITEM, countSet,
+  DELTA_OK, DELTA_NON_NUMERIC, DELTA_EOM, DELTA_NOT_FOUND, DELTA_CAS_MISMATCH, DELTA_LEN, DELTA_ITEM, DELTA_REPLACED, STORED_ITEM, countSet,
 } from '../store';
 import { itemFree, itemGet, itemUnlink, itemData, itemHash, itemBump } from '../items';
 import {
@@ -222,8 +222,11 @@ function outKey(key: u32, nkey: u32, binary: bool): void {
 
 /** ` t<seconds left>`, -1 for no expiry. */
 function outTtl(it: u32): void {
+  outExptime(ld32(it + IT_EXPTIME));
+}
+
+function outExptime(e: u32): void {
   outStr(' t');
-  const e = ld32(it + IT_EXPTIME);
   if (e == 0) outStr('-1');
   else outU32((e - currentTime()) >>> 0);
 }
@@ -539,10 +542,16 @@ export function processMetaArithmetic(ntok: u32): u32 {
   let it: u32 = 0;
   let created = false;
   let vlen: u32 = 0;
+  // The TTL that `t` reports: memcached 1.6.18 reads it from the item its
+  // do_add_delta returned, which after a growing incr is the old, unlinked
+  // copy; `T` lands on that copy, and so is reported but not kept.
+  let exptime: u32 = 0;
+  let ttlKept = true;
   const r = storeDelta(KEY, NKEY, hv, incr, DELTA_HI, DELTA_LO, digits, digitsScratch(), CAS_HI, CAS_LO);
   if (r == DELTA_OK) {
     it = DELTA_ITEM;
     vlen = DELTA_LEN;
+    ttlKept = !DELTA_REPLACED;
   } else if (r == DELTA_NON_NUMERIC) {
     errorLine('CLIENT_ERROR cannot increment or decrement non-numeric value');
     return P_DONE;
@@ -566,6 +575,7 @@ export function processMetaArithmetic(ntok: u32): u32 {
     outStr('EX');
   }
   if (it != 0) {
+    exptime = ld32(it + IT_EXPTIME);
     if (F_VALUE) {
       outStr('VA ');
       outU32(vlen);
@@ -575,9 +585,9 @@ export function processMetaArithmetic(ntok: u32): u32 {
     for (let i: u32 = 2; i < ntok - 1; i++) {
       const c: u32 = ld8(tokPtr(i));
       if (c == 99) outCas(it);
-      else if (c == 116) outTtl(it);
-      else if (c == 84) st32(it + IT_EXPTIME, EXPTIME);
-      else if (c == 78) { if (created) st32(it + IT_EXPTIME, AUTOVIV_EXPTIME); }
+      else if (c == 116) outExptime(exptime);
+      else if (c == 84) { exptime = EXPTIME; if (ttlKept) st32(it + IT_EXPTIME, EXPTIME); }
+      else if (c == 78) { if (created) { exptime = AUTOVIV_EXPTIME; st32(it + IT_EXPTIME, AUTOVIV_EXPTIME); } }
       else if (c == 79) { if (!outOpaque(i)) { outRewind(start); outError(E_OPAQUE); return P_DONE; } }
       else if (c == 107) outKey(KEY, NKEY, KEY_BINARY);
     }
