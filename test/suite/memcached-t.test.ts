@@ -22,6 +22,11 @@ const FILES = ['item_size_max', 'slabs-reassign2', 'flush-all', 'chunked-items',
 /** Files at once, one per core: a file is one server's CPU plus the
  *  harness sleeping or waiting for servers to start. */
 const CONCURRENCY = 2;
+/** Files that race the wall clock: flush-all.t sends `flush_all <time()+2>`
+ *  and then a set it expects to survive, so a second's delay on a loaded
+ *  machine (as memcached's own) flushes it. A failure there runs the file
+ *  once more, and the second run must pass. */
+const WALL_CLOCK_BOUND = new Set(['flush-all']);
 const FILE_TIMEOUT_MS = 180_000;
 /** Modules the harness and these files load. */
 const PERL_MODULES = ['Test::More', 'FindBin', 'IO::Socket::INET', 'IO::Socket::UNIX', 'POSIX', 'Cwd', 'Data::Dumper'];
@@ -145,10 +150,14 @@ describe.skipIf(!perlReady())('memcached 1.6.18 test files', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  for (const engine of ENGINES) {
+  ENGINES.forEach((engine, e) => {
     for (const file of FILES) {
       it(`${file}.t passes on the ${engine} build`, async () => {
-        const o = await outcomes.get(`${engine}/${file}`)!;
+        let o = await outcomes.get(`${engine}/${file}`)!;
+        if (WALL_CLOCK_BOUND.has(file) && (o.notOk > 0 || o.code !== 0)) {
+          console.warn(`${file}.t (${engine}) failed once, run again (it races the wall clock):\n${failureLines(o.log)}`);
+          o = await runFile(dirs[e], file);
+        }
         const summary = `${file}.t (${engine}): exit ${o.code}${o.timedOut ? ', timed out' : ''}, ` +
           `planned ${o.planned}, ran ${o.ran}, failed ${o.notOk}\n${failureLines(o.log)}`;
         expect(o.timedOut, summary).toBe(false);
@@ -156,7 +165,7 @@ describe.skipIf(!perlReady())('memcached 1.6.18 test files', () => {
         expect(o.ran, summary).toBe(o.planned);
         expect(o.notOk, summary).toBe(0);
         expect(o.code, summary).toBe(0);
-      }, FILE_TIMEOUT_MS * FILES.length);
+      }, FILE_TIMEOUT_MS * (FILES.length + 1));
     }
-  }
+  });
 });
