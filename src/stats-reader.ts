@@ -45,7 +45,7 @@ export function readStats(store: Store, now: number): StatsReport {
   const session = new Session(store);
   // A session of the server's own: text protocol, and past -S / -Y
   // authentication, which guards clients, not the host.
-  session.state[CONN] = CONN_TEXT | CONN_AUTHENTICATED;
+  session.protocol = CONN_TEXT | CONN_AUTHENTICATED;
   session.push(REQUEST);
   const replies: Buffer[] = [];
   try {
@@ -61,10 +61,11 @@ export function readStats(store: Store, now: number): StatsReport {
       if (status !== ST_OK && status !== ST_OUT_FULL) throw new StatsReplyError(`engine status ${status} answering stats`);
       if (status === ST_OK && session.consumed === 0) break;
     }
+    // Before close(), which drops what is pending.
+    if (session.pendingLen > 0) throw new StatsReplyError('stats commands left unanswered');
   } finally {
     session.close();
   }
-  if (session.pendingLen > 0) throw new StatsReplyError('stats commands left unanswered');
   return parseReplies(Buffer.concat(replies).toString('latin1'));
 }
 
