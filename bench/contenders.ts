@@ -163,6 +163,12 @@ export function contenders(o: ContenderOptions): { list: Contender[]; missing: s
       start: () => startListening(pinned(o.cpu, [node, wasmcached, '-p', '0', '--engine', engine, '-m', String(o.memoryMb), '-c', '4096']), `wasmcached --engine ${engine}`),
     });
   }
+  // What serving sockets on their libuv handles (the default host) saves over node:net's Socket.
+  list.push({
+    name: 'wasmcached (wasm, node-net)',
+    stores: true,
+    start: () => startListening(pinned(o.cpu, [node, wasmcached, '-p', '0', '--host', 'node-net', '-m', String(o.memoryMb), '-c', '4096']), 'wasmcached --host node-net'),
+  });
   const mc = which('memcached');
   if (mc) list.push({ name: 'memcached -t 1', stores: true, start: () => startMemcached(mc, ['-t', '1', '-m', String(o.memoryMb), '-c', '4096'], o.cpu) });
   else missing.push('memcached is not installed (apt-get install -y memcached): no memcached column, no ratios');

@@ -10,7 +10,8 @@ import { runChild } from './child.js';
 import type { HostmemFigures, HostmemPlan, ShapeRss } from './hostmem-child.js';
 import { fmt, type Section, type SectionResult } from './types.js';
 
-const CONTENDERS = ['wasmcached (wasm)', 'wasmcached (js)', 'memcached -t 1'];
+// node-net: what the default host saves by serving sockets on their libuv handles.
+const CONTENDERS = ['wasmcached (wasm)', 'wasmcached (js)', 'wasmcached (wasm, node-net)', 'memcached -t 1'];
 const MB = 1048576;
 
 /** The targets, shown next to the figures and never asserted. */

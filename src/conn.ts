@@ -20,6 +20,7 @@ import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS,
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import { Session } from './session.js';
+import { StreamSocket, type StreamSink } from './stream-socket.js';
 import type { OutputPool } from './output-pool.js';
 import type { Warmer } from './warm.js';
 import type { CloseReason } from './watch.js';
@@ -77,7 +78,7 @@ export interface ConnHost {
 /** memcached's answer when WATCHER_LIMIT watchers exist. */
 const TOO_MANY_WATCHERS = Buffer.from('WATCHER_TOO_MANY log watcher limit reached\r\n');
 
-export class Conn {
+export class Conn implements StreamSink {
   private readonly session: Session;
   /** Paused until the socket drains below the high-water mark. */
   private waitingDrain = false;
@@ -111,32 +112,44 @@ export class Conn {
    */
   constructor(readonly socket: Socket, readonly id: number, private readonly host: ConnHost, sharedReads = false) {
     this.lastActive = host.now();
-    this.session = new Session(host.store, (b) => host.outputPool.copy(b));
+    this.session = new Session(host.store, host.outputPool);
     this.peer = socket.remoteAddress === undefined
       ? { rip: 'unix', rport: 0, transport: 'local' }
       : { rip: socket.remoteAddress, rport: socket.remotePort ?? 0, transport: 'tcp' };
     socket.setNoDelay(true);
-    if (!sharedReads) socket.on('data', (chunk: Buffer) => this.receive(chunk, false));
-    socket.on('end', () => this.onEnd());
-    socket.on('drain', () => this.onDrain());
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (!this.closing) this.closeReason = 'error';
-      // Resets and broken pipes are ordinary; the socket closes itself next.
-      host.log.info(`<${this.id} socket error: ${err.code ?? err.message}`);
-    });
-    socket.on('close', () => {
-      this.closing = true;
-      this.closed = true;
-      // Items held for this connection (a value half received, or half
-      // sent) go back to the arena.
-      try {
-        this.session.close();
-      } catch (err) {
-        host.trapped(this, err);
-      }
-      host.closed(this);
-    });
+    const direct: unknown = socket;
+    if (direct instanceof StreamSocket) {
+      // Events straight to the methods below: no closure per event and connection.
+      direct.attach(this);
+    } else {
+      if (!sharedReads) socket.on('data', (chunk: Buffer) => this.receive(chunk, false));
+      socket.on('end', () => this.socketEnded());
+      socket.on('drain', () => this.socketDrained());
+      socket.on('error', (err: NodeJS.ErrnoException) => this.socketError(err));
+      socket.on('close', () => this.socketClosed());
+    }
     socket.resume();
+  }
+
+  // ---- socket events (StreamSink) ----
+
+  socketError(err: NodeJS.ErrnoException): void {
+    if (!this.closing) this.closeReason = 'error';
+    // Resets and broken pipes are ordinary; the socket closes itself next.
+    this.host.log.info(`<${this.id} socket error: ${err.code ?? err.message}`);
+  }
+
+  socketClosed(): void {
+    this.closing = true;
+    this.closed = true;
+    // Items held for this connection (a value half received, or half
+    // sent) go back to the arena.
+    try {
+      this.session.close();
+    } catch (err) {
+      this.host.trapped(this, err);
+    }
+    this.host.closed(this);
   }
 
   /** A storage command's value is arriving (memcached's conn_nread). */
@@ -192,12 +205,12 @@ export class Conn {
     if (session.runnable()) this.run();
   }
 
-  private onEnd(): void {
+  socketEnded(): void {
     this.peerEnded = true;
     if (!this.waitingDrain && !this.waitingTurn) this.finishIfDone();
   }
 
-  private onDrain(): void {
+  socketDrained(): void {
     if (!this.waitingDrain || this.closing) return;
     this.waitingDrain = false;
     this.socket.resume();

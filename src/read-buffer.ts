@@ -11,6 +11,7 @@
 // make. Where the runtime's server exposes no handle, its 'connection'
 // sockets are used as they are, with their 'data' events.
 import { Socket, type Server } from 'node:net';
+import { StreamSocket, isStreamHandle, streamBinding } from './stream-socket.js';
 
 export const READ_BUFFER_SIZE = 64 * 1024;
 
@@ -23,9 +24,11 @@ interface ListenHandle {
  * connection, with a socket whose reads land in `buffer`; `bind(onBytes)`
  * says where they go (a view valid only during the call). Returns false when
  * the listener cannot be set up so (the caller keeps its 'connection' handler).
+ * `direct`: serve each connection on its libuv handle (stream-socket.ts)
+ * where this runtime allows, rather than through node:net's Socket.
  */
 export function acceptWithSharedReads(listener: Server, buffer: Buffer,
-  onSocket: (socket: Socket, bind: (onBytes: (bytes: Buffer) => void) => void) => void): boolean {
+  onSocket: (socket: Socket, bind: (onBytes: (bytes: Buffer) => void) => void) => void, direct = false): boolean {
   // Bun's node:net has a handle-like object but no libuv stream under it:
   // a Socket made on it throws at its first error. Its 'data' events it is.
   if (typeof process.versions.bun === 'string') return false;
@@ -33,9 +36,15 @@ export function acceptWithSharedReads(listener: Server, buffer: Buffer,
   const original = handle?.onconnection;
   if (!handle || typeof original !== 'function') return false;
   const allowHalfOpen = (listener as unknown as { allowHalfOpen?: boolean }).allowHalfOpen ?? true;
+  const stream = direct ? streamBinding() : null;
   handle.onconnection = (err, clientHandle) => {
     // Errors (EMFILE and the like) keep net.Server's own handling.
     if (err || !clientHandle) { original.call(handle, err, clientHandle); return; }
+    if (stream !== null && isStreamHandle(clientHandle)) {
+      const socket = new StreamSocket(clientHandle, buffer, stream);
+      onSocket(socket as unknown as Socket, (fn) => { socket.onBytes = fn; });
+      return;
+    }
     let onBytes: (bytes: Buffer) => void = () => {};
     const socket = new Socket({
       handle: clientHandle,

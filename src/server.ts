@@ -20,6 +20,7 @@ import { listenPort, firstListenerTls, type Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
+import { StreamSocket, streamBinding } from './stream-socket.js';
 import { createBunServer } from './bun-listener.js';
 import { OutputPool } from './output-pool.js';
 import { renderStatsConns, statsConnRows, type ConnRow, type ListenerInfo } from './stats-conns.js';
@@ -201,7 +202,7 @@ export class CacheServer implements ConnHost {
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
     // Under TLS the raw handle carries ciphertext: connections read through 'data'.
-    if (!firstListenerTls(s)) acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    if (!firstListenerTls(s)) this.acceptDirect();
     try {
       await this.extraListeners.listen();
     } catch (err) {
@@ -274,6 +275,17 @@ export class CacheServer implements ConnHost {
     return shown;
   }
 
+  /** Accepted sockets read into the shared buffer; under --host node they
+   *  are served on their libuv handles (stream-socket.ts) where the runtime
+   *  allows, and the fallback is said once. */
+  private acceptDirect(): void {
+    const direct = this.settings.host === 'node';
+    acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind), direct);
+    if (direct && streamBinding() === null && !this.isWorker) {
+      this.log.warn('--host node: this runtime does not offer libuv stream handles; sockets are served through node:net');
+    }
+  }
+
   /** A worker thread accepts on thread 0's listening socket. */
   private async listenWorker(): Promise<string> {
     const fd = this.thread!.listenFd!;
@@ -283,7 +295,7 @@ export class CacheServer implements ConnHost {
       this.listener.listen({ fd });
     });
     this.listener.on('error', (err) => this.log.warn(`listener error: ${err.message}`));
-    if (!firstListenerTls(this.settings)) acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind));
+    if (!firstListenerTls(this.settings)) this.acceptDirect();
     this.hostStat(HS_READ_BUF_COUNT, 1);
     this.hostStat(HS_READ_BUF_BYTES, READ_BUFFER_SIZE);
     this.updateConnStats();
@@ -419,7 +431,8 @@ export class CacheServer implements ConnHost {
     const id = fdOf(socket) ?? this.nextId++;
     if (bind !== null) socket.setNoDelay(true);
     const conn = new Conn(socket, id, this, bind !== null);
-    bind?.((bytes) => conn.receive(bytes, true));
+    // A StreamSocket hands its reads to the Conn itself (attach()).
+    if (bind !== null && !(socket instanceof StreamSocket)) bind((bytes) => conn.receive(bytes, true));
     this.conns.add(conn);
     this.totalConnections++;
     this.lastAccept = this.now();

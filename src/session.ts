@@ -24,13 +24,55 @@ const VALUE_TAIL = (R_VALUE_TAIL - R_CONN_STATE) >>> 2;
 const SEND_ITEM = (R_SEND_ITEM - R_CONN_STATE) >>> 2;
 const DUMP = (R_DUMP - R_CONN_STATE) >>> 2;
 
-function plainCopy(b: Uint8Array): { buf: Buffer; release: null } {
-  return { buf: Buffer.from(b), release: null };
+/** Where a call's output is copied before it is written (OutputPool in the server). */
+export interface OutputCopier {
+  copy(b: Uint8Array): { buf: Buffer; release: (() => void) | null };
 }
 
+const plainCopy: OutputCopier = { copy: (b) => ({ buf: Buffer.from(b), release: null }) };
+
+/**
+ * The CONN_WORDS words of every session of this thread, in one array: a
+ * Uint32Array of its own costs a connection about 300 bytes (the array, its
+ * ArrayBuffer and the buffer's native record) for 52 bytes of state.
+ */
+class ConnWords {
+  private static readonly FIRST = 64;
+  words = new Uint32Array(CONN_WORDS * ConnWords.FIRST);
+  private readonly free: number[] = [];
+  private used = 0;
+
+  /** The offset of a zeroed slot. */
+  take(): number {
+    const at = this.free.pop();
+    if (at !== undefined) return at;
+    if ((this.used + 1) * CONN_WORDS > this.words.length) {
+      const grown = new Uint32Array(this.words.length * 2);
+      grown.set(this.words);
+      this.words = grown;
+    }
+    return this.used++ * CONN_WORDS;
+  }
+
+  give(at: number): void {
+    this.words.fill(0, at, at + CONN_WORDS);
+    this.free.push(at);
+    // All connections gone: the array shrinks back (memory is given back).
+    if (this.free.length === this.used && this.used > ConnWords.FIRST) {
+      this.words = new Uint32Array(CONN_WORDS * ConnWords.FIRST);
+      this.free.length = 0;
+      this.used = 0;
+    }
+  }
+}
+
+const connWords = new ConnWords();
+
 export class Session {
-  /** The engine's per-connection words, saved after every call. */
-  readonly state = new Uint32Array(CONN_WORDS);
+  /** Where its engine words (saved after every call) are in connWords.words; -1 once closed. */
+  private slot = connWords.take();
+  /** R_CONN as it was at close (the protocol stays known for the close's log lines). */
+  private connAtClose = 0;
   /** Received bytes not yet consumed: chunks[head..] in arrival order. */
   private chunks: Buffer[] = [];
   private head = 0;
@@ -61,11 +103,14 @@ export class Session {
 
   /** `copyOut` copies a call's output out of the store (OutputPool.copy in
    *  the server; a plain copy by default). */
-  constructor(private readonly store: Store,
-    private readonly copyOut: (b: Uint8Array) => { buf: Buffer; release: (() => void) | null } = plainCopy) {}
+  constructor(private readonly store: Store, private readonly copier: OutputCopier = plainCopy) {}
 
   /** The connection's protocol and authentication (R_CONN); 0 until its first bytes. */
-  get protocol(): number { return this.state[CONN]; }
+  get protocol(): number { return this.slot < 0 ? this.connAtClose : connWords.words[this.slot + CONN]; }
+  set protocol(v: number) { if (this.slot >= 0) connWords.words[this.slot + CONN] = v; }
+
+  /** One of its engine words (R_CONN_STATE + 4 * i). */
+  private word(i: number): number { return this.slot < 0 ? 0 : connWords.words[this.slot + i]; }
 
   /** Whether the value of a storage command is still arriving. */
   get receivingValue(): boolean { return this.valueLine !== null; }
@@ -101,8 +146,8 @@ export class Session {
   /** Whether an engine call can make progress now. */
   runnable(): boolean {
     if (this.valueLine !== null) return false;
-    if (this.state[SEND_ITEM] !== 0) return true;
-    return this.pendingLen > 0 && (this.state[RESUME] !== 0 || this.pendingLen >= this.need);
+    if (this.word(SEND_ITEM) !== 0) return true;
+    return this.pendingLen > 0 && (this.word(RESUME) !== 0 || this.pendingLen >= this.need);
   }
 
   /** Whether the rest of a rejected value is still being dropped. */
@@ -114,17 +159,20 @@ export class Session {
     const store = this.store;
     const offered = Math.min(this.pendingLen, maxInput, store.inputCapacity);
     this.copyPending(store.input(), offered);
-    store.loadConn(this.state);
+    // A session used after close (never, in the server) starts over rather
+    // than touch a slot that another connection may own now.
+    if (this.slot < 0) this.slot = connWords.take();
+    store.loadConn(connWords.words, this.slot);
     store.requestsLeft = maxRequests;
     const status = store.execute(offered, now);
     this.requestsLeft = maxRequests > 0 ? store.requestsLeft : 0;
-    store.saveConn(this.state);
+    store.saveConn(connWords.words, this.slot);
     const produced = store.outLen;
     // A copy: the output region is overwritten by the next call.
     let out: Buffer | null = null;
     this.outputRelease = null;
     if (produced > 0) {
-      const c = this.copyOut(store.output());
+      const c = this.copier.copy(store.output());
       out = c.buf;
       this.outputRelease = c.release;
     }
@@ -147,7 +195,14 @@ export class Session {
   /** The connection is gone: the engine releases the items it held for it
    *  and ends its key dump. */
   close(): void {
-    if (this.state[VALUE_ITEM] !== 0 || this.state[SEND_ITEM] !== 0 || this.state[DUMP] !== 0) this.store.closeConn(this.state);
+    const at = this.slot;
+    if (at >= 0) {
+      const w = connWords.words;
+      if (w[at + VALUE_ITEM] !== 0 || w[at + SEND_ITEM] !== 0 || w[at + DUMP] !== 0) this.store.closeConn(w, at);
+      this.connAtClose = w[at + CONN];
+      this.slot = -1;
+      connWords.give(at);
+    }
     this.chunks = [];
     this.head = 0;
     this.pendingLen = 0;
@@ -200,7 +255,7 @@ export class Session {
   private endValue(): void {
     const line = this.valueLine!;
     this.valueLine = null;
-    this.state[VALUE_TAIL] = (VALUE_READY | this.tail) >>> 0;
+    if (this.slot >= 0) connWords.words[this.slot + VALUE_TAIL] = (VALUE_READY | this.tail) >>> 0;
     if (this.head > 0) {
       this.chunks[--this.head] = line;
     } else {

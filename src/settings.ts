@@ -117,8 +117,9 @@ export interface Settings {
   /** -o ssl_*: the certificates and options of -Z */
   ssl: SslSettings;
   engine: 'wasm' | 'js';
-  /** --host: what serves TCP and unix sockets: node:net, or Bun.listen (only under Bun) */
-  host: 'node' | 'bun';
+  /** --host: what serves TCP and unix sockets: libuv's stream handles
+   *  directly (node), node:net's Socket (node-net), or Bun.listen (bun) */
+  host: 'node' | 'node-net' | 'bun';
   /** -e: the snapshot file written on stop and loaded at start (warm restarts) */
   snapshotFile: string | null;
   /** -o snapshot_interval=<secs>: background snapshots while serving; 0 = off */
@@ -326,13 +327,14 @@ const OPTIONS: OptionSpec[] = [
       else if (v === 'js') s.engine = 'js';
       else throw new SettingsError(`${f} ${quote(v)}: unknown engine (expected wasm or js)`);
     } },
-  { long: 'host', arg: 'name', help: 'socket host: bun (Bun.listen, the default under Bun) or node (node:net, the default under Node.js)',
+  { long: 'host', arg: 'name', help: 'socket host: node (libuv streams without node:net\'s Socket, the default under Node.js), node-net (node:net\'s Socket) or bun (Bun.listen, the default under Bun)',
     apply(s, v, f) {
       if (v === 'node') s.host = 'node';
+      else if (v === 'node-net') s.host = 'node-net';
       else if (v === 'bun') {
         if (typeof process.versions.bun !== 'string') throw new SettingsError(`${f} bun: this is Node.js; run wasmcached with Bun (bunx --bun wasmcached, or bun bin/wasmcached.js)`);
         s.host = 'bun';
-      } else throw new SettingsError(`${f} ${quote(v)}: unknown host (expected node or bun)`);
+      } else throw new SettingsError(`${f} ${quote(v)}: unknown host (expected node, node-net or bun)`);
     } },
   { short: 'h', long: 'help', help: 'print this help and exit',
     apply() { return { action: 'help' }; } },

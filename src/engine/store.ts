@@ -264,29 +264,29 @@ export class Store {
   get conn(): number { this.views(); return this.ioWord(R_CONN); }
   set conn(v: number) { this.views(); this.setIoWord(R_CONN, v); }
 
-  /** Makes `state` (CONN_WORDS words, all 0 for a new connection) the
-   *  connection state of the next call. */
-  loadConn(state: Uint32Array): void {
+  /** Makes `state[from..]` (CONN_WORDS words, all 0 for a new connection)
+   *  the connection state of the next call. */
+  loadConn(state: Uint32Array, from = 0): void {
     this.views();
     const u32 = this.u32;
     const at = (this.io + R_CONN_STATE) >>> 2;
     // A loop, not set(): this runs around every call, and allocates nothing.
-    for (let i = 0; i < CONN_WORDS; i++) u32[at + i] = state[i];
+    for (let i = 0; i < CONN_WORDS; i++) u32[at + i] = state[from + i];
   }
 
-  /** Copies the connection state the last call left into `state`. */
-  saveConn(state: Uint32Array): void {
+  /** Copies the connection state the last call left into `state[from..]`. */
+  saveConn(state: Uint32Array, from = 0): void {
     this.views();
     const u32 = this.u32;
     const at = (this.io + R_CONN_STATE) >>> 2;
-    for (let i = 0; i < CONN_WORDS; i++) state[i] = u32[at + i];
+    for (let i = 0; i < CONN_WORDS; i++) state[from + i] = u32[at + i];
   }
 
-  /** The connection whose state is `state` is gone: releases its items. */
-  closeConn(state: Uint32Array): void {
-    this.loadConn(state);
+  /** The connection whose state is `state[from..]` is gone: releases its items. */
+  closeConn(state: Uint32Array, from = 0): void {
+    this.loadConn(state, from);
     this.locked(() => this.build.exports.mc_conn_close(this.base));
-    state.fill(0);
+    state.fill(0, from, from + CONN_WORDS);
   }
 
   /** After ST_VALUE: where the value goes, how long it is, where it starts

@@ -33,6 +33,20 @@ export class RawClient {
     });
   }
 
+  /** Over a unix socket (-s). */
+  static connectPath(path: string): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const sock = connect({ path });
+      const onError = (e: Error) => reject(e);
+      sock.once('error', onError);
+      sock.once('connect', () => { sock.off('error', onError); resolve(new RawClient(sock)); });
+    });
+  }
+
+  /** Stops reading (the server's replies back up), until resume(). */
+  pause(): void { this.sock.pause(); }
+  resume(): void { this.sock.resume(); }
+
   /** Whether the peer has closed (or reset) the connection. */
   get isClosed(): boolean { return this.closed; }
 

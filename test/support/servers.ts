@@ -93,8 +93,9 @@ export async function startWasmcached(args: string[] = [], opts: { env?: NodeJS.
     const timer = setTimeout(() => reject(new Error(`wasmcached did not report a port within 15 s:\n${buf}`)), 15000);
     const onData = (b: Buffer) => {
       buf += b.toString();
-      const m = /listening on \S*:(\d+)\s*$/m.exec(buf);
-      if (m) { clearTimeout(timer); proc.stdout!.off('data', onData); resolve(Number(m[1])); }
+      // A unix socket (-s) prints its path: port 0.
+      const m = /listening on (?:\S*:(\d+)|\/\S*)\s*$/m.exec(buf);
+      if (m) { clearTimeout(timer); proc.stdout!.off('data', onData); resolve(Number(m[1] ?? 0)); }
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', (b: Buffer) => { buf += b.toString(); });

@@ -1,0 +1,480 @@
+// A client connection served straight on its libuv stream handle (TCP or
+// unix socket), the default under Node.js (--host node; --host node-net keeps
+// node:net's Socket). node:net wraps each handle in a Socket, a Duplex with
+// its readable and writable state, a write request object per write and a
+// microtask per write callback: 2.7 KB per idle connection and about a fifth
+// of the server's CPU per unpipelined request here (BENCHMARKS.md). This
+// class keeps what Conn, the watchers and `stats conns` use of a Socket
+// (events, pause, cork, write with its callback, end, destroy, the peer
+// address) and nothing else, so an idle connection costs the handle (about
+// 1.1 KB of native memory, Node's floor) and a few dozen bytes.
+//
+// It uses the same internal binding node:net is built on
+// (`process.binding('stream_wrap')`: WriteWrap, ShutdownWrap and the shared
+// state array). streamBinding() checks the parts it needs; where they are
+// missing (another runtime, a future Node.js that drops them), the server
+// uses node:net's Socket as before.
+//
+// Writes: the handle first tries to write at once; what the kernel takes
+// completes synchronously and the callbacks run before write() returns.
+// Only the rest is queued by libuv (writeQueueSize), with its request object
+// and buffers kept alive here until libuv reports it written.
+import { getSystemErrorName } from 'node:util';
+
+type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Done = ((err?: Error | null) => void) | undefined;
+
+interface PeerName { address?: string; port?: number; family?: string }
+
+/** A libuv stream handle (TCPWrap or PipeWrap), as node:net sees it. */
+export interface StreamHandle {
+  readonly fd: number;
+  readonly writeQueueSize: number;
+  onread: (this: StreamHandle) => void;
+  readStart(): number;
+  readStop(): number;
+  useUserBuffer(buffer: Uint8Array): void;
+  writeBuffer(req: WriteReq, data: Uint8Array): number;
+  writev(req: WriteReq, chunks: Uint8Array[], allBuffers: boolean): number;
+  shutdown(req: ShutdownReq): number;
+  close(cb: () => void): void;
+  setNoDelay?(on: boolean): number;
+  getpeername?(out: PeerName): number;
+}
+
+interface WriteReq {
+  handle: StreamHandle | null;
+  oncomplete: (this: WriteReq, status: number) => void;
+  /** While libuv holds the write: its socket, callbacks and bytes. */
+  sock: StreamSocket | null;
+  cbs: Done[] | null;
+  chunks: Uint8Array[] | null;
+}
+
+interface ShutdownReq {
+  handle: StreamHandle | null;
+  oncomplete: (this: ShutdownReq, status: number) => void;
+  sock: StreamSocket | null;
+}
+
+interface StreamBinding {
+  WriteWrap: new () => WriteReq;
+  ShutdownWrap: new () => ShutdownReq;
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kBytesWritten: number;
+  kLastWriteWasAsync: number;
+}
+
+let binding: StreamBinding | null | undefined;
+let UV_EOF = -4095;
+const UV_ECANCELED = -125;
+const UV_ENOTCONN = -107;
+
+/** node:net's own stream binding, or null where this runtime lacks it. */
+export function streamBinding(): StreamBinding | null {
+  if (binding !== undefined) return binding;
+  binding = null;
+  if (typeof process.versions.bun === 'string' || typeof process.versions.node !== 'string') return null;
+  try {
+    const legacy = (process as unknown as { binding?: (name: string) => unknown }).binding;
+    if (typeof legacy !== 'function') return null;
+    const b = legacy.call(process, 'stream_wrap') as Partial<StreamBinding>;
+    const uv = legacy.call(process, 'uv') as { UV_EOF?: number };
+    if (typeof b.WriteWrap !== 'function' || typeof b.ShutdownWrap !== 'function' ||
+        !(b.streamBaseState instanceof Int32Array) || typeof b.kReadBytesOrError !== 'number' ||
+        typeof b.kLastWriteWasAsync !== 'number' || typeof b.kBytesWritten !== 'number') return null;
+    if (typeof uv.UV_EOF === 'number') UV_EOF = uv.UV_EOF;
+    binding = b as StreamBinding;
+  } catch {
+    binding = null;
+  }
+  return binding;
+}
+
+/** Whether `handle` is a libuv stream this class can drive. */
+export function isStreamHandle(handle: unknown): handle is StreamHandle {
+  const h = handle as Partial<StreamHandle> | null;
+  return h !== null && typeof h === 'object' && typeof h.readStart === 'function' && typeof h.readStop === 'function' &&
+    typeof h.useUserBuffer === 'function' && typeof h.writeBuffer === 'function' && typeof h.writev === 'function' &&
+    typeof h.shutdown === 'function' && typeof h.close === 'function';
+}
+
+/** What a connection handles of its socket's events, called directly (attach()). */
+export interface StreamSink {
+  /** Received bytes: a view of the read buffer, valid only during the call. */
+  receive(bytes: Buffer, transient: true): void;
+  socketEnded(): void;
+  socketDrained(): void;
+  socketError(err: NodeJS.ErrnoException): void;
+  socketClosed(): void;
+}
+
+function ignoreBytes(): void { /* until bound */ }
+
+const OWNER = Symbol('wasmcached.streamSocket');
+type OwnedHandle = StreamHandle & { [OWNER]?: StreamSocket };
+
+/** A request object for the next write; replaced once libuv keeps one. */
+let spareWrite: WriteReq | null = null;
+
+function writeRequest(b: StreamBinding): WriteReq {
+  if (spareWrite !== null) return spareWrite;
+  const req = new b.WriteWrap();
+  req.handle = null;
+  req.oncomplete = afterWrite;
+  req.sock = null;
+  req.cbs = null;
+  req.chunks = null;
+  spareWrite = req;
+  return req;
+}
+
+function afterWrite(this: WriteReq, status: number): void {
+  const sock = this.sock;
+  const cbs = this.cbs;
+  this.sock = null;
+  this.cbs = null;
+  this.chunks = null;
+  this.handle = null;
+  if (sock !== null) sock.writeDone(this, status, cbs);
+}
+
+function afterShutdown(this: ShutdownReq, status: number): void {
+  const sock = this.sock;
+  this.sock = null;
+  this.handle = null;
+  if (sock !== null) sock.shutdownDone(status);
+}
+
+function onRead(this: OwnedHandle): void {
+  this[OWNER]?.readDone(binding!.streamBaseState[binding!.kReadBytesOrError]);
+}
+
+function drained(sock: StreamSocket): void {
+  sock.drained();
+}
+
+function callAll(cbs: Done[] | null, err: Error | null = null): void {
+  if (cbs === null) return;
+  for (const cb of cbs) cb?.(err);
+}
+
+function errnoError(status: number, syscall: string): NodeJS.ErrnoException {
+  let code: string;
+  try { code = getSystemErrorName(status); } catch { code = `E${-status}`; }
+  const err: NodeJS.ErrnoException = new Error(`${syscall} ${code}`);
+  err.code = code;
+  err.errno = status;
+  err.syscall = syscall;
+  return err;
+}
+
+/** Bytes above this in the queue make write() return false, as node:net's default. */
+const WRITABLE_HIGH_WATER = 16 * 1024;
+
+export class StreamSocket {
+  private handle: OwnedHandle | null;
+  private reading = false;
+  /** Writes held by cork(), sent together by the last uncork(). */
+  writableCorked = 0;
+  private corked: Uint8Array[] | null = null;
+  private corkedBytes = 0;
+  private corkedCbs: Done[] | null = null;
+  /** Writes libuv still holds (their requests), usually none. */
+  private inFlight: WriteReq[] | null = null;
+  /** write() returned false: 'drain' is due once everything is written (node:net's needDrain). */
+  private needDrain = false;
+  private ending = false;
+  private shutDown = false;
+  private readEnded = false;
+  private endCbs: Done[] | null = null;
+  destroyed = false;
+  private hadError = false;
+  /** Where a read's bytes go (a view of the read buffer, valid during the call). */
+  onBytes: (bytes: Buffer) => void = ignoreBytes;
+  /** The connection, told of every event without a closure per event. */
+  private sink: StreamSink | null = null;
+  // One field per event for other listeners (few, and rare): no emitter object per socket.
+  private lEnd: Listener | null = null;
+  private lDrain: Listener | null = null;
+  private lError: Listener | null = null;
+  private lClose: Listener | null = null;
+
+  /** `readBuffer`: every read lands there (shared by the server's connections). */
+  constructor(handle: StreamHandle, private readonly readBuffer: Buffer, private readonly binding: StreamBinding) {
+    this.handle = handle as OwnedHandle;
+    this.handle[OWNER] = this;
+    handle.useUserBuffer(readBuffer);
+    handle.onread = onRead;
+  }
+
+  /** Sends every event (reads included) to `sink` from now on. */
+  attach(sink: StreamSink): void {
+    this.sink = sink;
+  }
+
+  // ---- what node:net's Socket offers and the host uses ----
+
+  get remoteAddress(): string | undefined { return this.peerName()?.address; }
+  get remotePort(): number | undefined { return this.peerName()?.port; }
+  /** fdOf() in server.ts reads the descriptor from here, as from node:net. */
+  get _handle(): { fd: number } | null { return this.handle; }
+  get writableLength(): number { return this.corkedBytes + (this.handle?.writeQueueSize ?? 0); }
+
+  private peerName(): PeerName | null {
+    const h = this.handle;
+    if (h === null || typeof h.getpeername !== 'function') return null;
+    const out: PeerName = {};
+    return h.getpeername(out) === 0 ? out : null;
+  }
+
+  on(event: string, fn: Listener): this {
+    switch (event) {
+      case 'end': this.lEnd = join(this.lEnd, fn); break;
+      case 'drain': this.lDrain = join(this.lDrain, fn); break;
+      case 'error': this.lError = join(this.lError, fn); break;
+      case 'close': this.lClose = join(this.lClose, fn); break;
+      // Reads go to onBytes (read-buffer.ts binds it), never to 'data'.
+      default: throw new Error(`StreamSocket: no '${event}' event`);
+    }
+    return this;
+  }
+
+  setNoDelay(on = true): this {
+    this.handle?.setNoDelay?.(on);
+    return this;
+  }
+
+  pause(): this {
+    if (this.reading && this.handle !== null) {
+      this.reading = false;
+      this.handle.readStop();
+    }
+    return this;
+  }
+
+  resume(): this {
+    if (!this.reading && this.handle !== null && !this.readEnded && !this.destroyed) {
+      this.reading = true;
+      const err = this.handle.readStart();
+      if (err !== 0) this.fail(err, 'read');
+    }
+    return this;
+  }
+
+  cork(): void {
+    this.writableCorked++;
+  }
+
+  uncork(): void {
+    if (this.writableCorked === 0 || --this.writableCorked > 0) return;
+    const chunks = this.corked;
+    if (chunks === null) return;
+    const cbs = this.corkedCbs;
+    this.corked = null;
+    this.corkedCbs = null;
+    this.corkedBytes = 0;
+    this.send(chunks, cbs);
+  }
+
+  write(data: string | Uint8Array, cb?: Done | BufferEncoding, cb2?: Done): boolean {
+    const done = typeof cb === 'function' ? cb : cb2;
+    if (this.handle === null || this.ending || this.destroyed) {
+      if (done) queueMicrotask(() => done(new Error('write after end')));
+      return false;
+    }
+    // Strings are UTF-8, node:net's default encoding.
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (this.writableCorked > 0) {
+      (this.corked ??= []).push(bytes);
+      this.corkedBytes += bytes.length;
+      if (done) (this.corkedCbs ??= []).push(done);
+    } else {
+      this.send([bytes], done ? [done] : null);
+    }
+    if (this.writableLength < WRITABLE_HIGH_WATER) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  /** Ends after what is queued has been written; `cb` runs once the write side has shut down. */
+  end(data?: string | Uint8Array | (() => void), cb?: () => void): this {
+    if (typeof data === 'function') { cb = data; data = undefined; }
+    if (data !== undefined) this.write(data);
+    if (cb) {
+      if (this.destroyed || this.shutDown) queueMicrotask(cb); else (this.endCbs ??= []).push(cb);
+    }
+    if (this.ending || this.destroyed) return this;
+    while (this.writableCorked > 0) this.uncork();
+    this.ending = true;
+    if (this.inFlight === null) this.startShutdown();
+    return this;
+  }
+
+  destroy(): this {
+    const h = this.handle;
+    if (h === null || this.destroyed) return this;
+    this.destroyed = true;
+    if (this.reading) { this.reading = false; h.readStop(); }
+    h.close(() => this.closed());
+    return this;
+  }
+
+  // ---- from libuv ----
+
+  /** A read finished: `n` bytes in the read buffer, or a negative status. */
+  readDone(n: number): void {
+    if (n > 0) {
+      if (this.destroyed) return;
+      const bytes = this.readBuffer.subarray(0, n);
+      if (this.sink !== null) this.sink.receive(bytes, true); else this.onBytes(bytes);
+      return;
+    }
+    if (n === 0) return;
+    this.reading = false;
+    if (n === UV_EOF) {
+      // The peer's FIN: half-open, as node:net's allowHalfOpen; the
+      // connection finishes what it has and ends the socket itself.
+      this.readEnded = true;
+      this.sink?.socketEnded();
+      emit(this.lEnd);
+      if (this.shutDown) this.destroy();
+      return;
+    }
+    this.fail(n, 'read');
+  }
+
+  /** libuv wrote (or dropped, the socket closing) a write it had queued. */
+  writeDone(req: WriteReq, status: number, cbs: Done[] | null): void {
+    const list = this.inFlight;
+    if (list !== null) {
+      const i = list.indexOf(req);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.inFlight = null;
+    }
+    if (status < 0 && status !== UV_ECANCELED && !this.destroyed) {
+      callAll(cbs, errnoError(status, 'write'));
+      this.fail(status, 'write');
+      return;
+    }
+    callAll(cbs);
+    if (this.destroyed || this.inFlight !== null) return;
+    if (this.ending) {
+      this.startShutdown();
+    } else if (this.needDrain) {
+      this.needDrain = false;
+      this.drained();
+    }
+  }
+
+  /** Everything written after write() returned false. */
+  drained(): void {
+    if (this.destroyed) return;
+    this.sink?.socketDrained();
+    emit(this.lDrain);
+  }
+
+  shutdownDone(status: number): void {
+    this.shutDown = true;
+    const cbs = this.endCbs;
+    this.endCbs = null;
+    callAll(cbs, status < 0 && status !== UV_ENOTCONN && status !== UV_ECANCELED ? errnoError(status, 'shutdown') : null);
+    // Both directions are done: nothing more can happen on the socket.
+    if (this.readEnded) this.destroy();
+  }
+
+  // ---- inside ----
+
+  /** Hands `chunks` to the handle; `cbs` run once they are written. */
+  private send(chunks: Uint8Array[], cbs: Done[] | null): void {
+    const h = this.handle!;
+    const b = this.binding;
+    const req = writeRequest(b);
+    req.handle = h;
+    const err = chunks.length === 1 ? h.writeBuffer(req, chunks[0]) : h.writev(req, chunks, true);
+    if (err !== 0) {
+      req.handle = null;
+      callAll(cbs, errnoError(err, 'write'));
+      this.fail(err, 'write');
+      return;
+    }
+    if (b.streamBaseState[b.kLastWriteWasAsync] === 0) {
+      req.handle = null;
+      callAll(cbs);
+      // All written at once: 'drain' follows on the next tick, as node:net's
+      // does, never from inside the write that made it due.
+      if (this.needDrain && this.inFlight === null) {
+        this.needDrain = false;
+        process.nextTick(drained, this);
+      }
+      return;
+    }
+    // libuv keeps the request and the bytes until they are written.
+    spareWrite = null;
+    req.sock = this;
+    req.cbs = cbs;
+    req.chunks = chunks;
+    (this.inFlight ??= []).push(req);
+  }
+
+  private startShutdown(): void {
+    const h = this.handle;
+    if (h === null || this.destroyed || this.shutDown) return;
+    const req = new this.binding.ShutdownWrap();
+    req.oncomplete = afterShutdown;
+    req.handle = h;
+    req.sock = this;
+    const err = h.shutdown(req);
+    // 1: done synchronously (node:net's reading of the same call).
+    if (err === 1 || err === UV_ENOTCONN) { req.sock = null; this.shutdownDone(0); return; }
+    if (err !== 0) { req.sock = null; this.shutdownDone(err); }
+  }
+
+  private fail(status: number, syscall: string): void {
+    if (this.destroyed) return;
+    this.hadError = true;
+    const err = errnoError(status, syscall);
+    this.sink?.socketError(err);
+    emit(this.lError, err);
+    this.destroy();
+  }
+
+  /** The handle has closed: every callback still due runs, then 'close'. */
+  private closed(): void {
+    const h = this.handle!;
+    // (onread stays: the handle accepts only a function there.)
+    delete h[OWNER];
+    this.handle = null;
+    const flights = this.inFlight;
+    this.inFlight = null;
+    if (flights !== null) {
+      for (const req of flights) {
+        const cbs = req.cbs;
+        req.sock = null;
+        req.cbs = null;
+        req.chunks = null;
+        callAll(cbs);
+      }
+    }
+    const corked = this.corkedCbs;
+    this.corked = null;
+    this.corkedCbs = null;
+    this.corkedBytes = 0;
+    callAll(corked);
+    const ends = this.endCbs;
+    this.endCbs = null;
+    callAll(ends);
+    this.sink?.socketClosed();
+    emit(this.lClose, this.hadError);
+  }
+}
+
+function join(have: Listener | null, fn: Listener): Listener {
+  if (have === null) return fn;
+  return (...args: unknown[]) => { have(...args); fn(...args); };
+}
+
+function emit(l: Listener | null, ...args: unknown[]): void {
+  if (l !== null) l(...args);
+}
