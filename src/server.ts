@@ -98,6 +98,8 @@ export class CacheServer implements ConnHost {
   private readonly udp: UdpListener | null;
   /** -Z: the handshakes of the TCP port (tls.ts); null when TLS is off. */
   private readonly tls: TlsFront | null;
+  /** -Z: sockets counted in at accept whose handshake has not ended. */
+  private handshakes = 0;
   /** The -l entries after the first (listeners.ts). */
   private readonly extraListeners: ExtraListeners;
 
@@ -131,7 +133,8 @@ export class CacheServer implements ConnHost {
     if (!worker) this.engineLog.printSlabClasses();
     // Throws TlsSetupError when the certificates cannot be used.
     this.tls = s.tls ? new TlsFront({
-      ssl: s.ssl, store: this.store, log: this.log, maxHandshakes: s.connLimit, secure: (socket) => this.accept(socket, null),
+      ssl: s.ssl, store: this.store, log: this.log,
+      secure: (socket) => this.handshakeDone(socket), ended: () => this.handshakeEnded(),
       setStat: (id, value) => this.hostStat(id, value),
     }) : null;
     // Used only where the shared read buffer cannot be set up (read-buffer.ts), and under TLS.
@@ -139,10 +142,10 @@ export class CacheServer implements ConnHost {
     this.listener = s.host === 'bun'
       ? createBunServer((socket) => this.accept(socket, null))
       : createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
-        (socket) => (tlsFirst ? this.tls!.accept(socket) : this.accept(socket, null)));
+        (socket) => (tlsFirst ? this.acceptTls(socket) : this.accept(socket, null)));
     // -t N: the listeners after the first are thread 0's alone.
     this.extraListeners = new ExtraListeners(s.unixSocket || worker ? [] : s.listeners.slice(1), s.port, s.backlog, s.tls,
-      (socket, tls) => (tls ? this.tls!.accept(socket) : this.accept(socket, null)));
+      (socket, tls) => (tls ? this.acceptTls(socket) : this.accept(socket, null)));
     // As memcached, a unix socket (-s) turns off the network, UDP included.
     this.udp = this.settings.udpPort !== 0 && !this.settings.unixSocket && !worker ? new UdpListener({
       store: this.store, log: this.log, now: () => this.now(), shutdown: () => this.shutdown(),
@@ -419,24 +422,69 @@ export class CacheServer implements ConnHost {
    *  function given to bind; null: it emits 'data'. */
   private accept(socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null): void {
     if (this.stopping) { socket.destroy(); return; }
-    const shared = this.thread?.shared ?? null;
-    if (shared !== null ? !shared.tryOpen(this.settings.connLimit) : this.conns.size >= this.settings.connLimit) {
-      this.rejectedConnections++;
+    if (!this.admit(socket)) return;
+    this.totalConnections++;
+    this.lastAccept = this.now();
+    this.open(socket, bind);
+  }
+
+  /** -Z: a socket of a TLS port counts as a connection from accept, as in
+   *  memcached, so -c refuses it before any TLS; its handshake then ends in
+   *  handshakeDone or handshakeEnded (tls.ts). */
+  private acceptTls(raw: Socket): void {
+    if (this.stopping) { raw.destroy(); return; }
+    if (!this.admit(raw)) return;
+    this.handshakes++;
+    this.totalConnections++;
+    this.lastAccept = this.now();
+    this.peakConnections = Math.max(this.peakConnections, this.conns.size + this.handshakes);
+    this.updateConnStats();
+    this.tls!.accept(raw);
+  }
+
+  /** The handshake succeeded: the socket's count at accept is now its connection's. */
+  private handshakeDone(socket: Socket): void {
+    this.handshakes--;
+    if (this.stopping) {
+      this.thread?.shared.closeOne();
       this.updateConnStats();
-      this.log.warn(`too many open connections (-c ${this.settings.connLimit}): rejected one`);
-      socket.on('error', () => { /* the client may already be gone */ });
-      socket.end(TOO_MANY_CONNECTIONS, () => socket.destroy());
+      socket.destroy();
       return;
     }
+    this.open(socket, null);
+  }
+
+  /** The handshake failed, timed out or was cut: counted out. */
+  private handshakeEnded(): void {
+    this.handshakes--;
+    this.thread?.shared.closeOne();
+    this.updateConnStats();
+  }
+
+  /** Counts a new socket against -c; past it the socket gets memcached's
+   *  refusal, in plain text (under -Z too, as memcached writes it before
+   *  any TLS), and is closed. */
+  private admit(socket: Socket): boolean {
+    const limit = this.settings.connLimit;
+    const shared = this.thread?.shared ?? null;
+    if (shared !== null ? shared.tryOpen(limit) : this.conns.size + this.handshakes < limit) return true;
+    this.rejectedConnections++;
+    this.updateConnStats();
+    this.log.warn(`too many open connections (-c ${limit}): rejected one`);
+    socket.on('error', () => { /* the client may already be gone */ });
+    socket.end(TOO_MANY_CONNECTIONS, () => socket.destroy());
+    return false;
+  }
+
+  /** Serves a socket counted in by admit() (and in total_connections). */
+  private open(socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null): void {
     const id = fdOf(socket) ?? this.nextId++;
     if (bind !== null) socket.setNoDelay(true);
     const conn = new Conn(socket, id, this, bind !== null);
     // A StreamSocket hands its reads to the Conn itself (attach()).
     if (bind !== null && !(socket instanceof StreamSocket)) bind((bytes) => conn.receive(bytes, true));
     this.conns.add(conn);
-    this.totalConnections++;
-    this.lastAccept = this.now();
-    this.peakConnections = Math.max(this.peakConnections, this.conns.size);
+    this.peakConnections = Math.max(this.peakConnections, this.conns.size + this.handshakes);
     this.updateConnStats();
     this.log.info(`<${id} new ${this.settings.protocol === 'auto' ? 'auto-negotiating' : this.settings.protocol} client connection`);
     this.watchers.connNew(conn);
@@ -586,7 +634,8 @@ export class CacheServer implements ConnHost {
     const udpConns = this.udp !== null ? this.settings.threads : 0;
     // The listening socket's structure is counted once, by thread 0.
     const listening = this.isWorker ? 0 : 1;
-    this.hostStat(HS_CURR_CONNECTIONS, this.conns.size + udpConns);
+    // A TLS socket counts from accept, its handshake included, as in memcached.
+    this.hostStat(HS_CURR_CONNECTIONS, this.conns.size + this.handshakes + udpConns);
     this.hostStat(HS_TOTAL_CONNECTIONS, this.totalConnections + udpConns);
     this.hostStat(HS_REJECTED_CONNECTIONS, this.rejectedConnections);
     this.hostStat(HS_CONNECTION_STRUCTURES, this.peakConnections + listening + udpConns);

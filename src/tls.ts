@@ -11,6 +11,11 @@
 // ssl_min_version, a client that stalls) counts in ssl_handshake_errors and
 // closes only that socket. memcached has no handshake timeout; a stalled
 // handshake is closed after HANDSHAKE_TIMEOUT_MS here.
+//
+// The server counts a socket against -c before handing it here, as memcached
+// counts a connection at accept; each socket handed in then ends in exactly
+// one of secure() (it becomes a connection and stays counted) or ended() (it
+// is counted out), whichever way its handshake ends.
 import {
   createServer as createTlsServer, createSecureContext, type Server as TlsServer, type TLSSocket,
   type SecureContextOptions, type SecureVersion,
@@ -155,10 +160,10 @@ export interface TlsFrontOptions {
   ssl: SslSettings;
   store: Store;
   log: Logger;
-  /** At most this many handshakes at once (-c); more are closed at accept. */
-  maxHandshakes: number;
   /** A connection finished its handshake and passed the certificate checks. */
   secure(socket: TLSSocket): void;
+  /** A socket given to accept() closed without becoming a connection. */
+  ended(): void;
   /** Sets a host counter (with -t N, this thread's share of a summed one). */
   setStat?(id: number, value: number): void;
 }
@@ -168,9 +173,9 @@ export class TlsFront {
   private readonly ssl: SslSettings;
   private readonly store: Store;
   private readonly log: Logger;
-  private readonly maxHandshakes: number;
   private readonly server: TlsServer;
-  /** Raw sockets whose handshake has not ended. */
+  /** Raw sockets whose handshake has not ended: each leaves it once, and
+   *  that is when it is handed on (secure) or counted out (ended). */
   private readonly handshaking = new Set<Socket>();
   private handshakeErrors = 0;
 
@@ -187,7 +192,6 @@ export class TlsFront {
     this.ssl = opts.ssl;
     this.store = opts.store;
     this.log = opts.log;
-    this.maxHandshakes = opts.maxHandshakes;
     const context = loadTlsOptions(this.ssl, true);
     // Certificates are checked once the handshake is done (secured()), so
     // that every failure, a missing certificate too, is counted the same way.
@@ -208,14 +212,16 @@ export class TlsFront {
     this.loaded();
   }
 
-  /** A connection accepted on the TCP port: its handshake begins. */
+  /** A connection accepted (and counted) on a TLS port: its handshake begins. */
   accept(raw: Socket): void {
-    if (this.handshaking.size >= this.maxHandshakes) {
-      raw.destroy();
-      return;
-    }
     this.handshaking.add(raw);
-    raw.once('close', () => this.handshaking.delete(raw));
+    // A client that closes its side before its handshake ends is closed
+    // then (and counted out), not left half open until the timeout; the
+    // TLS socket takes this from the raw one, and secured() turns it back.
+    raw.allowHalfOpen = false;
+    // The raw socket closes whichever way a handshake ends (reset, timeout, a
+    // failure, a stop); this catches the ends no other path reports.
+    raw.once('close', () => this.endHandshake(raw));
     raw.on('error', () => { /* reported by the TLS socket, or a reset before the handshake */ });
     this.server.emit('connection', raw);
   }
@@ -234,8 +240,10 @@ export class TlsFront {
 
   /** Closes the connections still in their handshake (the server stops). */
   stop(): void {
-    for (const raw of this.handshaking) raw.destroy();
-    this.handshaking.clear();
+    for (const raw of [...this.handshaking]) {
+      raw.destroy();
+      this.endHandshake(raw);
+    }
   }
 
   private loaded(): void {
@@ -243,7 +251,9 @@ export class TlsFront {
   }
 
   private secured(socket: TLSSocket, secure: (socket: TLSSocket) => void): void {
-    this.settle(socket);
+    // A connection is half open as on every listener: a client that ends
+    // its side after its requests still gets the replies.
+    socket.allowHalfOpen = true;
     if (this.ssl.verifyMode >= 1 && !socket.authorized) {
       // Mode 1 (OpenSSL's SSL_VERIFY_PEER alone) lets a client without a
       // certificate in; a certificate that does not verify fails in every mode.
@@ -254,19 +264,32 @@ export class TlsFront {
         return;
       }
     }
+    // From here its count is the connection's; one counted out meanwhile
+    // (closed, or the server stopping) must not come back uncounted.
+    const raw = rawOf(socket);
+    if (raw === undefined || !this.handshaking.delete(raw)) {
+      socket.destroy();
+      return;
+    }
     secure(socket);
   }
 
   private failed(socket: TLSSocket, why: string | Error): void {
-    this.settle(socket);
     this.handshakeErrors++;
     this.setStat(HS_SSL_HANDSHAKE_ERRORS, this.handshakeErrors);
     this.log.info(`TLS handshake failed (${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}): ${String(why)}`);
     socket.destroy();
+    const raw = rawOf(socket);
+    if (raw !== undefined) this.endHandshake(raw);
   }
 
-  private settle(socket: TLSSocket): void {
-    const raw = (socket as unknown as { _parent?: Socket })._parent;
-    if (raw) this.handshaking.delete(raw);
+  /** Counts `raw` out, the first time only (several paths may report one end). */
+  private endHandshake(raw: Socket): void {
+    if (this.handshaking.delete(raw)) this.opts.ended();
   }
+}
+
+/** The accepted socket a TLSSocket of the server wraps. */
+function rawOf(socket: TLSSocket): Socket | undefined {
+  return (socket as unknown as { _parent?: Socket })._parent;
 }

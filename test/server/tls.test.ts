@@ -228,6 +228,98 @@ describe.skipIf(!ready)('TLS (-Z)', () => {
     keeper.close();
   }, 20_000);
 
+  /** What a plain TCP client reads from the port before the server closes it. */
+  const plainRead = (port: number, send = '') => new Promise<string>((resolve) => {
+    const c = connectPlain({ port, host: '127.0.0.1' }, () => { if (send) c.write(send); });
+    let data = '';
+    c.on('data', (b) => { data += b.toString('latin1'); });
+    c.on('error', () => { /* a reset is a close too */ });
+    c.on('close', () => resolve(data));
+  });
+
+  /** Polls `stats` over `c` until `name` reads `want` (at most ~5 s); returns the last value. */
+  const statSettles = async (c: TlsLineClient, name: string, want: string) => {
+    let seen = '';
+    for (let i = 0; i < 100; i++) {
+      seen = (await statsOver(c)).get(name) ?? '';
+      if (seen === want) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return seen;
+  };
+
+  for (const threads of ['1', '2']) {
+    it(`-t ${threads} -Z -c 3: counted at accept as memcached; past -c the plain refusal before any TLS, rejected_connections; failed handshakes are counted out exactly once`, async () => {
+      const s = await startWasmcached(['-t', threads, '-v', '-Z', '-c', '3', '-o', sslOptions(certs)]);
+      const clients: TlsLineClient[] = [];
+      try {
+        // Three TLS connections fit -c 3: a secured one is not counted twice.
+        for (let i = 0; i < 3; i++) clients.push(await TlsLineClient.connect(s.port, good()));
+        for (const c of clients) expect(await c.request('version\r\n')).toBe('VERSION 1.6.18\r\n');
+        // The fourth gets memcached's line in plain text on the raw socket;
+        // a TLS client sees its handshake fail.
+        expect(await plainRead(s.port)).toBe('ERROR Too many open connections\r\n');
+        expect(await tryVersion(s.port, good())).toMatch(/^handshake failed/);
+        let st = await statsOver(clients[0]);
+        expect(st.get('rejected_connections')).toBe('2');
+        expect(st.get('curr_connections')).toBe('3');
+        expect(s.output()).toMatch(/too many open connections \(-c 3\): rejected one/);
+        for (const c of clients.splice(1)) c.close();
+        expect(await statSettles(clients[0], 'curr_connections', '1')).toBe('1');
+        const errorsBefore = Number(st.get('ssl_handshake_errors'));
+        // Handshakes that fail every way, many times the free slots: plain
+        // text, a reset before any TLS, a client that refuses the server's
+        // certificate (it does not know the CA).
+        const rounds = 8;
+        for (let i = 0; i < rounds; i++) {
+          expect(await plainRead(s.port, 'version\r\n')).not.toMatch(/VERSION/);
+          await new Promise<void>((resolve) => {
+            const c = connectPlain({ port: s.port, host: '127.0.0.1' }, () => c.destroy());
+            c.on('error', () => { /* refused or reset */ });
+            c.on('close', () => resolve());
+          });
+          expect(await tryVersion(s.port, { host: '127.0.0.1', servername: 'localhost' })).toMatch(/^handshake failed/);
+        }
+        // Each of them counted out once: the open count is back to the one
+        // connection, and new TLS connections fill -c again exactly.
+        expect(await statSettles(clients[0], 'curr_connections', '1')).toBe('1');
+        for (let i = 0; i < 2; i++) clients.push(await TlsLineClient.connect(s.port, good()));
+        for (const c of clients) expect(await c.request('version\r\n')).toBe('VERSION 1.6.18\r\n');
+        expect(await plainRead(s.port)).toBe('ERROR Too many open connections\r\n');
+        st = await statsOver(clients[0]);
+        expect(st.get('rejected_connections')).toBe('3');
+        expect(st.get('curr_connections')).toBe('3');
+        expect(Number(st.get('ssl_handshake_errors'))).toBeGreaterThanOrEqual(errorsBefore + 2 * rounds);
+      } finally {
+        for (const c of clients) c.close();
+        await s.stop();
+      }
+    }, 60_000);
+  }
+
+  it('-Z -c 2: a stalled handshake holds its slot until it times out, then is counted out', async () => {
+    const s = await startWasmcached(['-Z', '-c', '2', '-o', sslOptions(certs)]);
+    const keeper = await TlsLineClient.connect(s.port, good());
+    try {
+      const started = Date.now();
+      const stalled = connectPlain({ port: s.port, host: '127.0.0.1' });
+      stalled.on('error', () => { /* reset */ });
+      const stalledClosed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+      expect(await statSettles(keeper, 'curr_connections', '2')).toBe('2');
+      expect(await plainRead(s.port)).toBe('ERROR Too many open connections\r\n');
+      await stalledClosed;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
+      expect(await statSettles(keeper, 'curr_connections', '1')).toBe('1');
+      expect(await tryVersion(s.port, good())).toBe('VERSION 1.6.18');
+      const st = await statsOver(keeper);
+      expect(st.get('rejected_connections')).toBe('1');
+      expect(st.get('ssl_handshake_errors')).toBe('1');
+    } finally {
+      keeper.close();
+      await s.stop();
+    }
+  }, 20_000);
+
   it('UDP stays plain under -Z', async () => {
     expect(server.udpPort).toBeGreaterThan(0);
     const sock = createSocket('udp4');
