@@ -314,7 +314,9 @@ describe(`-t ${THREADS}: threads sharing one arena`, () => {
     clients.push(watcher);
     expect((await watcher.request('watch fetchers\r\n')).toString()).toBe('OK\r\n');
     const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))![1]) * 1024;
-    const PER = 8_000;
+    // Gets per client per burst: enough that three bursts make over 100 MB
+    // of lines however many clients it took to reach every thread.
+    const PER = Math.max(8_000, Math.ceil((110 * 1024 * 1024) / (cs.length * 3 * 330)));
     // Long keys make long lines (about 330 bytes): what would be kept if
     // lines were held stands out from the threads' heaps settling.
     const key = 'k'.repeat(240);
