@@ -44,7 +44,8 @@ export interface HostmemFigures {
   contender: string;
   overload?: ShapeRss & { peak: number; result: OverloadResult; probe: ProbeResult };
   stalled?: ShapeRss & { readers: number; open: number; requested_bytes_per_reader: number; probe: ProbeResult };
-  idle?: ShapeRss & { connections: number; open: number };
+  /** `halfway`: settled RSS with the first half connected (the second half's growth is the marginal cost). */
+  idle?: ShapeRss & { connections: number; open: number; halfway: number };
   half_sent?: ShapeRss & { connections: number; delivered: number; open: number; value_bytes: number };
   /** Shapes that failed, and how a server ended if it did. */
   errors: string[];
@@ -116,8 +117,17 @@ async function main(): Promise<void> {
   }, (r) => { f.stalled = { ...r, probe: r.probe! }; });
 
   await shape('idle connections', async (srv) => {
-    const idle = await idleConnections(srv.port, plan.idleConnections, { timeoutMs: plan.shapeTimeoutMs });
-    return { figures: { connections: plan.idleConnections, open: idle.open }, close: () => idle.close() };
+    // In two halves: the first half's growth includes one-time costs (heap
+    // spaces growing to their working size), the second half's is what each
+    // further connection costs.
+    const half = Math.floor(plan.idleConnections / 2);
+    const first = await idleConnections(srv.port, half, { timeoutMs: plan.shapeTimeoutMs });
+    const halfway = await settledRss(srv.pid, { quietMs: plan.settleQuietMs, maxMs: SETTLE_MAX_MS });
+    const second = await idleConnections(srv.port, plan.idleConnections - half, { timeoutMs: plan.shapeTimeoutMs });
+    return {
+      figures: { connections: plan.idleConnections, open: first.open + second.open, halfway },
+      close: async () => { await first.close(); await second.close(); },
+    };
   }, (r) => { f.idle = r; });
 
   await shape('half-sent values', async (srv) => {

@@ -56,6 +56,8 @@ export const hostmemSection: Section = {
     const overOverload = (f: HostmemFigures, x: 'peak' | 'after') => (f.overload ? f.overload[x] - f.overload.start - m : undefined);
     const perStalled = (f: HostmemFigures) => (f.stalled ? (f.stalled.with - f.stalled.start) / f.stalled.readers : undefined);
     const perIdle = (f: HostmemFigures) => (f.idle ? (f.idle.with - f.idle.start) / f.idle.connections : undefined);
+    const perIdleMarginal = (f: HostmemFigures) =>
+      (f.idle ? (f.idle.with - f.idle.halfway) / (f.idle.connections - Math.floor(f.idle.connections / 2)) : undefined);
     const halfSent = (f: HostmemFigures) => (f.half_sent ? f.half_sent.with - f.half_sent.start : undefined);
     const left = (s: ShapeRss | undefined) => (s ? s.after - s.start : undefined);
     const cell = (x: number | undefined, scale: number) => (x === undefined ? '-' : fmt(x / scale));
@@ -72,6 +74,7 @@ export const hostmemSection: Section = {
       row('stalled readers: probe round trip max, ms', '', (f) => cell(f.stalled?.probe.maxMs, 1)),
       row('stalled readers: probe round trip p99, ms', '', (f) => cell(f.stalled?.probe.p99Ms, 1)),
       row(`idle connections (${p.idleConnections}): RSS per connection, B`, `<= ${TARGET_PER_IDLE_CONNECTION_B}`, (f) => cell(perIdle(f), 1)),
+      row('idle connections: RSS per connection of the second half (marginal), B', `<= ${TARGET_PER_IDLE_CONNECTION_B}`, (f) => cell(perIdleMarginal(f), 1)),
       row(`half-sent ${fmt(p.halfSentValueBytes / 1e6)} MB values (${p.halfSent}): RSS growth, MB`, `inside -m (${p.memoryMB})`, (f) => cell(halfSent(f), MB)),
       row('after the overload\'s clients left: RSS over start, MB', `(-m is ${p.memoryMB})`, (f) => cell(left(f.overload), MB)),
       row('after the stalled readers left: RSS over start, MB', '', (f) => cell(left(f.stalled), MB)),
@@ -84,7 +87,8 @@ export const hostmemSection: Section = {
     for (const f of figures) {
       notes.push(`${f.contender}: overload ${verdict(overOverload(f, 'peak'), TARGET_OVERLOAD_OVER_M_MB * MB, (x) => `${fmt(x / MB)} MB over -m`)}, ` +
         `stalled readers ${verdict(perStalled(f), TARGET_PER_STALLED_READER_KIB * 1024, (x) => `${fmt(x / 1024)} KiB each`)}, ` +
-        `idle connections ${verdict(perIdle(f), TARGET_PER_IDLE_CONNECTION_B, (x) => `${fmt(x)} B each`)}, ` +
+        `idle connections ${verdict(perIdle(f), TARGET_PER_IDLE_CONNECTION_B, (x) => `${fmt(x)} B each`)} ` +
+        `(marginal ${verdict(perIdleMarginal(f), TARGET_PER_IDLE_CONNECTION_B, (x) => `${fmt(x)} B each`)}), ` +
         `half-sent values ${verdict(halfSent(f), m, (x) => `${fmt(x / MB)} MB for -m ${p.memoryMB}`)}`);
     }
     notes.push('targets are the issue\'s, shown and never asserted; "over start + -m" is RSS minus the fresh server\'s RSS minus -m, ' +
