@@ -22,13 +22,14 @@ interface ListenHandle {
 /**
  * After `listener` is bound: calls `onSocket(socket, bind)` for each accepted
  * connection, with a socket whose reads land in `buffer`; `bind(onBytes)`
- * says where they go (a view valid only during the call). Returns false when
+ * says where they go (a view valid only during the call), and is null for a
+ * StreamSocket, which hands them to the Conn attached to it. Returns false when
  * the listener cannot be set up so (the caller keeps its 'connection' handler).
  * `direct`: serve each connection on its libuv handle (stream-socket.ts)
  * where this runtime allows, rather than through node:net's Socket.
  */
 export function acceptWithSharedReads(listener: Server, buffer: Buffer,
-  onSocket: (socket: Socket, bind: (onBytes: (bytes: Buffer) => void) => void) => void, direct = false): boolean {
+  onSocket: (socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null) => void, direct = false): boolean {
   // Bun's node:net has a handle-like object but no libuv stream under it:
   // a Socket made on it throws at its first error. Its 'data' events it is.
   if (typeof process.versions.bun === 'string') return false;
@@ -41,8 +42,8 @@ export function acceptWithSharedReads(listener: Server, buffer: Buffer,
     // Errors (EMFILE and the like) keep net.Server's own handling.
     if (err || !clientHandle) { original.call(handle, err, clientHandle); return; }
     if (stream !== null && isStreamHandle(clientHandle)) {
-      const socket = new StreamSocket(clientHandle, buffer, stream);
-      onSocket(socket as unknown as Socket, (fn) => { socket.onBytes = fn; });
+      // No bind: its reads go to the Conn that attaches to it (stream-socket.ts).
+      onSocket(new StreamSocket(clientHandle, buffer, stream) as unknown as Socket, null);
       return;
     }
     let onBytes: (bytes: Buffer) => void = () => {};

@@ -20,7 +20,7 @@ import { listenPort, firstListenerTls, type Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
-import { StreamSocket, streamBinding } from './stream-socket.js';
+import { streamBinding } from './stream-socket.js';
 import { createBunServer } from './bun-listener.js';
 import { OutputPool } from './output-pool.js';
 import { renderStatsConns, statsConnRows, type ConnRow, type ListenerInfo } from './stats-conns.js';
@@ -479,10 +479,9 @@ export class CacheServer implements ConnHost {
   /** Serves a socket counted in by admit() (and in total_connections). */
   private open(socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null): void {
     const id = fdOf(socket) ?? this.nextId++;
-    if (bind !== null) socket.setNoDelay(true);
+    // (Conn turns Nagle off.)
     const conn = new Conn(socket, id, this, bind !== null);
-    // A StreamSocket hands its reads to the Conn itself (attach()).
-    if (bind !== null && !(socket instanceof StreamSocket)) bind((bytes) => conn.receive(bytes, true));
+    bind?.((bytes) => conn.receive(bytes, true));
     this.conns.add(conn);
     this.peakConnections = Math.max(this.peakConnections, this.conns.size + this.handshakes);
     this.updateConnStats();

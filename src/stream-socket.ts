@@ -110,8 +110,6 @@ export interface StreamSink {
   socketClosed(): void;
 }
 
-function ignoreBytes(): void { /* until bound */ }
-
 const OWNER = Symbol('wasmcached.streamSocket');
 type OwnedHandle = StreamHandle & { [OWNER]?: StreamSocket };
 
@@ -190,16 +188,11 @@ export class StreamSocket {
   private readEnded = false;
   private endCbs: Done[] | null = null;
   destroyed = false;
-  private hadError = false;
-  /** Where a read's bytes go (a view of the read buffer, valid during the call). */
-  onBytes: (bytes: Buffer) => void = ignoreBytes;
-  /** The connection, told of every event without a closure per event. */
+  /** The connection, told of every event (reads included) without a
+   *  closure per event; reading starts only once it is attached (resume()). */
   private sink: StreamSink | null = null;
-  // One field per event for other listeners (few, and rare): no emitter object per socket.
-  private lEnd: Listener | null = null;
-  private lDrain: Listener | null = null;
+  /** 'error' listeners of a socket no connection serves (one refused past -c). */
   private lError: Listener | null = null;
-  private lClose: Listener | null = null;
 
   /** `readBuffer`: every read lands there (shared by the server's connections). */
   constructor(handle: StreamHandle, private readonly readBuffer: Buffer, private readonly binding: StreamBinding) {
@@ -229,15 +222,10 @@ export class StreamSocket {
     return h.getpeername(out) === 0 ? out : null;
   }
 
+  /** Only 'error': a connection gets every event through attach(). */
   on(event: string, fn: Listener): this {
-    switch (event) {
-      case 'end': this.lEnd = join(this.lEnd, fn); break;
-      case 'drain': this.lDrain = join(this.lDrain, fn); break;
-      case 'error': this.lError = join(this.lError, fn); break;
-      case 'close': this.lClose = join(this.lClose, fn); break;
-      // Reads go to onBytes (read-buffer.ts binds it), never to 'data'.
-      default: throw new Error(`StreamSocket: no '${event}' event`);
-    }
+    if (event !== 'error') throw new Error(`StreamSocket: no '${event}' event (a Conn attaches instead)`);
+    this.lError = join(this.lError, fn);
     return this;
   }
 
@@ -328,7 +316,7 @@ export class StreamSocket {
     if (n > 0) {
       if (this.destroyed) return;
       const bytes = this.readBuffer.subarray(0, n);
-      if (this.sink !== null) this.sink.receive(bytes, true); else this.onBytes(bytes);
+      this.sink?.receive(bytes, true);
       return;
     }
     if (n === 0) return;
@@ -338,7 +326,6 @@ export class StreamSocket {
       // connection finishes what it has and ends the socket itself.
       this.readEnded = true;
       this.sink?.socketEnded();
-      emit(this.lEnd);
       if (this.shutDown) this.destroy();
       return;
     }
@@ -372,7 +359,6 @@ export class StreamSocket {
   drained(): void {
     if (this.destroyed) return;
     this.sink?.socketDrained();
-    emit(this.lDrain);
   }
 
   shutdownDone(status: number): void {
@@ -433,7 +419,6 @@ export class StreamSocket {
 
   private fail(status: number, syscall: string): void {
     if (this.destroyed) return;
-    this.hadError = true;
     const err = errnoError(status, syscall);
     this.sink?.socketError(err);
     emit(this.lError, err);
@@ -466,7 +451,6 @@ export class StreamSocket {
     this.endCbs = null;
     callAll(ends);
     this.sink?.socketClosed();
-    emit(this.lClose, this.hadError);
   }
 }
 
