@@ -11,11 +11,13 @@ import { connect } from 'node:net';
 import { startWasmcached, haveTool, BUN_BIN, WASMCACHED_BIN, type ServerHandle } from '../support/servers.js';
 import { RawClient } from '../support/client.js';
 import { havePythonModules, runPython } from '../clients/python.js';
+import { answersBeforeFin, bigValuesToALateReader, binaryNoop, oneAtATime, pipelined } from '../support/host-checks.js';
 
 const HAVE_BUN = haveTool(BUN_BIN);
 
 describe.skipIf(!HAVE_BUN)('Bun host (Bun.listen)', () => {
   let server: ServerHandle;
+  const client = () => RawClient.connect(server.port);
 
   beforeAll(async () => {
     server = await startWasmcached(['-c', '8', '-vv'], { runtime: 'bun' });
@@ -32,57 +34,10 @@ describe.skipIf(!HAVE_BUN)('Bun host (Bun.listen)', () => {
     expect(r.stdout).toMatch(/--host/);
   });
 
-  it('answers get/set/delete, text and meta, one request at a time', async () => {
-    const c = await RawClient.connect(server.port);
-    try {
-      expect((await c.request('set k 5 0 3\r\nabc\r\n')).toString()).toBe('STORED\r\n');
-      expect((await c.request('get k\r\n')).toString()).toBe('VALUE k 5 3\r\nabc\r\nEND\r\n');
-      expect((await c.request('mg k v f\r\n')).toString()).toBe('VA 3 f5\r\nabc\r\n');
-      expect((await c.request('delete k\r\n')).toString()).toBe('DELETED\r\n');
-      expect((await c.request('get k\r\n')).toString()).toBe('END\r\n');
-    } finally {
-      c.close();
-    }
-  });
-
-  it('answers 2000 pipelined requests in order', async () => {
-    const c = await RawClient.connect(server.port);
-    try {
-      await c.request('set p 0 0 5\r\nhello\r\n');
-      const n = 2000;
-      const replies = await c.request('get p\r\n'.repeat(n), n, 15_000);
-      expect(replies.toString()).toBe('VALUE p 0 5\r\nhello\r\nEND\r\n'.repeat(n));
-    } finally {
-      c.close();
-    }
-  });
-
-  it('sends a 1 MB value whole, also to a client that starts reading late', async () => {
-    const value = Buffer.alloc(1000 * 1000, 'v');
-    const c = await RawClient.connect(server.port);
-    try {
-      await c.request(Buffer.concat([Buffer.from(`set big 0 0 ${value.length}\r\n`), value, Buffer.from('\r\n')]));
-      // Eight copies asked at once: far more than the socket takes without the client reading.
-      const expected = Buffer.concat([Buffer.from(`VALUE big 0 ${value.length}\r\n`), value, Buffer.from('\r\nEND\r\n')]);
-      const got = await c.request('get big\r\n'.repeat(8), 8, 20_000);
-      expect(got.length).toBe(expected.length * 8);
-      expect(got.equals(Buffer.concat(Array(8).fill(expected)))).toBe(true);
-    } finally {
-      c.close();
-    }
-  });
-
-  it('answers what came before the client\'s FIN, then closes', async () => {
-    const got = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const s = connect({ port: server.port, host: '127.0.0.1' }, () => s.end('set f 0 0 1\r\nx\r\nget f\r\n'));
-      s.on('data', (b: Buffer) => { out += b.toString('latin1'); });
-      s.on('close', () => resolve(out));
-      s.on('error', reject);
-    });
-    expect(got).toBe('STORED\r\nVALUE f 0 1\r\nx\r\nEND\r\n');
-  });
-
+  it('answers get/set/delete, text and meta, one request at a time', () => oneAtATime(client));
+  it('answers 2000 pipelined requests in order', () => pipelined(client));
+  it('sends a 1 MB value whole, eight times, to a client that starts reading late', () => bigValuesToALateReader(client));
+  it('answers what came before the client\'s FIN, then closes', () => answersBeforeFin(() => connect({ port: server.port, host: '127.0.0.1' })));
   it('lists its connections in stats conns and keeps -c', async () => {
     const clients: RawClient[] = [];
     try {
@@ -114,21 +69,7 @@ describe.skipIf(!HAVE_BUN)('Bun host (Bun.listen)', () => {
     });
   });
 
-  it('serves the binary protocol too', async () => {
-    const c = await RawClient.connect(server.port);
-    try {
-      // A binary no-op (opcode 0x0a): a 24-byte response header with magic 0x81.
-      const noop = Buffer.alloc(24);
-      noop[0] = 0x80;
-      noop[1] = 0x0a;
-      await c.send(noop);
-      const reply = await c.readExactly(24);
-      expect(reply[0]).toBe(0x81);
-      expect(reply[1]).toBe(0x0a);
-    } finally {
-      c.close();
-    }
-  });
+  it('serves the binary protocol too', () => binaryNoop(client));
 });
 
 describe.skipIf(!HAVE_BUN)('--host', () => {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { startWasmcached, type ServerHandle } from '../support/servers.js';
 import { RawClient } from '../support/client.js';
 import { streamBinding } from '../../src/stream-socket.js';
+import { answersBeforeFin, bigValuesToALateReader, binaryNoop, oneAtATime, pipelined } from '../support/host-checks.js';
 
 it('Node.js offers the stream binding the default host needs (else it would fall back to node:net)', () => {
   expect(streamBinding()).not.toBeNull();
@@ -48,50 +49,9 @@ describe.each(CASES)('--host $host (unix socket: $unix)', ({ host, unix }) => {
     expect(server.output()).not.toMatch(/served through node:net/);
   });
 
-  it('answers get/set/delete, text and meta, one request at a time', async () => {
-    const c = await client();
-    try {
-      expect((await c.request('set k 5 0 3\r\nabc\r\n')).toString()).toBe('STORED\r\n');
-      expect((await c.request('get k\r\n')).toString()).toBe('VALUE k 5 3\r\nabc\r\nEND\r\n');
-      expect((await c.request('mg k v f\r\n')).toString()).toBe('VA 3 f5\r\nabc\r\n');
-      expect((await c.request('delete k\r\n')).toString()).toBe('DELETED\r\n');
-      expect((await c.request('get k\r\n')).toString()).toBe('END\r\n');
-    } finally {
-      c.close();
-    }
-  });
-
-  it('answers 2000 pipelined requests in order', async () => {
-    const c = await client();
-    try {
-      await c.request('set p 0 0 5\r\nhello\r\n');
-      const n = 2000;
-      const replies = await c.request('get p\r\n'.repeat(n), n, 15_000);
-      expect(replies.toString()).toBe('VALUE p 0 5\r\nhello\r\nEND\r\n'.repeat(n));
-    } finally {
-      c.close();
-    }
-  });
-
-  it('sends a 1 MB value whole, eight times, to a client that starts reading late', async () => {
-    const value = Buffer.alloc(1000 * 1000);
-    for (let i = 0; i < value.length; i++) value[i] = (i * 131 + 7) & 0xff;
-    const c = await client();
-    try {
-      await c.request(Buffer.concat([Buffer.from(`set big 0 0 ${value.length}\r\n`), value, Buffer.from('\r\n')]));
-      const expected = Buffer.concat([Buffer.from(`VALUE big 0 ${value.length}\r\n`), value, Buffer.from('\r\nEND\r\n')]);
-      c.pause();
-      await c.send('get big\r\n'.repeat(8));
-      // The socket fills and the rest waits in libuv (an asynchronous write) or in the engine.
-      await new Promise((r) => setTimeout(r, 300));
-      c.resume();
-      const got = await c.readExactly(expected.length * 8, 20_000);
-      expect(got.equals(Buffer.concat(Array(8).fill(expected)))).toBe(true);
-    } finally {
-      c.close();
-    }
-  });
-
+  it('answers get/set/delete, text and meta, one request at a time', () => oneAtATime(client));
+  it('answers 2000 pipelined requests in order', () => pipelined(client));
+  it('sends a 1 MB value whole, eight times, to a client that starts reading late', () => bigValuesToALateReader(client));
   it('a client that resets in the middle of big replies disturbs no one', async () => {
     const value = Buffer.alloc(500 * 1000, 'r');
     const setter = await client();
@@ -115,18 +75,7 @@ describe.each(CASES)('--host $host (unix socket: $unix)', ({ host, unix }) => {
     }
   });
 
-  it("answers what came before the client's FIN, then closes", async () => {
-    const got = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const s = open();
-      s.once('connect', () => s.end('set f 0 0 1\r\nx\r\nget f\r\n'));
-      s.on('data', (b: Buffer) => { out += b.toString('latin1'); });
-      s.on('close', () => resolve(out));
-      s.on('error', reject);
-    });
-    expect(got).toBe('STORED\r\nVALUE f 0 1\r\nx\r\nEND\r\n');
-  });
-
+  it("answers what came before the client's FIN, then closes", () => answersBeforeFin(open));
   it('quit closes the connection after the replies before it', async () => {
     const c = await client();
     await c.send('set q 0 0 1\r\n1\r\nget q\r\nquit\r\nget q\r\n');
@@ -135,21 +84,7 @@ describe.each(CASES)('--host $host (unix socket: $unix)', ({ host, unix }) => {
     expect(c.pending.length).toBe(0);
   });
 
-  it('serves the binary protocol too', async () => {
-    const c = await client();
-    try {
-      const noop = Buffer.alloc(24);
-      noop[0] = 0x80;
-      noop[1] = 0x0a;
-      await c.send(noop);
-      const reply = await c.readExactly(24);
-      expect(reply[0]).toBe(0x81);
-      expect(reply[1]).toBe(0x0a);
-    } finally {
-      c.close();
-    }
-  });
-
+  it('serves the binary protocol too', () => binaryNoop(client));
   it('keeps -c: the ninth connection is refused as memcached refuses it, and closed ones are counted out', async () => {
     const clients: RawClient[] = [];
     try {
