@@ -26,10 +26,16 @@ const DUMP = (R_DUMP - R_CONN_STATE) >>> 2;
 
 /** Where a call's output is copied before it is written (OutputPool in the server). */
 export interface OutputCopier {
-  copy(b: Uint8Array): { buf: Buffer; release: (() => void) | null };
+  /** A copy of `b` to write. */
+  copy(b: Uint8Array): Buffer;
+  /** Set by copy(): what to call once that copy has been written, or null
+   *  when it may be kept as long as wanted. */
+  readonly release: (() => void) | null;
 }
 
-const plainCopy: OutputCopier = { copy: (b) => ({ buf: Buffer.from(b), release: null }) };
+const NO_BYTES = Buffer.alloc(0);
+
+const plainCopy: OutputCopier = { copy: (b) => Buffer.from(b), release: null };
 
 /**
  * The CONN_WORDS words of every session of this thread, in one array: a
@@ -73,9 +79,12 @@ export class Session {
   private slot = connWords.take();
   /** R_CONN as it was at close (the protocol stays known for the close's log lines). */
   private connAtClose = 0;
-  /** Received bytes not yet consumed: chunks[head..] in arrival order. */
+  /** Received bytes not yet consumed: chunks[head..count) in arrival order.
+   *  The array is reused (slots past `count` are stale): emptying it by
+   *  setting its length was a measurable share of a request. */
   private chunks: Buffer[] = [];
   private head = 0;
+  private count = 0;
   pendingLen = 0;
   /** Run the engine only once this many bytes are pending (0: any byte may help). */
   private need = 0;
@@ -89,7 +98,8 @@ export class Session {
   private trailerGot = 0;
   private tail = 0;
 
-  /** Output of the last execute (a copy the caller may keep), or null. */
+  /** Output of the last execute, or null: a copy, which the caller may keep
+   *  unless `outputRelease` is set (then it is valid until that is called). */
   output: Buffer | null = null;
   /** Call once `output` has been written, when the copy was pooled. */
   outputRelease: (() => void) | null = null;
@@ -101,7 +111,7 @@ export class Session {
    *  (0: it stopped because it completed that many commands). */
   requestsLeft = 0;
 
-  /** `copyOut` copies a call's output out of the store (OutputPool.copy in
+  /** `copier` copies a call's output out of the store (OutputPool.copy in
    *  the server; a plain copy by default). */
   constructor(private readonly store: Store, private readonly copier: OutputCopier = plainCopy) {}
 
@@ -128,7 +138,7 @@ export class Session {
       if (used === chunk.length) return;
       chunk = chunk.subarray(used);
     }
-    this.chunks.push(chunk);
+    this.chunks[this.count++] = chunk;
     this.pendingLen += chunk.length;
   }
 
@@ -139,8 +149,9 @@ export class Session {
     if (this.pendingLen === 0) return;
     const own = Buffer.allocUnsafe(this.pendingLen);
     this.copyPending(own, this.pendingLen);
-    this.chunks = [own];
-    this.head = 0;
+    this.clearChunks();
+    this.chunks[0] = own;
+    this.count = 1;
   }
 
   /** Whether an engine call can make progress now. */
@@ -162,19 +173,16 @@ export class Session {
     // A session used after close (never, in the server) starts over rather
     // than touch a slot that another connection may own now.
     if (this.slot < 0) this.slot = connWords.take();
-    store.loadConn(connWords.words, this.slot);
     store.requestsLeft = maxRequests;
-    const status = store.execute(offered, now);
+    const status = store.executeConn(connWords.words, this.slot, offered, now);
     this.requestsLeft = maxRequests > 0 ? store.requestsLeft : 0;
-    store.saveConn(connWords.words, this.slot);
     const produced = store.outLen;
     // A copy: the output region is overwritten by the next call.
     let out: Buffer | null = null;
     this.outputRelease = null;
     if (produced > 0) {
-      const c = this.copier.copy(store.output());
-      out = c.buf;
-      this.outputRelease = c.release;
+      out = this.copier.copy(store.output());
+      this.outputRelease = this.copier.release;
     }
     const consumed = store.consumed;
     this.consumed = consumed;
@@ -205,6 +213,7 @@ export class Session {
     }
     this.chunks = [];
     this.head = 0;
+    this.count = 0;
     this.pendingLen = 0;
     this.valueLine = null;
   }
@@ -222,9 +231,8 @@ export class Session {
     this.trailerGot = 0;
     this.tail = 0;
     // What already arrived after the line goes in as if it arrived now.
-    const rest = this.chunks.slice(this.head);
-    this.chunks = [];
-    this.head = 0;
+    const rest = this.chunks.slice(this.head, this.count);
+    this.clearChunks();
     this.pendingLen = 0;
     for (const c of rest) this.push(c);
   }
@@ -259,7 +267,8 @@ export class Session {
     if (this.head > 0) {
       this.chunks[--this.head] = line;
     } else {
-      this.chunks.unshift(line);
+      this.chunks.splice(0, 0, line);
+      this.count++;
     }
     this.pendingLen += line.length;
     this.need = 0;
@@ -289,12 +298,22 @@ export class Session {
         n = 0;
       }
     }
-    if (this.head === this.chunks.length) {
-      this.chunks.length = 0;
-      this.head = 0;
+    if (this.head === this.count) {
+      this.clearChunks();
     } else if (this.head >= 1024) {
-      this.chunks = this.chunks.slice(this.head);
+      this.chunks = this.chunks.slice(this.head, this.count);
+      this.count -= this.head;
       this.head = 0;
     }
+  }
+
+  /** Empties the pending list, letting go of the chunks it held. */
+  private clearChunks(): void {
+    const chunks = this.chunks;
+    for (let i = 0; i < this.count; i++) chunks[i] = NO_BYTES;
+    // A list a burst made long is not kept.
+    if (chunks.length > 64) this.chunks = [];
+    this.head = 0;
+    this.count = 0;
   }
 }

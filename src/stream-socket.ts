@@ -67,6 +67,9 @@ interface StreamBinding {
 }
 
 let binding: StreamBinding | null | undefined;
+/** binding.streamBaseState and its read-result index, for onRead. */
+let readState: Int32Array<ArrayBufferLike> = new Int32Array(1);
+let kReadBytes = 0;
 let UV_EOF = -4095;
 const UV_ECANCELED = -125;
 const UV_ENOTCONN = -107;
@@ -85,7 +88,15 @@ export function streamBinding(): StreamBinding | null {
         !(b.streamBaseState instanceof Int32Array) || typeof b.kReadBytesOrError !== 'number' ||
         typeof b.kLastWriteWasAsync !== 'number' || typeof b.kBytesWritten !== 'number') return null;
     if (typeof uv.UV_EOF === 'number') UV_EOF = uv.UV_EOF;
-    binding = b as StreamBinding;
+    // A plain object of the parts used: the binding object itself is in
+    // dictionary mode, so every read of it went through V8's generic
+    // property lookup, several times per request.
+    binding = {
+      WriteWrap: b.WriteWrap, ShutdownWrap: b.ShutdownWrap, streamBaseState: b.streamBaseState,
+      kReadBytesOrError: b.kReadBytesOrError, kBytesWritten: b.kBytesWritten, kLastWriteWasAsync: b.kLastWriteWasAsync,
+    };
+    readState = b.streamBaseState;
+    kReadBytes = b.kReadBytesOrError;
   } catch {
     binding = null;
   }
@@ -146,7 +157,7 @@ function afterShutdown(this: ShutdownReq, status: number): void {
 }
 
 function onRead(this: OwnedHandle): void {
-  this[OWNER]?.readDone(binding!.streamBaseState[binding!.kReadBytesOrError]);
+  this[OWNER]?.readDone(readState[kReadBytes]);
 }
 
 function drained(sock: StreamSocket): void {
@@ -176,6 +187,11 @@ export class StreamSocket {
   private reading = false;
   /** Writes held by cork(), sent together by the last uncork(). */
   writableCorked = 0;
+  /** The first corked write and its callback, kept apart: most runs write
+   *  once, and then no array is made. */
+  private corkedFirst: Uint8Array | null = null;
+  private corkedFirstCb: Done = undefined;
+  /** The second and later corked writes with their callbacks, if any. */
   private corked: Uint8Array[] | null = null;
   private corkedBytes = 0;
   private corkedCbs: Done[] | null = null;
@@ -257,13 +273,24 @@ export class StreamSocket {
 
   uncork(): void {
     if (this.writableCorked === 0 || --this.writableCorked > 0) return;
-    const chunks = this.corked;
-    if (chunks === null) return;
-    const cbs = this.corkedCbs;
+    const first = this.corkedFirst;
+    if (first === null) return;
+    const firstCb = this.corkedFirstCb;
+    const rest = this.corked;
+    const restCbs = this.corkedCbs;
+    this.corkedFirst = null;
+    this.corkedFirstCb = undefined;
     this.corked = null;
     this.corkedCbs = null;
     this.corkedBytes = 0;
-    this.send(chunks, cbs);
+    if (rest === null) {
+      this.sendOne(first, firstCb);
+      return;
+    }
+    rest.unshift(first);
+    let cbs = restCbs;
+    if (firstCb !== undefined) (cbs ??= []).unshift(firstCb);
+    this.send(rest, cbs);
   }
 
   write(data: string | Uint8Array, cb?: Done | BufferEncoding, cb2?: Done): boolean {
@@ -275,11 +302,16 @@ export class StreamSocket {
     // Strings are UTF-8, node:net's default encoding.
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     if (this.writableCorked > 0) {
-      (this.corked ??= []).push(bytes);
+      if (this.corkedFirst === null) {
+        this.corkedFirst = bytes;
+        this.corkedFirstCb = done;
+      } else {
+        (this.corked ??= []).push(bytes);
+        if (done) (this.corkedCbs ??= []).push(done);
+      }
       this.corkedBytes += bytes.length;
-      if (done) (this.corkedCbs ??= []).push(done);
     } else {
-      this.send([bytes], done ? [done] : null);
+      this.sendOne(bytes, done);
     }
     if (this.writableLength < WRITABLE_HIGH_WATER) return true;
     this.needDrain = true;
@@ -372,11 +404,31 @@ export class StreamSocket {
 
   // ---- inside ----
 
+  /** Hands `chunk` to the handle; `cb` runs once it is written. The usual
+   *  write: nothing is allocated unless libuv has to keep it. */
+  private sendOne(chunk: Uint8Array, cb: Done): void {
+    const h = this.handle!;
+    const req = writeRequest(this.binding);
+    req.handle = h;
+    const err = h.writeBuffer(req, chunk);
+    if (err !== 0) {
+      req.handle = null;
+      cb?.(errnoError(err, 'write'));
+      this.fail(err, 'write');
+      return;
+    }
+    if (this.writtenAtOnce(req)) {
+      cb?.();
+      this.drainIfDue();
+      return;
+    }
+    this.keep(req, [chunk], cb === undefined ? null : [cb]);
+  }
+
   /** Hands `chunks` to the handle; `cbs` run once they are written. */
   private send(chunks: Uint8Array[], cbs: Done[] | null): void {
     const h = this.handle!;
-    const b = this.binding;
-    const req = writeRequest(b);
+    const req = writeRequest(this.binding);
     req.handle = h;
     const err = chunks.length === 1 ? h.writeBuffer(req, chunks[0]) : h.writev(req, chunks, true);
     if (err !== 0) {
@@ -385,18 +437,33 @@ export class StreamSocket {
       this.fail(err, 'write');
       return;
     }
-    if (b.streamBaseState[b.kLastWriteWasAsync] === 0) {
-      req.handle = null;
+    if (this.writtenAtOnce(req)) {
       callAll(cbs);
-      // All written at once: 'drain' follows on the next tick, as node:net's
-      // does, never from inside the write that made it due.
-      if (this.needDrain && this.inFlight === null) {
-        this.needDrain = false;
-        process.nextTick(drained, this);
-      }
+      this.drainIfDue();
       return;
     }
-    // libuv keeps the request and the bytes until they are written.
+    this.keep(req, chunks, cbs);
+  }
+
+  /** After a write call: true when the kernel took all of it (the request is free again). */
+  private writtenAtOnce(req: WriteReq): boolean {
+    const b = this.binding;
+    if (b.streamBaseState[b.kLastWriteWasAsync] !== 0) return false;
+    req.handle = null;
+    return true;
+  }
+
+  /** All written at once: 'drain' follows on the next tick, as node:net's
+   *  does, never from inside the write that made it due. */
+  private drainIfDue(): void {
+    if (this.needDrain && this.inFlight === null) {
+      this.needDrain = false;
+      process.nextTick(drained, this);
+    }
+  }
+
+  /** libuv keeps the request and the bytes until they are written. */
+  private keep(req: WriteReq, chunks: Uint8Array[], cbs: Done[] | null): void {
     spareWrite = null;
     req.sock = this;
     req.cbs = cbs;
@@ -442,10 +509,14 @@ export class StreamSocket {
         callAll(cbs);
       }
     }
+    const firstCb = this.corkedFirstCb;
     const corked = this.corkedCbs;
+    this.corkedFirst = null;
+    this.corkedFirstCb = undefined;
     this.corked = null;
     this.corkedCbs = null;
     this.corkedBytes = 0;
+    firstCb?.();
     callAll(corked);
     const ends = this.endCbs;
     this.endCbs = null;

@@ -37,10 +37,10 @@ function writeStderr(text: string): void {
 // serves this thread's first connection throws as a trap does. Read once;
 // nothing is wrapped without it.
 if (process.env.WASMCACHED_TEST_TRAP_WORKER === '1') {
-  const execute = store.execute.bind(store);
-  store.execute = (len: number, now: number) => {
+  const executeConn = store.executeConn.bind(store);
+  store.executeConn = (state: Uint32Array, from: number, len: number, now: number) => {
     if (len > 0) throw new WebAssembly.RuntimeError('unreachable (injected by WASMCACHED_TEST_TRAP_WORKER)');
-    return execute(len, now);
+    return executeConn(state, from, len, now);
   };
 }
 

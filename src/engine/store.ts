@@ -18,6 +18,11 @@ import type { EngineBuild, StoreOptions } from './types.js';
 
 export class StoreInitError extends Error {}
 
+/** Copies the words of byte range [start, end) from word index `src` on to `dst` on. */
+function copyWords(u32: Uint32Array, dst: number, src: number, start: number, end: number): void {
+  for (let i = start >>> 2; i < end >>> 2; i++) u32[dst + i] = u32[src + i];
+}
+
 export class Store {
   /** Where this thread's per-call words and regions are: the store itself,
    *  or with -t N a thread context (CTX_* in assembly/abi.ts). */
@@ -27,12 +32,21 @@ export class Store {
   private buf: ArrayBuffer;
   private u32: Uint32Array;
   private u8: Uint8Array;
+  /** How views() learns that memory moved (see there). */
+  private readonly moves: 'detaches' | 'rebinds' | 'grows';
+  /** A shared memory may have grown: this store made a thread context. */
+  private mayHaveGrown = false;
+  /** H_STORE_BYTES when the views were made: cache_memlimit changes it
+   *  whenever it grows memory. */
+  private storeBytesSeen = 0;
 
   private constructor(readonly build: EngineBuild, readonly base: number) {
     this.io = base;
     this.buf = build.buffer();
     this.u32 = new Uint32Array(this.buf);
     this.u8 = new Uint8Array(this.buf);
+    this.moves = build.kind === 'js' ? 'rebinds'
+      : typeof SharedArrayBuffer !== 'undefined' && this.buf instanceof SharedArrayBuffer ? 'grows' : 'detaches';
   }
 
   static create(build: EngineBuild, o: StoreOptions, nowSec: number): Store {
@@ -63,7 +77,9 @@ export class Store {
 
   /** newContext(), or 0 when linear memory cannot hold another. */
   tryNewContext(): number {
-    return this.build.exports.mc_context(this.base) >>> 0;
+    const ctx = this.build.exports.mc_context(this.base) >>> 0;
+    this.mayHaveGrown = true;
+    return ctx;
   }
 
   /** From now on this Store's calls use the context `ctx` and take `lock`
@@ -88,29 +104,31 @@ export class Store {
   /** The lock threads share, null on a single thread. */
   get engineLock(): EngineLock | null { return this.lock; }
 
-  /** Under the lock: the context's per-call words into the store's header. */
-  private swapIn(): void {
+  /** Under the lock: the context's per-call words into the store's header
+   *  (`conn`: its connection words too; executeConn() moves those itself).
+   *  Loops, not copyWithin(): a few dozen words, around every call. */
+  private swapIn(conn = true): void {
     this.views();
     const u32 = this.u32;
     const b = this.base >>> 2;
     const c = this.io >>> 2;
-    u32.copyWithin(b + (CTX_IN_IO >>> 2), c + (CTX_IN_IO >>> 2), c + (CTX_IN_IO_END >>> 2));
-    u32.copyWithin(b + (CTX_VALUE >>> 2), c + (CTX_VALUE >>> 2), c + (CTX_VALUE_END >>> 2));
-    u32.copyWithin(b + (CTX_CONN >>> 2), c + (CTX_CONN >>> 2), c + (CTX_CONN_END >>> 2));
-    u32.copyWithin(b + (CTX_REQS >>> 2), c + (CTX_REQS >>> 2), c + (CTX_REQS_END >>> 2));
+    copyWords(u32, b, c, CTX_IN_IO, CTX_IN_IO_END);
+    copyWords(u32, b, c, CTX_VALUE, CTX_VALUE_END);
+    if (conn) copyWords(u32, b, c, CTX_CONN, CTX_CONN_END);
+    copyWords(u32, b, c, CTX_REQS, CTX_REQS_END);
   }
 
   /** Under the lock: the call's results, state and log records into the context. */
-  private swapOut(): void {
+  private swapOut(conn = true): void {
     this.views();
     const u32 = this.u32;
     const b = this.base >>> 2;
     const c = this.io >>> 2;
-    u32.copyWithin(c + (CTX_OUT_RESULTS >>> 2), b + (CTX_OUT_RESULTS >>> 2), b + (CTX_IN_IO_END >>> 2));
-    u32.copyWithin(c + (CTX_OUT_OP >>> 2), b + (CTX_OUT_OP >>> 2), b + (CTX_OUT_OP_END >>> 2));
-    u32.copyWithin(c + (CTX_VALUE >>> 2), b + (CTX_VALUE >>> 2), b + (CTX_VALUE_END >>> 2));
-    u32.copyWithin(c + (CTX_CONN >>> 2), b + (CTX_CONN >>> 2), b + (CTX_CONN_END >>> 2));
-    u32.copyWithin(c + (CTX_REQS >>> 2), b + (CTX_REQS >>> 2), b + (CTX_REQS_END >>> 2));
+    copyWords(u32, c, b, CTX_OUT_RESULTS, CTX_IN_IO_END);
+    copyWords(u32, c, b, CTX_OUT_OP, CTX_OUT_OP_END);
+    copyWords(u32, c, b, CTX_VALUE, CTX_VALUE_END);
+    if (conn) copyWords(u32, c, b, CTX_CONN, CTX_CONN_END);
+    copyWords(u32, c, b, CTX_REQS, CTX_REQS_END);
     const log = (this.base + LOG_REGION) >>> 2;
     const used = u32[log + (LOG_USED >>> 2)];
     u32[((this.io + LOG_REGION + LOG_USED) >>> 2)] = used;
@@ -125,15 +143,38 @@ export class Store {
    *  measurable share of a library get). */
   private inView: Uint8Array | null = null;
 
+  /**
+   * Makes the views current before they are used: memory grows when any
+   * store of the same memory (one module hosts several) makes room.
+   * WebAssembly's memory.buffer getter is an API call (about 1,000
+   * instructions with its handle scope), and reading it before every access
+   * was a tenth of the server's user time per request; so each kind of
+   * memory is checked the cheap way. A grown WebAssembly memory detaches its
+   * old buffer, whose views then read as empty; the JS build's buffer() is a
+   * plain function; a shared memory (-t N) grows in place without
+   * detaching, and once its threads run only when cache_memlimit raises the
+   * store's size (H_STORE_BYTES, in the header every thread sees) or this
+   * thread makes a context.
+   */
   private views(): void {
+    switch (this.moves) {
+      case 'detaches': if (this.u8.length !== 0) return; break;
+      case 'rebinds': if (this.build.buffer() === this.buf) return; break;
+      case 'grows':
+        if (!this.mayHaveGrown && this.u32[(this.base + H_STORE_BYTES) >>> 2] === this.storeBytesSeen) return;
+        this.mayHaveGrown = false;
+        break;
+    }
     const b = this.build.buffer();
-    if (b !== this.buf) {
+    if (b !== this.buf || b.byteLength !== this.u8.length) {
       this.buf = b;
       this.u32 = new Uint32Array(b);
       this.u8 = new Uint8Array(b);
       this.inView = null;
     }
+    this.storeBytesSeen = this.u32[(this.base + H_STORE_BYTES) >>> 2];
   }
+
 
   /** A word of the store's header (shared by every thread). */
   private word(off: number): number {
@@ -163,9 +204,43 @@ export class Store {
     return this.inView;
   }
 
+  /**
+   * execute() for a connection whose CONN_WORDS words are `state[from..]`:
+   * loaded before the call and saved after it. With threads they go
+   * straight between `state` and the store's header, under the lock, not
+   * through the context as well.
+   */
+  executeConn(state: Uint32Array, from: number, len: number, nowSec: number): number {
+    const lock = this.lock;
+    if (lock === null) {
+      this.loadConn(state, from);
+      const status = this.build.exports.mc_execute(this.base, len, nowSec);
+      this.saveConn(state, from);
+      return status;
+    }
+    lock.acquire();
+    try {
+      this.swapIn(false);
+      const u32 = this.u32;
+      const at = (this.base + R_CONN_STATE) >>> 2;
+      for (let i = 0; i < CONN_WORDS; i++) u32[at + i] = state[from + i];
+      const status = this.build.exports.mc_execute(this.base, len, nowSec);
+      this.views();
+      const after = this.u32;
+      for (let i = 0; i < CONN_WORDS; i++) state[from + i] = after[at + i];
+      this.swapOut(false);
+      return status;
+    } finally {
+      lock.release();
+    }
+  }
+
   execute(len: number, nowSec: number): number {
     const lock = this.lock;
-    if (lock === null) return this.build.exports.mc_execute(this.base, len, nowSec);
+    if (lock === null) {
+      const status = this.build.exports.mc_execute(this.base, len, nowSec);
+      return status;
+    }
     lock.acquire();
     try {
       this.swapIn();
@@ -204,7 +279,10 @@ export class Store {
   /** An engine call on this thread's context, under the lock. */
   private locked(call: () => number): number {
     const lock = this.lock;
-    if (lock === null) return call();
+    if (lock === null) {
+      const r = call();
+      return r;
+    }
     lock.acquire();
     try {
       this.swapIn();
@@ -406,39 +484,30 @@ export class Store {
   }
 
   // ---- the embedded cache's hot path ----
-  // The same reads as input() / opOutput(), for a caller making one op per
-  // call: memory moves are noticed without asking the engine for its buffer
-  // (WebAssembly's memory.buffer getter was a measurable share of a get).
+  // The same reads as input() / opOutput(), for a caller making one op per call.
 
-  /** views() when memory may have moved: a grown WebAssembly memory detaches
-   *  the old buffer, so its views read as empty; the JS build's buffer()
-   *  is a plain function. */
-  private viewsIfMoved(): void {
-    if (this.build.kind === 'wasm' ? this.u8.length === 0 : this.build.buffer() !== this.buf) this.views();
-  }
-
-  /** input(), checked as viewsIfMoved() does. */
+  /** input(), current. */
   opInput(): Uint8Array {
-    this.viewsIfMoved();
+    this.views();
     return this.inView ?? this.input();
   }
 
   /** Bytes the last op wrote to the output region (opOutput().length). */
   opOutputLength(): number {
-    this.viewsIfMoved();
+    this.views();
     return this.ioWord(R_OP_VLEN);
   }
 
-  /** opOutput(), checked as viewsIfMoved() does. */
+  /** opOutput(), current. */
   opOutputView(): Uint8Array {
-    this.viewsIfMoved();
+    this.views();
     const p = this.ioWord(H_OUT_PTR);
     return this.u8.subarray(p, p + this.ioWord(R_OP_VLEN));
   }
 
   /** Copies the last op's `n` output bytes (opOutputLength()) into `dst` at `at`. */
   copyOpOutput(dst: Uint8Array, at: number, n: number): void {
-    this.viewsIfMoved();
+    this.views();
     const p = this.ioWord(H_OUT_PTR);
     const u8 = this.u8;
     // Small values: a loop beats making a subarray view just to copy it.

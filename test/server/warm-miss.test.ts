@@ -207,15 +207,24 @@ describe.skipIf(!haveTool('memcached') || process.env.TEST_TARGET === 'memcached
       await c.send(written.map((k) => `set ${k} 5 0 3 noreply\r\nnew\r\n`).join('') + 'mn\r\n');
       await c.readUntil('MN\r\n');
       await c.send(textDeleted.map((k) => `delete ${k}\r\n`).join('') + metaDeleted.map((k) => `md ${k} q\r\n`).join('') + 'mn\r\n');
-      // Not here yet: NOT_FOUND / NF, as a delete of a key not copied yet answers.
-      expect((await c.readUntil('MN\r\n')).toString()).toBe('NOT_FOUND\r\n'.repeat(30) + 'NF\r\n'.repeat(30) + 'MN\r\n');
+      // A key not copied yet answers NOT_FOUND / NF (a delete asks nothing of
+      // the old node); one the bulk copy already brought, DELETED / HD. Which
+      // keys the copy reaches first is up to the old node's listing order
+      // and the machine's speed, so either is right here; what matters is
+      // below: none of them ever comes back.
+      const deleteReplies = (await c.readUntil('MN\r\n')).toString().split('\r\n');
+      expect(deleteReplies.slice(0, 30).every((r) => r === 'NOT_FOUND' || r === 'DELETED')).toBe(true);
+      expect(deleteReplies.slice(30, 60).every((r) => r === 'NF' || r === 'HD')).toBe(true);
+      expect(deleteReplies.slice(60)).toEqual(['MN', '']);
       const b = await RawClient.connect(fresh.port);
       await b.send(Buffer.concat([...binDeleted.map((k) => frame({ opcode: OP.DELETEQ, key: k })), frame({ opcode: OP.NOOP })]));
       const binReplies = parseResponses(await b.readWith((buf) => {
         const { packets, rest } = parseResponses(buf);
         return packets.length > 0 && packets[packets.length - 1].opcode === OP.NOOP ? buf.length - rest.length : -1;
       })).packets;
-      expect(binReplies.map((p) => p.status)).toEqual([...binDeleted.map(() => 1), 0]);
+      // Quiet deletes: only misses answer (1, not found), then the noop.
+      expect(binReplies.at(-1)!.opcode).toBe(OP.NOOP);
+      expect(binReplies.slice(0, -1).every((p) => p.status === 1)).toBe(true);
       b.close();
       // A read then a delete of the same key in one pipeline: the read sees
       // the old node's value, the delete deletes it.
