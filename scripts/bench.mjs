@@ -12,8 +12,9 @@ const outdir = join(root, '.bench');
 const outfile = join(outdir, 'run.js');
 // The child scripts run one measurement each in a fresh process
 // (bench/child.ts); the load generator and the do-nothing server are the
-// server section's separate processes.
-const entries = ['run', 'memory-child', 'pauses-child', 'embedded-child', 'hostmem-child', 'warm-child', 'loadgen', 'null-server', 'threads-engine'];
+// server section's separate processes (null-handle-server is run by hand,
+// BENCHMARKS.md).
+const entries = ['run', 'memory-child', 'pauses-child', 'embedded-child', 'hostmem-child', 'warm-child', 'loadgen', 'null-server', 'null-handle-server', 'threads-engine'];
 await build({
   entryPoints: entries.map((e) => join(root, 'bench', `${e}.ts`)),
   outdir,

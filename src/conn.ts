@@ -274,7 +274,7 @@ export class Conn implements StreamSink {
       const budget = alone ? UNCAPPED_REQUESTS : requestsLeft;
       let status: number;
       try {
-        status = session.execute(this.host.now(), INPUT_PER_CALL, budget);
+        status = session.execute(this.host.now(), INPUT_PER_CALL, budget, this.socket.writableLength === 0);
         if (alone) requestsLeft = this.crossEvents(requestLimit, requestsLeft, budget - session.requestsLeft);
         else if (requestLimit > 0) requestsLeft = session.requestsLeft;
       } catch (err) {

@@ -7,16 +7,18 @@
 // free). So large replies go into fixed slots of blocks bigger than malloc's
 // largest threshold, which are always their own mappings: a block whose
 // slots are all free again is dropped, and its memory goes back to the OS.
-// Small replies, most of them, go one after another into a staging buffer
-// that is reused as soon as what was copied into it has been written, which
-// is at once unless the client is slow: a Buffer per reply (Buffer.from) was
-// about a tenth of the host's CPU per request.
+// Small replies to clients that keep up, most replies, go one after another
+// into a staging buffer that is reused as soon as what was copied into it
+// has been written, which is at once unless the client is slow: a Buffer per
+// reply (Buffer.from) was about a tenth of the host's CPU per request. A slow
+// client's reply pins its stage until written, so replies to a client whose
+// socket already holds output get a Buffer of their own: one stage at most
+// is pinned per stalled client.
 
 /** Replies shorter than this go to the staging buffer or an ordinary Buffer. */
 const POOL_FROM = 16 * 1024;
-/** The staging buffer; a slow client pins at most one (its later replies
- *  wait until it reads, and a full stage is replaced, not waited for). */
-const STAGE_BYTES = 16 * 1024;
+/** The staging buffer (a full or pinned one is replaced, not waited for). */
+const STAGE_BYTES = 8 * 1024;
 /** Replies up to this size are staged; larger small ones get a Buffer each. */
 const STAGED_MAX = 4 * 1024;
 
@@ -65,10 +67,11 @@ export class OutputPool {
 
   constructor(private readonly slotSize: number) {}
 
-  /** A copy of `bytes` to write; see `release`. */
-  copy(bytes: Uint8Array): Buffer {
+  /** A copy of `bytes` to write; see `release`. `soon`: nothing waits in
+   *  the socket, so it will probably be written at once (then it is staged). */
+  copy(bytes: Uint8Array, soon = false): Buffer {
     const n = bytes.length;
-    if (n <= STAGED_MAX) {
+    if (soon && n <= STAGED_MAX) {
       let stage = this.stage;
       if (stage.used + n > STAGE_BYTES) stage = this.stage = new Stage();
       const at = stage.used;

@@ -26,8 +26,9 @@ const DUMP = (R_DUMP - R_CONN_STATE) >>> 2;
 
 /** Where a call's output is copied before it is written (OutputPool in the server). */
 export interface OutputCopier {
-  /** A copy of `b` to write. */
-  copy(b: Uint8Array): Buffer;
+  /** A copy of `b` to write; `soon`: it is likely to be written at once
+   *  (nothing waits in the socket). */
+  copy(b: Uint8Array, soon: boolean): Buffer;
   /** Set by copy(): what to call once that copy has been written, or null
    *  when it may be kept as long as wanted. */
   readonly release: (() => void) | null;
@@ -165,8 +166,10 @@ export class Session {
   get skipping(): boolean { return this.skip > 0; }
 
   /** One engine call on at most `maxInput` pending bytes that completes at
-   *  most `maxRequests` commands (0: no limit); an ST_* status. */
-  execute(now: number, maxInput: number, maxRequests = 0): number {
+   *  most `maxRequests` commands (0: no limit); an ST_* status.
+   *  `writtenSoon`: the output is likely to be written at once (see
+   *  OutputCopier). */
+  execute(now: number, maxInput: number, maxRequests = 0, writtenSoon = false): number {
     const store = this.store;
     const offered = Math.min(this.pendingLen, maxInput, store.inputCapacity);
     this.copyPending(store.input(), offered);
@@ -181,7 +184,7 @@ export class Session {
     let out: Buffer | null = null;
     this.outputRelease = null;
     if (produced > 0) {
-      out = this.copier.copy(store.output());
+      out = this.copier.copy(store.output(), writtenSoon);
       this.outputRelease = this.copier.release;
     }
     const consumed = store.consumed;

@@ -62,7 +62,7 @@ describe.each(['wasm', 'js'] as const)('dumping 200,000 keys (%s engine)', (engi
     const before = await settledRss(server.pid);
     const stalled = await nonReader(server.port, 'lru_crawler metadump all\r\n');
     const during = await settledRss(server.pid);
-    // one connection's bounded output (README: at most 192 KiB), with room
+    // one connection's bounded output (README: at most 200 KiB), with room
     // for the noise of a shared machine; the whole dump is about 20 MB
     expect(during - before).toBeLessThan(4 * MB);
     const other = await RawClient.connect(server.port);
