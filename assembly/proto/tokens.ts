@@ -7,7 +7,7 @@
 //
 // The table lives in the store's scratch area: token i is (ptr, len) at
 // S + SCRATCH + 8i.
-import { ld8, ld32, st32, eq, strLen, strByte } from '../mem';
+import { ld8, ld32, st32, eq, find, strLen, strByte } from '../mem';
 import { S, SCRATCH } from '../arena';
 
 export const MAX_TOKENS: u32 = 24;
@@ -36,18 +36,19 @@ export function tokenize(p: u32, end: u32): u32 {
   let s = p;
   let e = p;
   while (e < end) {
-    if (ld8(e) == 32) {
-      if (s != e) {
-        tokSet(n, s, e - s);
-        n++;
-        if (n == MAX_TOKENS - 1) {
-          e++;
-          s = e;
-          break;
-        }
+    // The next space, eight bytes at a time (mem.ts).
+    e = find(e, end, 32);
+    if (e == end) break;
+    if (s != e) {
+      tokSet(n, s, e - s);
+      n++;
+      if (n == MAX_TOKENS - 1) {
+        e++;
+        s = e;
+        break;
       }
-      s = e + 1;
     }
+    s = e + 1;
     e++;
   }
   if (s != e) {
