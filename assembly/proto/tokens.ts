@@ -64,9 +64,7 @@ export function tokenize(p: u32, end: u32): u32 {
 export let WORD_END: u32 = 0;
 export function nextWord(p: u32, end: u32): u32 {
   while (p < end && ld8(p) == 32) p++;
-  let e = p;
-  while (e < end && ld8(e) != 32) e++;
-  WORD_END = e;
+  WORD_END = find(p, end, 32);
   return p;
 }
 
