@@ -278,11 +278,7 @@ export class StreamSocket {
     const firstCb = this.corkedFirstCb;
     const rest = this.corked;
     const restCbs = this.corkedCbs;
-    this.corkedFirst = null;
-    this.corkedFirstCb = undefined;
-    this.corked = null;
-    this.corkedCbs = null;
-    this.corkedBytes = 0;
+    this.clearCorked();
     if (rest === null) {
       this.sendOne(first, firstCb);
       return;
@@ -290,7 +286,16 @@ export class StreamSocket {
     rest.unshift(first);
     let cbs = restCbs;
     if (firstCb !== undefined) (cbs ??= []).unshift(firstCb);
-    this.send(rest, cbs);
+    this.sendMany(rest, cbs);
+  }
+
+  /** Forgets the corked writes (their callbacks are the caller's to run). */
+  private clearCorked(): void {
+    this.corkedFirst = null;
+    this.corkedFirstCb = undefined;
+    this.corked = null;
+    this.corkedCbs = null;
+    this.corkedBytes = 0;
   }
 
   write(data: string | Uint8Array, cb?: Done | BufferEncoding, cb2?: Done): boolean {
@@ -425,12 +430,13 @@ export class StreamSocket {
     this.keep(req, [chunk], cb === undefined ? null : [cb]);
   }
 
-  /** Hands `chunks` to the handle; `cbs` run once they are written. */
-  private send(chunks: Uint8Array[], cbs: Done[] | null): void {
+  /** Hands `chunks` (two or more: uncork()) to the handle in one writev;
+   *  `cbs` run once they are written. */
+  private sendMany(chunks: Uint8Array[], cbs: Done[] | null): void {
     const h = this.handle!;
     const req = writeRequest(this.binding);
     req.handle = h;
-    const err = chunks.length === 1 ? h.writeBuffer(req, chunks[0]) : h.writev(req, chunks, true);
+    const err = h.writev(req, chunks, true);
     if (err !== 0) {
       req.handle = null;
       callAll(cbs, errnoError(err, 'write'));
@@ -511,11 +517,7 @@ export class StreamSocket {
     }
     const firstCb = this.corkedFirstCb;
     const corked = this.corkedCbs;
-    this.corkedFirst = null;
-    this.corkedFirstCb = undefined;
-    this.corked = null;
-    this.corkedCbs = null;
-    this.corkedBytes = 0;
+    this.clearCorked();
     firstCb?.();
     callAll(corked);
     const ends = this.endCbs;

@@ -221,13 +221,10 @@ export class Store {
     lock.acquire();
     try {
       this.swapIn(false);
-      const u32 = this.u32;
-      const at = (this.base + R_CONN_STATE) >>> 2;
-      for (let i = 0; i < CONN_WORDS; i++) u32[at + i] = state[from + i];
+      this.connIn(this.base, state, from);
       const status = this.build.exports.mc_execute(this.base, len, nowSec);
       this.views();
-      const after = this.u32;
-      for (let i = 0; i < CONN_WORDS; i++) state[from + i] = after[at + i];
+      this.connOut(this.base, state, from);
       this.swapOut(false);
       return status;
     } finally {
@@ -237,10 +234,7 @@ export class Store {
 
   execute(len: number, nowSec: number): number {
     const lock = this.lock;
-    if (lock === null) {
-      const status = this.build.exports.mc_execute(this.base, len, nowSec);
-      return status;
-    }
+    if (lock === null) return this.build.exports.mc_execute(this.base, len, nowSec);
     lock.acquire();
     try {
       this.swapIn();
@@ -279,10 +273,7 @@ export class Store {
   /** An engine call on this thread's context, under the lock. */
   private locked(call: () => number): number {
     const lock = this.lock;
-    if (lock === null) {
-      const r = call();
-      return r;
-    }
+    if (lock === null) return call();
     lock.acquire();
     try {
       this.swapIn();
@@ -346,17 +337,27 @@ export class Store {
    *  the connection state of the next call. */
   loadConn(state: Uint32Array, from = 0): void {
     this.views();
-    const u32 = this.u32;
-    const at = (this.io + R_CONN_STATE) >>> 2;
-    // A loop, not set(): this runs around every call, and allocates nothing.
-    for (let i = 0; i < CONN_WORDS; i++) u32[at + i] = state[from + i];
+    this.connIn(this.io, state, from);
   }
 
   /** Copies the connection state the last call left into `state[from..]`. */
   saveConn(state: Uint32Array, from = 0): void {
     this.views();
+    this.connOut(this.io, state, from);
+  }
+
+  /** `state[from..]` into the connection words of the header at `header`.
+   *  A loop, not set(): this runs around every call, and allocates nothing. */
+  private connIn(header: number, state: Uint32Array, from: number): void {
     const u32 = this.u32;
-    const at = (this.io + R_CONN_STATE) >>> 2;
+    const at = (header + R_CONN_STATE) >>> 2;
+    for (let i = 0; i < CONN_WORDS; i++) u32[at + i] = state[from + i];
+  }
+
+  /** The connection words of the header at `header` into `state[from..]`. */
+  private connOut(header: number, state: Uint32Array, from: number): void {
+    const u32 = this.u32;
+    const at = (header + R_CONN_STATE) >>> 2;
     for (let i = 0; i < CONN_WORDS; i++) state[from + i] = u32[at + i];
   }
 
