@@ -4,8 +4,11 @@
 //   embedded-child.js ops <wasm|js|lru-cache|map> <entries> <fillSeconds> <mixSeconds>
 //     fills `entries` items, measures memory, then get/set ops/s (all-set,
 //     all-get, 90/10) over random present keys;
-//   embedded-child.js churn <wasm|js|lru-cache> <capacity> <sets> <seconds>
-//     random sets over twice the capacity (fill, then evict);
+//   embedded-child.js churn <wasm|js|lru-cache|none> <capacity> <sets> <seconds> <strings|bytes>
+//     random sets over twice the capacity (fill, then evict), the keys made
+//     per op as strings, or written into one reused 16-byte Uint8Array (the
+//     caller then allocates nothing and every pause is the cache's own);
+//     `none` makes the string keys and drops them: the caller's share alone;
 //   embedded-child.js speed <wasm|js|lru-cache|map> <entries>
 //     fills one contender, then measures get/set (and the cache's getView,
 //     getMany, setMany) ops/s on request, row by row (see speedServe).
@@ -24,7 +27,8 @@ const PER_TURN = 1000;
 const CHUNK_BYTES = 192;
 
 interface Contender {
-  set(k: string, v: Uint8Array): void;
+  /** Byte keys: createCache only (lru-cache and Map key by identity). */
+  set(k: string | Uint8Array, v: Uint8Array): void;
   get(k: string): unknown;
   items(): number;
 }
@@ -39,11 +43,11 @@ async function contender(kind: string, entries: number, slack: boolean): Promise
   // The JS caches keep the value object, so each set stores its own copy.
   if (kind === 'lru-cache') {
     const lru = new LRUCache<string, Uint8Array>({ max: entries });
-    return { set: (k, v) => { lru.set(k, v.slice()); }, get: (k) => lru.get(k), items: () => lru.size };
+    return { set: (k, v) => { lru.set(k as string, v.slice()); }, get: (k) => lru.get(k), items: () => lru.size };
   }
   if (kind === 'map') {
     const map = new Map<string, Uint8Array>();
-    return { set: (k, v) => { map.set(k, v.slice()); }, get: (k) => map.get(k), items: () => map.size };
+    return { set: (k, v) => { map.set(k as string, v.slice()); }, get: (k) => map.get(k), items: () => map.size };
   }
   throw new Error(`unknown contender ${kind}`);
 }
@@ -125,16 +129,40 @@ async function ops(kind: string, entries: number, fillSeconds: number, mixSecond
   return result;
 }
 
-async function churn(kind: string, capacity: number, sets: number, seconds: number): Promise<Record<string, unknown>> {
-  const c = await contender(kind, capacity, false);
+async function churn(kind: string, capacity: number, sets: number, seconds: number, keys: string): Promise<Record<string, unknown>> {
+  const c = kind === 'none' ? null : await contender(kind, capacity, false);
   const v = valueBytes();
-  const rnd = prng(12345);
   const keyspace = 2 * capacity;
+  // Keys made and dropped (kind none) feed this, so they are really made.
+  let sink = 0;
+  let op: () => void;
+  if (keys === 'bytes') {
+    if (c === null || kind === 'lru-cache') throw new Error('byte keys: only for createCache');
+    // The bytes of key(i), its 12 digits rewritten in place, and a PRNG whose
+    // result stays a small integer: nothing allocated per op on this side.
+    const kb = new TextEncoder().encode(key(0));
+    let a = 12345;
+    op = () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      let k = ((t ^ (t >>> 14)) >>> 0) % keyspace;
+      for (let j = kb.length - 1; j >= 4; j--) { kb[j] = 48 + (k % 10); k = (k / 10) | 0; }
+      c.set(kb, v);
+    };
+  } else if (keys === 'strings') {
+    const rnd = prng(12345);
+    op = c === null
+      ? () => { sink += key(Math.floor(rnd() * keyspace)).charCodeAt(15); }
+      : () => c.set(key(Math.floor(rnd() * keyspace)), v);
+  } else {
+    throw new Error(`unknown key mode ${keys}`);
+  }
   const pauses = new Pauses();
   settle();
   pauses.start();
-  const r = await loop(sets, seconds, () => c.set(key(Math.floor(rnd() * keyspace)), v));
-  return { capacity, sets: r.ops, seconds: r.seconds, sets_per_s: r.ops / r.seconds, items: c.items(), ...(await pauses.stop()) };
+  const r = await loop(sets, seconds, op);
+  return { capacity, keys, sets: r.ops, seconds: r.seconds, sets_per_s: r.ops / r.seconds, items: c === null ? 0 : c.items(), key_digits_sum: sink, ...(await pauses.stop()) };
 }
 
 /** One way of reading or writing: a call per op, or a batch call of `per` ops. */
@@ -217,12 +245,12 @@ async function speedServe(kind: string, entries: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const [what, kind, nArg, aArg, bArg] = process.argv.slice(2);
+  const [what, kind, nArg, aArg, bArg, cArg] = process.argv.slice(2);
   if (!globalThis.gc) throw new Error('run with --expose-gc');
   if (what === 'speed') return speedServe(kind, Number(nArg));
   const n = Number(nArg);
   const result = what === 'ops' ? await ops(kind, n, Number(aArg), Number(bArg))
-    : what === 'churn' ? await churn(kind, n, Number(aArg), Number(bArg))
+    : what === 'churn' ? await churn(kind, n, Number(aArg), Number(bArg), cArg ?? 'strings')
         : undefined;
   if (!result) throw new Error(`unknown measurement ${what}`);
   process.stdout.write(JSON.stringify(result) + '\n');
