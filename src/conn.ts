@@ -75,6 +75,19 @@ export interface ConnHost {
   watch(conn: Conn): boolean;
 }
 
+/** Peer address texts seen lately: a node:net or libuv peer address is a
+ *  new string per connection, and most connections come from a few hosts. */
+const addresses = new Map<string, string>();
+const ADDRESSES_MAX = 1024;
+
+function sharedAddress(address: string): string {
+  const known = addresses.get(address);
+  if (known !== undefined) return known;
+  if (addresses.size >= ADDRESSES_MAX) addresses.clear();
+  addresses.set(address, address);
+  return address;
+}
+
 /** memcached's answer when WATCHER_LIMIT watchers exist. */
 const TOO_MANY_WATCHERS = Buffer.from('WATCHER_TOO_MANY log watcher limit reached\r\n');
 
@@ -102,8 +115,11 @@ export class Conn implements StreamSink {
   quitRequested = false;
   /** "<fd>: Client using the ... protocol" was logged. */
   protocolShown = false;
-  /** Its address, read now: a closed socket no longer knows it. */
-  readonly peer: { rip: string; rport: number; transport: 'tcp' | 'local' };
+  /** Its address, read now (a closed socket no longer knows it): the
+   *  address text shared with other connections from the same host, and no
+   *  object of its own, since every idle connection keeps these. */
+  private readonly rip: string;
+  private readonly rport: number;
 
   /**
    * `sharedReads`: the socket reads into a buffer shared by all connections
@@ -113,9 +129,9 @@ export class Conn implements StreamSink {
   constructor(readonly socket: Socket, readonly id: number, private readonly host: ConnHost, sharedReads = false) {
     this.lastActive = host.now();
     this.session = new Session(host.store, host.outputPool);
-    this.peer = socket.remoteAddress === undefined
-      ? { rip: 'unix', rport: 0, transport: 'local' }
-      : { rip: socket.remoteAddress, rport: socket.remotePort ?? 0, transport: 'tcp' };
+    const address = socket.remoteAddress;
+    this.rip = address === undefined ? '' : sharedAddress(address);
+    this.rport = address === undefined ? 0 : socket.remotePort ?? 0;
     socket.setNoDelay(true);
     const direct: unknown = socket;
     if (direct instanceof StreamSocket) {
@@ -129,6 +145,11 @@ export class Conn implements StreamSink {
       socket.on('close', () => this.socketClosed());
     }
     socket.resume();
+  }
+
+  /** memcached's rip, rport and transport (watchers' connevents lines). */
+  get peer(): { rip: string; rport: number; transport: 'tcp' | 'local' } {
+    return this.rip === '' ? { rip: 'unix', rport: 0, transport: 'local' } : { rip: this.rip, rport: this.rport, transport: 'tcp' };
   }
 
   // ---- socket events (StreamSink) ----
@@ -287,6 +308,11 @@ export class Conn implements StreamSink {
       if (out !== null) {
         this.write(out, session.outputRelease);
         outBytes += out.length;
+        // The socket has it now. Kept here, a staged reply would be a stale
+        // view that holds its whole 8 KiB stage in memory for as long as the
+        // connection idles, once the pool has moved on to a new stage.
+        session.output = null;
+        session.outputRelease = null;
       }
       if (status === ST_CLOSE || status === ST_SHUTDOWN) {
         this.end(status === ST_SHUTDOWN ? 'shutdown' : this.quitRequested ? 'normal' : 'error');
