@@ -140,6 +140,21 @@ function freeListRemove(c: u32, it: u32): void {
 /** Pages in the global pool: given up by their class, ready for any other. */
 export function slabsPoolPages(): u32 { return hget(H_FREE_PAGES); }
 
+/**
+ * Pool pages that memcached would have given back by now: it frees pages
+ * of its global pool while more are malloced than the limit (memory_release,
+ * once cache_memlimit is lowered). Ours stay in linear memory, which never
+ * shrinks; the pool hands out only what the limit allows (slabsNewPage), so
+ * the rest is as good as freed, and `stats` counts it so.
+ */
+export function slabsPagesReleased(): u32 {
+  const carved = hget(H_PAGES_CARVED);
+  const limit = hget(H_PAGES_LIMIT);
+  const free = hget(H_FREE_PAGES);
+  const over = carved > limit ? carved - limit : 0;
+  return over < free ? over : free;
+}
+
 /** Free chunks of class c: its free list plus the uncarved rest of its newest page. */
 export function slabsFreeChunks(c: u32): u32 {
   const ptr = clGet(c, CL_CARVE_PTR);

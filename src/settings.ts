@@ -221,7 +221,7 @@ function requirePath(v: string, flag: string): string {
 // old order; those added for memcached 1.6.18 follow.
 const OPTIONS: OptionSpec[] = [
   { short: 'p', long: 'port', arg: 'num', help: 'TCP port to listen on (default: 11211; 0 or -1: a free port the OS picks)',
-    apply(s, v, f) { s.port = parseInteger(v, f, -1, 65535); } },
+    apply(s, v, f) { s.port = parseInteger(v, f, -1, 65535); portGiven.add(s); } },
   { short: 'l', long: 'listen', arg: 'addr', help: 'interface to listen on (default: 127.0.0.1); a list: addr1,addr2:port; with -Z, notls:<addr>:<port> listens in plain TCP',
     apply(s, v, f) {
       s.listeners = parseListen(v, f);
@@ -347,6 +347,8 @@ const OPTIONS: OptionSpec[] = [
 /** Settings whose -B was given: -S and -Y then check it instead of setting it. */
 const protocolGiven = new WeakSet<Settings>();
 const threadsGiven = new WeakSet<Settings>();
+/** -p was given: without it, a -U port is the TCP port too (memcached's rule). */
+const portGiven = new WeakSet<Settings>();
 
 /**
  * Parses argv (without node and the script). Returns what to do, or throws
@@ -426,6 +428,9 @@ function checkCombination(s: Settings): void {
     s.protocol = 'ascii';
   }
   checkExtended(s);
+  // As memcached 1.6: `-U 11222` alone listens on TCP 11222 as well, and
+  // `-U -1` alone on a free TCP port, not on the default 11211.
+  if (s.udpPort !== 0 && !portGiven.has(s)) s.port = s.udpPort;
   if (s.threads > 1 && s.engine === 'js') {
     // The JS build's memory is an ArrayBuffer that grows by copying, which
     // threads cannot share; it is the fallback where WebAssembly is missing.

@@ -39,7 +39,7 @@ import {
   C_EVICTED_ACTIVE, C_CRAWLER_RECLAIMED, C_CRAWLER_STARTS, C_SLABS_MOVED, C_REASSIGN_RESCUES, C_REASSIGN_EVICTIONS_NOMEM,
 } from '../stats';
 import {
-  clGet, cls, slabsPoolPages, CL_SIZE, CL_PERPAGE, CL_PAGES, CL_FREE_COUNT,
+  clGet, cls, slabsPoolPages, slabsPagesReleased, CL_SIZE, CL_PERPAGE, CL_PAGES, CL_FREE_COUNT,
   CL_LRU_HEAD, CL_LRU_TAIL, CL_ITEMS, CL_CARVE_PTR, CL_CARVE_END, CL_REQUESTED, CL_EVICTED_TIME,
   CL_EVICTED, CL_EVICTED_NONZERO, CL_OUTOFMEMORY, CL_RECLAIMED, CL_EXPIRED_UNFETCHED,
   CL_EVICTED_UNFETCHED, CL_EVICTED_ACTIVE, CL_CRAWLER_RECLAIMED, CL_GET_HITS, CL_CMD_SET,
@@ -271,7 +271,7 @@ function statsGeneral(): void {
   sU64('bytes', hget(H_BYTES_HI), hget(H_BYTES_LO));
   sU32('curr_items', hget(H_CURR_ITEMS));
   sCounter('total_items', C_TOTAL_ITEMS);
-  sU32('slab_global_page_pool', slabsPoolPages());
+  sU32('slab_global_page_pool', slabsPoolPages() - slabsPagesReleased());
   sCounter('expired_unfetched', C_EXPIRED_UNFETCHED);
   sCounter('evicted_unfetched', C_EVICTED_UNFETCHED);
   if (maintainer) sCounter('evicted_active', C_EVICTED_ACTIVE);
@@ -443,8 +443,9 @@ function statsSlabs(): void {
     sClassC('', c, 'touch_hits', CL_TOUCH_HITS);
   }
   sU32('active_slabs', active);
-  // Every page handed out once, the pool's included (memcached's mem_malloced).
-  const pages = hget(H_PAGES_CARVED);
+  // Every page handed out once, the pool's included, less what a lowered
+  // limit released (memcached's mem_malloced).
+  const pages = hget(H_PAGES_CARVED) - slabsPagesReleased();
   const ps = hget(H_PAGE_SIZE);
   sU64('total_malloced', (pages * (ps >>> 16)) >>> 16, ((pages * (ps >>> 16)) << 16) >>> 0);
 }

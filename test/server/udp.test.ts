@@ -5,12 +5,12 @@
 // drops, requests cut short, libmemcached's memccp over UDP, and TCP clients
 // served while UDP is flooded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMemcached, startWasmcached, haveTool, type ServerHandle } from '../support/servers.js';
+import { startMemcached, startWasmcached, haveTool, WASMCACHED_BIN, type ServerHandle } from '../support/servers.js';
 import { RawClient } from '../support/client.js';
 import { ENGINES } from '../support/engine.js';
 import { UdpClient, frame, messages, reassemble, type Datagram } from '../support/udp-client.js';
@@ -323,6 +323,46 @@ describe.skipIf(AGAINST_MEMCACHED)('UDP settings', () => {
       expect(existsSync(`${file}.lck`)).toBe(false);
     } finally {
       await s.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // memcached 1.6's rule (its t/issue_67.t, which needs fixed ports): with
+  // -U and no -p, TCP listens on the UDP port. Started without the -p that
+  // startWasmcached adds.
+  it('-U without -p: TCP takes the UDP port, and -U -1 a free one, not 11211', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portfile-'));
+    const file = join(dir, 'ports');
+    const ports = async (udp: string): Promise<Record<string, number>> => {
+      rmSync(file, { force: true });
+      const proc = spawn(process.execPath, [WASMCACHED_BIN, '-l', '127.0.0.1', '-U', udp], { stdio: 'ignore', env: { ...process.env, MEMCACHED_PORT_FILENAME: file } });
+      try {
+        for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+        const out: Record<string, number> = {};
+        for (const line of readFileSync(file, 'latin1').trim().split('\n')) {
+          const [kind, port] = line.split(': ');
+          out[kind] = Number(port);
+        }
+        return out;
+      } finally {
+        proc.kill();
+        await new Promise((r) => proc.once('exit', r));
+      }
+    };
+    try {
+      const free = await ports('-1');
+      expect(free['UDP INET']).toBeGreaterThan(0);
+      expect(free['TCP INET']).toBeGreaterThan(0);
+      expect(free['TCP INET']).not.toBe(11211);
+      // A number the OS just gave out for both: free on TCP and UDP alike.
+      const chosen = free['UDP INET'];
+      let same: Record<string, number> | null = null;
+      for (let attempt = 0; attempt < 3 && same === null; attempt++) {
+        const r = await ports(String(chosen)).catch(() => null);
+        if (r !== null && r['UDP INET'] === chosen) same = r;
+      }
+      expect(same).toEqual({ 'TCP INET': chosen, 'UDP INET': chosen });
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
