@@ -31,19 +31,47 @@ export function crawlerStep(budget: u32): void {
     if (p < first || p >= end) p = first;
     while (p < end && budget > 0) {
       budget--;
-      if ((ld8(p + IT_IFLAGS) & IF_LINKED) != 0) {
-        u64IncAt(cls(c) + CL_CRAWLER_CHECKED);
-        if (itemIsExpired(p) || itemIsFlushed(p)) {
-          countReclaim(c, p);
-          statInc(C_CRAWLER_RECLAIMED);
-          u64IncAt(cls(c) + CL_CRAWLER_RECLAIMED);
-          itemUnlink(p);
-        }
-      }
+      reclaimIfDead(c, p);
       p += size;
     }
     if (p >= end) { page++; p = 0; visitedPages++; }
   }
   hset(H_CRAWL_PAGE, page);
   hset(H_CRAWL_CHUNK, p);
+}
+
+/** One chunk of class c: a linked item that has expired or was flushed is
+ *  reclaimed and counted. */
+function reclaimIfDead(c: u32, p: u32): void {
+  if ((ld8(p + IT_IFLAGS) & IF_LINKED) == 0) return;
+  u64IncAt(cls(c) + CL_CRAWLER_CHECKED);
+  if (itemIsExpired(p) || itemIsFlushed(p)) {
+    countReclaim(c, p);
+    statInc(C_CRAWLER_RECLAIMED);
+    u64IncAt(cls(c) + CL_CRAWLER_RECLAIMED);
+    itemUnlink(p);
+  }
+}
+
+/**
+ * `lru_crawler crawl <classes>`: walks the pages of the classes in the mask
+ * (bit c of lo for c < 32, of hi for the rest) now, reclaiming as the
+ * background pass does, at most `budget` chunks; pages past that are left
+ * to the background pass, which visits every page. memcached's crawler
+ * serves the request from its own thread; here it is bounded work inside
+ * the call, so `stats` right after it shows what was reclaimed.
+ */
+export function crawlClassesNow(maskLo: u32, maskHi: u32, budget: u32): void {
+  const pages = hget(H_PAGES_CARVED);
+  for (let page: u32 = 0; page < pages && budget > 0; page++) {
+    const c = pageOwner(page);
+    if (c == 0) continue;
+    if (!(c < 32 ? (maskLo & (1 << c)) != 0 : (maskHi & (1 << (c - 32))) != 0)) continue;
+    const size = clGet(c, CL_SIZE);
+    const end = pageEnd(page);
+    for (let p = pageFirst(page); p < end && budget > 0; p += size) {
+      budget--;
+      reclaimIfDead(c, p);
+    }
+  }
 }

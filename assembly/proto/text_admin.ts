@@ -23,7 +23,8 @@ import {
   HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_ASCII, BIND_BINARY, HSET_WARM_FROM, HSET_WARM_FROM_BYTES, HSET_UNIX_MASK, OPT_AUTH_FILE,
 } from '../abi';
 import { detailDump, detailClear, detailSetEnabled, detailEnabled, detailDelimiter } from '../detail';
-import { processDump, processCachedump, dumpRunning, parseClasses } from './dump';
+import { processDump, processCachedump, dumpRunning, parseClasses, classMaskLo, classMaskHi } from './dump';
+import { crawlClassesNow } from '../crawler';
 import { H_UDP_PORT } from '../abi';
 import { P_DONE } from './flow';
 import { tokPtr, tokLen, tokEnd, tokIs } from './tokens';
@@ -576,6 +577,10 @@ function isPositiveDecimal(i: u32): bool {
   return dots <= 1 && nonzero;
 }
 
+/** Chunks `lru_crawler crawl` walks inside the call (a few milliseconds);
+ *  the background pass takes the rest. */
+const CRAWL_NOW_CHUNKS: u32 = 262144;
+
 /** `lru_crawler ...`; P_OUT_FULL while a dump has lines left (proto/dump.ts). */
 export function processLruCrawler(ntok: u32, outStart: u32): u32 {
   if (ntok == 4 && tokIs(1, 'crawl')) {
@@ -585,6 +590,7 @@ export function processLruCrawler(ntok: u32, outStart: u32): u32 {
     if (tokIs(2, 'hash')) { outString('ERROR an unknown error happened'); return P_DONE; }
     if (!parseClasses(2)) { outString('BADCLASS invalid class id'); return P_DONE; }
     statInc(C_CRAWLER_STARTS);
+    crawlClassesNow(classMaskLo(), classMaskHi(), CRAWL_NOW_CHUNKS);
     outString('OK');
     return P_DONE;
   }
