@@ -4,6 +4,7 @@
 // be loaded; 70 after an engine trap; 71 (memcached's EX_OSERR) when
 // the address cannot be bound. With -d the command exits 0 once the server
 // in the background listens, or with the server's code and reason.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import {
@@ -83,6 +84,10 @@ async function main(argv: string[]): Promise<void> {
   if (settings.daemonize && !daemonChild) await daemonize(argv, settings);
   // The parent of a daemon printed them already.
   if (!daemonChild) printNotes(settings);
+
+  // -Z -t N: one set of session-ticket keys for every thread (it goes to
+  // them with the settings), so a ticket resumes on any of them.
+  if (settings.tls) settings.ssl.ticketKeys = randomBytes(48);
 
   let store: Store;
   // -t N: one shared memory, one engine instance per thread (threads.ts).

@@ -35,6 +35,7 @@ import { EngineLog } from './engine-log.js';
 import type { ThreadGroup, ThreadRole } from './threads.js';
 import { HSTR_INTER, HSTR_DOMAIN_SOCKET, HSTR_MEMORY_FILE, HSTR_NAPI_IDS } from '../assembly/abi.js';
 import { TlsFront, writeTlsSettings } from './tls.js';
+import { TlsSessions, type SessionStore } from './tls-sessions.js';
 import { ExtraListeners } from './listeners.js';
 
 /** What memcached sends before closing a connection over the -c limit. */
@@ -136,6 +137,7 @@ export class CacheServer implements ConnHost {
       ssl: s.ssl, store: this.store, log: this.log,
       secure: (socket) => this.handshakeDone(socket), ended: () => this.handshakeEnded(),
       setStat: (id, value) => this.hostStat(id, value),
+      sessions: s.ssl.sessionCache ? this.tlsSessions() : null,
     }) : null;
     // Used only where the shared read buffer cannot be set up (read-buffer.ts), and under TLS.
     const tlsFirst = firstListenerTls(s);
@@ -157,6 +159,15 @@ export class CacheServer implements ConnHost {
    *  the rest (UDP, ticker, metrics, snapshots, warming) to thread 0. */
   private get isWorker(): boolean {
     return this.thread !== null && this.thread.index > 0;
+  }
+
+  /** -o ssl_session_cache: the sessions, kept on the main thread for all. */
+  private tlsSessions(): SessionStore {
+    const t = this.thread;
+    if (t !== null && t.index > 0) return t.relay.mainSessions();
+    const sessions = new TlsSessions();
+    if (t !== null) t.relay.sessions = sessions;
+    return sessions;
   }
 
   /** Sets a host counter; with -t N a summed one gets this thread's share. */

@@ -57,6 +57,9 @@ export interface SslSettings {
   kernelTls: boolean;
   /** 0 TLSv1, 1 TLSv1.1, 2 TLSv1.2 (default), 3 TLSv1.3 */
   minVersion: number;
+  /** Session-ticket keys (48 bytes) made once at start and handed to every
+   *  thread with the settings; absent: the TLS server makes its own. */
+  ticketKeys?: Uint8Array;
 }
 
 export function defaultSslSettings(): SslSettings {
@@ -179,7 +182,7 @@ const EXTENDED: ExtendedSpec[] = [
     apply(s, v) { s.ssl.caCert = v; } },
   { name: 'ssl_wbuf_size', arg: 'kb', help: 'accepted, no effect: Node.js frames TLS records itself (at most 16 KiB each)',
     apply(s, v, f) { s.ssl.wbufSize = unsigned(v!, f, 'ssl_wbuf_size'); } },
-  { name: 'ssl_session_cache', help: 'accepted, no effect: sessions resume by Node.js\'s TLS session tickets either way',
+  { name: 'ssl_session_cache', help: 'keep TLS sessions on the server so that clients resume them by session id (at most 4 MiB; session tickets resume either way)',
     apply(s) { s.ssl.sessionCache = true; } },
   { name: 'ssl_kernel_tls', help: 'accepted, no effect: Node.js does not offload TLS to the kernel',
     apply(s) { s.ssl.kernelTls = true; } },

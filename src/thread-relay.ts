@@ -8,6 +8,7 @@
 // copies of them.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ConnRow } from './stats-conns.js';
+import { SESSION_WAIT_MS, type SessionStore } from './tls-sessions.js';
 
 /** How long `stats conns` waits for the other threads' rows. */
 const CONNS_WAIT_MS = 1000;
@@ -16,7 +17,10 @@ type RelayMessage =
   | { t: 'lines'; bytes: number; kinds: number[]; gids: number[]; lines: string[] }
   | { t: 'conns?'; id: number }
   | { t: 'conns'; id: number; rows: ConnRow[] }
-  | { t: 'refresh-certs' };
+  | { t: 'refresh-certs' }
+  | { t: 'session-put'; id: string; data: Uint8Array }
+  | { t: 'session?'; rid: number; id: string }
+  | { t: 'session'; rid: number; data: Uint8Array | null };
 
 interface ConnsRequest {
   rows: ConnRow[];
@@ -47,8 +51,11 @@ export class ThreadRelay {
   onRefreshCerts: (() => void) | null = null;
   /** This thread's `stats conns` rows, for another thread's listing. */
   onConnsRequest: (() => ConnRow[]) | null = null;
+  /** The main thread: the TLS sessions every thread keeps and resumes (tls-sessions.ts). */
+  sessions: SessionStore | null = null;
   private nextId = 1;
   private readonly requests = new Map<number, ConnsRequest>();
+  private readonly sessionWaits = new Map<number, { done: (data: Uint8Array | null) => void; timer: ReturnType<typeof setTimeout> }>();
 
   /** `peers[j]`: this thread's port to thread j (null for itself). */
   constructor(readonly thread: number, private readonly peers: (MessagePort | null)[]) {
@@ -71,6 +78,31 @@ export class ThreadRelay {
 
   publishRefreshCerts(): void {
     for (const port of this.peers) port?.postMessage({ t: 'refresh-certs' } satisfies RelayMessage);
+  }
+
+  /** A thread other than the main one: TLS sessions kept on the main
+   *  thread, so a client resumes on whichever thread it lands. */
+  mainSessions(): SessionStore {
+    const main = this.peers[0];
+    return {
+      put: (id, data) => main?.postMessage({ t: 'session-put', id, data } satisfies RelayMessage),
+      get: (id, done) => {
+        if (!main) { done(null); return; }
+        const rid = this.nextId++;
+        // No answer in time (the main thread is busy): a full handshake.
+        const timer = setTimeout(() => this.sessionAnswer(rid, null), SESSION_WAIT_MS);
+        this.sessionWaits.set(rid, { done, timer });
+        main.postMessage({ t: 'session?', rid, id } satisfies RelayMessage);
+      },
+    };
+  }
+
+  private sessionAnswer(rid: number, data: Uint8Array | null): void {
+    const w = this.sessionWaits.get(rid);
+    if (w === undefined) return;
+    this.sessionWaits.delete(rid);
+    clearTimeout(w.timer);
+    w.done(data);
   }
 
   /** The other threads' `stats conns` rows (those that answer within CONNS_WAIT_MS). */
@@ -99,6 +131,13 @@ export class ThreadRelay {
       this.onRefreshCerts?.();
     } else if (m.t === 'conns?') {
       from.postMessage({ t: 'conns', id: m.id, rows: this.onConnsRequest?.() ?? [] } satisfies RelayMessage);
+    } else if (m.t === 'session-put') {
+      this.sessions?.put(m.id, m.data);
+    } else if (m.t === 'session?') {
+      const answer = (data: Uint8Array | null) => from.postMessage({ t: 'session', rid: m.rid, data } satisfies RelayMessage);
+      if (this.sessions) this.sessions.get(m.id, answer); else answer(null);
+    } else if (m.t === 'session') {
+      this.sessionAnswer(m.rid, m.data);
     } else if (m.t === 'conns') {
       const r = this.requests.get(m.id);
       if (r === undefined) return;
@@ -109,6 +148,7 @@ export class ThreadRelay {
 
   close(): void {
     for (const id of [...this.requests.keys()]) this.finish(id);
+    for (const rid of [...this.sessionWaits.keys()]) this.sessionAnswer(rid, null);
     for (const port of this.peers) port?.close();
   }
 }

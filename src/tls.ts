@@ -29,7 +29,10 @@ import {
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import type { SslSettings } from './settings-extended.js';
+import type { SessionStore } from './tls-sessions.js';
 
+/** The TLS session id context of every thread (memcached's SESSION_ID_CONTEXT). */
+const SESSION_ID_CONTEXT = 'wasmcached';
 /** A client that has not finished its handshake by then is closed. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** memcached's exit code (EX_USAGE) when the certificates cannot be loaded. */
@@ -166,6 +169,8 @@ export interface TlsFrontOptions {
   ended(): void;
   /** Sets a host counter (with -t N, this thread's share of a summed one). */
   setStat?(id: number, value: number): void;
+  /** -o ssl_session_cache: where sessions are kept (tls-sessions.ts); null: none. */
+  sessions?: SessionStore | null;
 }
 
 /** The TLS side of the TCP listener (see the top of this file). */
@@ -197,11 +202,22 @@ export class TlsFront {
     // that every failure, a missing certificate too, is counted the same way.
     this.server = createTlsServer({
       ...context,
+      ...this.ticketKeys(),
       requestCert: this.ssl.verifyMode >= 1,
       rejectUnauthorized: false,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       allowHalfOpen: true,
     });
+    const sessions = opts.sessions ?? null;
+    if (sessions !== null) {
+      this.server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+        sessions.put(id.toString('hex'), data);
+        done();
+      });
+      this.server.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
+        sessions.get(id.toString('hex'), (data) => done(null, data === null ? null : Buffer.from(data.buffer, data.byteOffset, data.length)));
+      });
+    }
     this.server.on('secureConnection', (socket: TLSSocket) => this.secured(socket, opts.secure));
     this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
       this.failed(socket, err.code ?? err.message);
@@ -210,6 +226,17 @@ export class TlsFront {
     this.server.on('error', (err: Error) => this.log.warn(`TLS: ${err.message}`));
     this.setStat(HS_SSL_HANDSHAKE_ERRORS, 0);
     this.loaded();
+  }
+
+  /** The session-ticket keys every thread shares (SslSettings.ticketKeys):
+   *  a ticket one thread issued resumes on another. */
+  private ticketKeys(): { ticketKeys?: Buffer; sessionIdContext: string } {
+    const k = this.ssl.ticketKeys;
+    // Node's default context is a hash of process.argv, which a worker
+    // thread's differs from: sessions would resume only on the thread that
+    // made them.
+    const sessionIdContext = SESSION_ID_CONTEXT;
+    return k ? { ticketKeys: Buffer.from(k.buffer, k.byteOffset, k.length), sessionIdContext } : { sessionIdContext };
   }
 
   /** A connection accepted (and counted) on a TLS port: its handshake begins. */
@@ -229,7 +256,7 @@ export class TlsFront {
   /** `refresh_certs`: reloads the files; new connections use them. */
   refresh(): string {
     try {
-      this.server.setSecureContext(loadTlsOptions(this.ssl, false));
+      this.server.setSecureContext({ ...loadTlsOptions(this.ssl, false), ...this.ticketKeys() });
     } catch (err) {
       return err instanceof TlsSetupError ? err.message : `Error loading the certificates: ${reason(err)}`;
     }
