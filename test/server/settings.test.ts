@@ -155,7 +155,12 @@ describe('every flag', () => {
     expect(run('-U', '0').udpPort).toBe(0);
     expect(run('-U', '-1').udpPort).toBe(-1);
     expect(run('--udp-port=11211').udpPort).toBe(11211);
-    expect(run('-U', '11222').port).toBe(11211);
+    // As memcached 1.6 (its t/issue_67.t): without -p, TCP takes the UDP port.
+    expect(run('-U', '11222').port).toBe(11222);
+    expect(run('-U', '-1').port).toBe(-1);
+    expect(run('-U', '0').port).toBe(11211);
+    expect(run('-p', '11212', '-U', '11222').port).toBe(11212);
+    expect(run('-U', '11222', '-p', '11212').port).toBe(11212);
   });
 
   it('-t / --threads', () => {
