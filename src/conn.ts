@@ -212,7 +212,8 @@ export class Conn implements StreamSink {
   private onData(chunk: Buffer): void {
     // A watcher's input is read (to see it close) and ignored, as memcached's.
     if (this.closing || this.watching) return;
-    this.lastActive = this.host.now();
+    const now = this.host.now();
+    this.lastActive = now;
     const session = this.session;
     try {
       session.push(chunk);
@@ -223,7 +224,7 @@ export class Conn implements StreamSink {
     }
     if (this.held !== null && !session.skipping) this.write(null);
     if (this.waitingDrain || this.waitingTurn) return;
-    if (session.runnable()) this.run();
+    if (session.runnable()) this.run(now);
   }
 
   socketEnded(): void {
@@ -263,13 +264,13 @@ export class Conn implements StreamSink {
    * goes out in one write when the run ends (or the socket holds
    * SOCKET_HIGH_WATER), or, after a -R yield, when the event's run ends.
    */
-  private run(): void {
+  private run(now = this.host.now()): void {
     // One write for all of a run's calls; across a -R yield too, so that
     // giving others a turn costs no extra write.
     if (this.socket.writableCorked === 0) this.socket.cork();
     let holdOutput = false;
     try {
-      holdOutput = this.runCorked();
+      holdOutput = this.runCorked(now);
     } finally {
       if (!holdOutput) this.flushOutput();
     }
@@ -282,7 +283,7 @@ export class Conn implements StreamSink {
 
   /** The body of run(); true when it yielded to other connections after -R
    *  requests, keeping its output corked for the rest of the event. */
-  private runCorked(): boolean {
+  private runCorked(now: number): boolean {
     const session = this.session;
     let outBytes = 0;
     const requestLimit = this.host.requestsPerEvent;
@@ -295,7 +296,10 @@ export class Conn implements StreamSink {
       const budget = alone ? UNCAPPED_REQUESTS : requestsLeft;
       let status: number;
       try {
-        status = session.execute(this.host.now(), INPUT_PER_CALL, budget, this.socket.writableLength === 0);
+        // One clock reading for the event's calls (the engine's clock is
+        // whole seconds, as memcached's current_time): Date.now() makes a
+        // heap number each time.
+        status = session.execute(now, INPUT_PER_CALL, budget, this.socket.writableLength === 0);
         if (alone) requestsLeft = this.crossEvents(requestLimit, requestsLeft, budget - session.requestsLeft);
         else if (requestLimit > 0) requestsLeft = session.requestsLeft;
       } catch (err) {

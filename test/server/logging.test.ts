@@ -249,11 +249,15 @@ describe('watch streams what memcached streams', () => {
       for (const server of [ref, sut]) {
         const w = await Watcher.open(server.port, 'fetchers mutations evictions connevents');
         // one connection speaks text, the next binary
-        for (const part of [Buffer.from(text), binary]) {
+        for (const [i, part] of [Buffer.from(text), binary].entries()) {
           const c = await RawClient.connect(server.port);
           await c.send(part);
           expect(await c.waitClosed(15_000)).toBe(true);
           c.close();
+          // memcached's logger thread collects each worker thread's lines
+          // in turn: until this connection's last line has arrived, the
+          // next connection's lines (on another worker) may come first.
+          await w.waitFor(/ type=conn_close /, i + 1);
         }
         got.push((await w.waitFor(/ type=conn_close /, 2)).filter((l) => l.startsWith('ts=')));
         w.close();
