@@ -12,6 +12,10 @@
 // closes only that socket. memcached has no handshake timeout; a stalled
 // handshake is closed after HANDSHAKE_TIMEOUT_MS here.
 //
+// Sessions resume on any thread: all share one session id context and one
+// set of ticket keys, and -o ssl_session_cache keeps sessions for resumption
+// by id on the main thread (tls-sessions.ts).
+//
 // The server counts a socket against -c before handing it here, as memcached
 // counts a connection at accept; each socket handed in then ends in exactly
 // one of secure() (it becomes a connection and stays counted) or ended() (it
@@ -202,7 +206,7 @@ export class TlsFront {
     // that every failure, a missing certificate too, is counted the same way.
     this.server = createTlsServer({
       ...context,
-      ...this.ticketKeys(),
+      ...this.sharedSessionOptions(),
       requestCert: this.ssl.verifyMode >= 1,
       rejectUnauthorized: false,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
@@ -228,9 +232,10 @@ export class TlsFront {
     this.loaded();
   }
 
-  /** The session-ticket keys every thread shares (SslSettings.ticketKeys):
-   *  a ticket one thread issued resumes on another. */
-  private ticketKeys(): { ticketKeys?: Buffer; sessionIdContext: string } {
+  /** What every thread's TLS server shares so that a session made on one
+   *  resumes on another: the session id context and the session-ticket keys
+   *  (SslSettings.ticketKeys). */
+  private sharedSessionOptions(): { ticketKeys?: Buffer; sessionIdContext: string } {
     const k = this.ssl.ticketKeys;
     // Node's default context is a hash of process.argv, which a worker
     // thread's differs from: sessions would resume only on the thread that
@@ -256,7 +261,7 @@ export class TlsFront {
   /** `refresh_certs`: reloads the files; new connections use them. */
   refresh(): string {
     try {
-      this.server.setSecureContext({ ...loadTlsOptions(this.ssl, false), ...this.ticketKeys() });
+      this.server.setSecureContext({ ...loadTlsOptions(this.ssl, false), ...this.sharedSessionOptions() });
     } catch (err) {
       return err instanceof TlsSetupError ? err.message : `Error loading the certificates: ${reason(err)}`;
     }
