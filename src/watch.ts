@@ -316,12 +316,9 @@ export class Watchers {
    *  line) and adds up the stats. */
   flush(): void {
     if (this.outLines.length > 0) this.sendRelayed();
-    for (const w of this.watchers) {
-      if (w.batchBytes === 0) continue;
-      w.socket.write(w.batch.length === 1 ? w.batch[0] : w.batch.join(''));
-      w.batch = [];
-      w.batchBytes = 0;
-    }
+    // The counters first: with -t N, adding them may wait for the engine
+    // lock, and a watcher that already had its lines could meanwhile ask
+    // another thread for `stats` and see them uncounted.
     const st = this.store;
     if (this.written > 0) st.addLogCounter(LOG_WRITTEN, this.written);
     if (this.sent > 0) st.addLogCounter(LOG_SENT, this.sent);
@@ -329,5 +326,11 @@ export class Watchers {
     this.written = 0;
     this.sent = 0;
     this.skipped = 0;
+    for (const w of this.watchers) {
+      if (w.batchBytes === 0) continue;
+      w.socket.write(w.batch.length === 1 ? w.batch[0] : w.batch.join(''));
+      w.batch = [];
+      w.batchBytes = 0;
+    }
   }
 }
