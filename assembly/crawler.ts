@@ -54,19 +54,18 @@ function reclaimIfDead(c: u32, p: u32): void {
 }
 
 /**
- * `lru_crawler crawl <classes>`: walks the pages of the classes in the mask
- * (bit c of lo for c < 32, of hi for the rest) now, reclaiming as the
- * background pass does, at most `budget` chunks; pages past that are left
- * to the background pass, which visits every page. memcached's crawler
- * serves the request from its own thread; here it is bounded work inside
- * the call, so `stats` right after it shows what was reclaimed.
+ * `lru_crawler crawl <classes>`: walks the pages of the classes `wanted`
+ * names now, reclaiming as the background pass does, at most `budget`
+ * chunks; pages past that are left to the background pass, which visits
+ * every page. memcached's crawler serves the request from its own thread;
+ * here it is bounded work inside the call, so `stats` right after it shows
+ * what was reclaimed.
  */
-export function crawlClassesNow(maskLo: u32, maskHi: u32, budget: u32): void {
+export function crawlClassesNow(wanted: (c: u32) => bool, budget: u32): void {
   const pages = hget(H_PAGES_CARVED);
   for (let page: u32 = 0; page < pages && budget > 0; page++) {
     const c = pageOwner(page);
-    if (c == 0) continue;
-    if (!(c < 32 ? (maskLo & (1 << c)) != 0 : (maskHi & (1 << (c - 32))) != 0)) continue;
+    if (c == 0 || !wanted(c)) continue;
     const size = clGet(c, CL_SIZE);
     const end = pageEnd(page);
     for (let p = pageFirst(page); p < end && budget > 0; p += size) {

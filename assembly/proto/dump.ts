@@ -77,11 +77,8 @@ export function parseClasses(i: u32): bool {
   return true;
 }
 
-/** The classes the last parseClasses() named: bit c of lo for c < 32, of hi above. */
-export function classMaskLo(): u32 { return MASK_LO; }
-export function classMaskHi(): u32 { return MASK_HI; }
-
-function classWanted(c: u32): bool {
+/** Whether the last parseClasses() named class c. */
+export function classWanted(c: u32): bool {
   return c < 32 ? (MASK_LO & (1 << c)) != 0 : (MASK_HI & (1 << (c - 32))) != 0;
 }
 

@@ -23,7 +23,7 @@ import {
   HSET_NO_LRU_MAINTAINER, HSET_LRU_FLAT, BIND_ASCII, BIND_BINARY, HSET_WARM_FROM, HSET_WARM_FROM_BYTES, HSET_UNIX_MASK, OPT_AUTH_FILE,
 } from '../abi';
 import { detailDump, detailClear, detailSetEnabled, detailEnabled, detailDelimiter } from '../detail';
-import { processDump, processCachedump, dumpRunning, parseClasses, classMaskLo, classMaskHi } from './dump';
+import { processDump, processCachedump, dumpRunning, parseClasses, classWanted } from './dump';
 import { crawlClassesNow } from '../crawler';
 import { H_UDP_PORT } from '../abi';
 import { P_DONE } from './flow';
@@ -590,7 +590,7 @@ export function processLruCrawler(ntok: u32, outStart: u32): u32 {
     if (tokIs(2, 'hash')) { outString('ERROR an unknown error happened'); return P_DONE; }
     if (!parseClasses(2)) { outString('BADCLASS invalid class id'); return P_DONE; }
     statInc(C_CRAWLER_STARTS);
-    crawlClassesNow(classMaskLo(), classMaskHi(), CRAWL_NOW_CHUNKS);
+    crawlClassesNow(classWanted, CRAWL_NOW_CHUNKS);
     outString('OK');
     return P_DONE;
   }
