@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import {
-  parseSettings, storeOptions, usage, license, SettingsError, VERSION_LINE, type Settings,
+  parseSettings, storeOptions, usage, license, SettingsError, VERSION_LINE, credentialsFile, type Settings,
 } from './settings.js';
 import { createLogger } from './log.js';
 import { loadWasmEngine, loadSharedWasmEngine, newSharedMemory, sharedWasmModule } from './engine/wasm.js';
@@ -36,16 +36,6 @@ async function fail(code: number, message: string): Promise<never> {
   process.stderr.write(`wasmcached: ${message}\n`);
   if (daemonChild) await reportToParent({ failed: message, code });
   process.exit(code);
-}
-
-/** The `user:password` file -Y names, or for -S the one memcached's
- *  SASL password database setting names. */
-function credentialsFile(settings: Settings): string | null {
-  if (settings.authFile !== null) return settings.authFile;
-  if (!settings.sasl) return null;
-  const pwdb = process.env.MEMCACHED_SASL_PWDB;
-  if (!pwdb) throw new Error('-S needs MEMCACHED_SASL_PWDB to name a file of user:password lines');
-  return pwdb;
 }
 
 /** Accepted flags that change nothing here, and values changed, as the verbosity asks. */

@@ -2,7 +2,8 @@
 // for test suites of memcached clients that need a memcached without
 // installing one. The same CacheServer as the CLI; nothing here ends the
 // process (an engine trap stops this server and is logged).
-import { parseSettings, storeOptions, SettingsError } from './settings.js';
+import { readFileSync } from 'node:fs';
+import { parseSettings, storeOptions, credentialsFile, SettingsError } from './settings.js';
 import { createLogger } from './log.js';
 import { loadWasmEngine } from './engine/wasm.js';
 import { loadJsEngine } from './engine/js.js';
@@ -46,6 +47,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const settings = cmd.settings;
   if (settings.daemonize) throw new SettingsError('-d runs the command in the background; startServer serves in this process');
   const store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
+  // -Y / -S: the CLI's credentials, loaded the same way (they were once
+  // ignored here, and every client then failed to authenticate).
+  const credentials = credentialsFile(settings);
+  if (credentials !== null) store.setAuth(readFileSync(credentials));
   const write = options.log ?? (() => {});
   store.verbosity = settings.verbosity;
   const log = createLogger(() => store.verbosity, (line) => write(line));

@@ -530,3 +530,13 @@ export function usage(): string {
 export function license(): string {
   return `${VERSION_LINE}\nLicense: ${pkg.license} (the BSD 3-Clause license).\n`;
 }
+
+/** The `user:password` file -Y names, or for -S the one memcached's
+ *  SASL password database setting names (MEMCACHED_SASL_PWDB). */
+export function credentialsFile(settings: Settings): string | null {
+  if (settings.authFile !== null) return settings.authFile;
+  if (!settings.sasl) return null;
+  const pwdb = process.env.MEMCACHED_SASL_PWDB;
+  if (!pwdb) throw new Error('-S needs MEMCACHED_SASL_PWDB to name a file of user:password lines');
+  return pwdb;
+}

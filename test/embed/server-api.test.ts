@@ -4,6 +4,9 @@ import { describe, it, expect } from 'vitest';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { connect, createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer } from '../../src/server-api.js';
 import { ENGINES } from '../support/engine.js';
 
@@ -61,6 +64,19 @@ describe('startServer', () => {
       expect(await exchange(s.port, 'stats settings\r\n', /END\r\n/)).toContain('STAT item_size_max 2097152\r\n');
     } finally {
       await s.close();
+    }
+  });
+
+  it('startServer with -Y loads the credentials file (it was once ignored: no client could authenticate)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmcached-api-'));
+    writeFileSync(join(dir, 'users'), 'alice:secret\n');
+    const s = await startServer({ args: ['-Y', join(dir, 'users')] });
+    try {
+      expect(await exchange(s.port, 'set a 0 0 12\r\nalice secret\r\nset k 0 0 1\r\nv\r\n', /STORED\r\n.*\r\n/s)).toBe('STORED\r\nSTORED\r\n');
+      expect(await exchange(s.port, 'set a 0 0 12\r\nalice wrong!\r\n', /\r\n/)).toBe('CLIENT_ERROR authentication failure\r\n');
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
