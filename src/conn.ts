@@ -20,8 +20,9 @@ import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN, ST_SNAPSHOT, ST_STATS_CONNS,
 import type { Store } from './engine/store.js';
 import type { Logger } from './log.js';
 import { Session } from './session.js';
-import { StreamSocket, type StreamSink } from './stream-socket.js';
+import { StreamSocket, streamBinding, type HandleOwner, type StreamHandle, type StreamSink } from './stream-socket.js';
 import type { OutputPool } from './output-pool.js';
+import type { SpareSockets } from './read-buffer.js';
 import type { Warmer } from './warm.js';
 import type { CloseReason } from './watch.js';
 
@@ -43,6 +44,8 @@ export interface ConnHost {
   readonly log: Logger;
   /** Where replies are copied before they are written. */
   readonly outputPool: OutputPool;
+  /** Socket and session objects for connections that unpark (Conn.park()). */
+  readonly spares: SpareParts;
   /** Whole seconds, the clock handed to the engine. */
   now(): number;
   /** The socket has closed; forget the connection. */
@@ -91,52 +94,103 @@ function sharedAddress(address: string): string {
 /** memcached's answer when WATCHER_LIMIT watchers exist. */
 const TOO_MANY_WATCHERS = Buffer.from('WATCHER_TOO_MANY log watcher limit reached\r\n');
 
-export class Conn implements StreamSink {
-  private readonly session: Session;
-  /** Paused until the socket drains below the high-water mark. */
-  private waitingDrain = false;
-  /** A run yielded; it continues on a later turn of the event loop. */
-  private waitingTurn = false;
-  /** The client sent FIN: finish what is pending, then close. */
-  private peerEnded = false;
-  /** We are closing: nothing more is read or executed. */
-  private closing = false;
-  private closed = false;
-  /** Replies held while a rejected value is dropped: memcached answers it
-   *  only once all of its bytes have arrived, and never if they do not. */
-  private held: Buffer[] | null = null;
+/** Most spare sockets and sessions kept: as many connections as are ever
+ *  in a request at once, on one thread, in all but a burst. */
+const SPARES_MAX = 256;
+
+/**
+ * The socket and session objects of parked connections (Conn.park()), for
+ * the next connection to read; one per server. What is over SPARES_MAX is
+ * left to the garbage collector.
+ */
+export class SpareParts implements SpareSockets {
+  private readonly sockets: StreamSocket[] = [];
+  private readonly sessions: Session[] = [];
+
+  /** `readBuffer`: the one its libuv handles read into. */
+  constructor(private readonly store: Store, private readonly outputPool: OutputPool, private readonly readBuffer: Buffer) {}
+
+  give(socket: StreamSocket, session: Session): void {
+    if (this.sockets.length < SPARES_MAX) this.sockets.push(socket);
+    if (this.sessions.length < SPARES_MAX) this.sessions.push(session);
+  }
+
+  /** A socket to adopt() a parked connection's handle. */
+  socket(): StreamSocket {
+    return this.sockets.pop() ?? new StreamSocket(null, this.readBuffer, streamBinding()!);
+  }
+
+  /** A socket serving a newly accepted handle (read-buffer.ts). */
+  socketFor(handle: StreamHandle): StreamSocket {
+    const socket = this.sockets.pop();
+    if (socket === undefined) return new StreamSocket(handle, this.readBuffer, streamBinding()!);
+    socket.serve(handle);
+    return socket;
+  }
+
+  /** A session to resume() a connection with. */
+  session(): Session {
+    return this.sessions.pop() ?? new Session(this.store, this.outputPool);
+  }
+}
+
+// Conn's flags, above the peer's port in `bits` (one field for all: an
+// idle connection is parked to a few fields, see park()).
+const PORT_MASK = 0xffff;
+const WAITING_DRAIN = 1 << 16;
+const WAITING_TURN = 1 << 17;
+const PEER_ENDED = 1 << 18;
+const CLOSING = 1 << 19;
+const CLOSED = 1 << 20;
+const WATCHING = 1 << 21;
+const QUIT = 1 << 22;
+const PROTOCOL_SHOWN = 1 << 23;
+const PARKED = 1 << 24;
+const REASON_SHIFT = 25;
+const REASON_MASK = 3 << REASON_SHIFT;
+/** Its socket is a StreamSocket: it may be parked. */
+const DIRECT = 1 << 27;
+/** closeReason by its index in `bits` ('normal' is 0). */
+const REASONS: readonly CloseReason[] = ['normal', 'error', 'idle_timeout', 'shutdown'];
+/** No flag of these, and the connection may be parked. */
+const BUSY = WAITING_DRAIN | WAITING_TURN | PEER_ENDED | CLOSING | CLOSED | WATCHING | QUIT | PARKED;
+
+export class Conn implements StreamSink, HandleOwner {
+  /** Its socket; while parked, the bare libuv handle under it. */
+  private sock: Socket | StreamHandle;
+  /** Its engine session; while parked, the R_CONN word to go on from. */
+  private sess: Session | number;
+  /** The peer's port (PORT_MASK) and the flags above. */
+  private bits: number;
   /** Seconds; updated when bytes arrive. */
   lastActive: number;
-  /** A `watch` connection: its input is ignored, log lines are written to it. */
-  watching = false;
-  /** What conn_close will say (watchers' connevents). */
-  closeReason: CloseReason = 'normal';
-  /** The client sent `quit` (its close is normal, not an error). */
-  quitRequested = false;
-  /** "<fd>: Client using the ... protocol" was logged. */
-  protocolShown = false;
   /** Its address, read now (a closed socket no longer knows it): the
    *  address text shared with other connections from the same host, and no
    *  object of its own, since every idle connection keeps these. */
   private readonly rip: string;
-  private readonly rport: number;
+  /** Where it is in the server's list (ConnList); -1 when in none. */
+  at = -1;
 
   /**
    * `sharedReads`: the socket reads into a buffer shared by all connections
    * and calls receive(bytes, true) itself (read-buffer.ts); otherwise its
    * 'data' events are used. Either way the socket starts paused.
    */
-  constructor(readonly socket: Socket, readonly id: number, private readonly host: ConnHost, sharedReads = false) {
+  constructor(socket: Socket, readonly id: number, private readonly host: ConnHost, sharedReads = false) {
+    this.sock = socket;
     this.lastActive = host.now();
-    this.session = new Session(host.store, host.outputPool);
+    const session = host.spares.session();
+    session.resume(0);
+    this.sess = session;
     const address = socket.remoteAddress;
     this.rip = address === undefined ? '' : sharedAddress(address);
-    this.rport = address === undefined ? 0 : socket.remotePort ?? 0;
+    this.bits = address === undefined ? 0 : (socket.remotePort ?? 0) & PORT_MASK;
     socket.setNoDelay(true);
     const direct: unknown = socket;
     if (direct instanceof StreamSocket) {
       // Events straight to the methods below: no closure per event and connection.
       direct.attach(this);
+      this.bits |= DIRECT;
     } else {
       if (!sharedReads) socket.on('data', (chunk: Buffer) => this.receive(chunk, false));
       socket.on('end', () => this.socketEnded());
@@ -145,11 +199,109 @@ export class Conn implements StreamSink {
       socket.on('close', () => this.socketClosed());
     }
     socket.resume();
+    // Until its first request it needs nothing but its handle.
+    this.park();
   }
+
+  /** Its socket (a parked connection is served again first). */
+  get socket(): Socket {
+    if ((this.bits & PARKED) !== 0) this.unpark();
+    return this.sock as Socket;
+  }
+
+  private get session(): Session {
+    if ((this.bits & PARKED) !== 0) this.unpark();
+    return this.sess as Session;
+  }
+
+  private flag(bit: number, on: boolean): void {
+    this.bits = on ? this.bits | bit : this.bits & ~bit;
+  }
+
+  /** Paused until the socket drains below the high-water mark. */
+  private get waitingDrain(): boolean { return (this.bits & WAITING_DRAIN) !== 0; }
+  private set waitingDrain(on: boolean) { this.flag(WAITING_DRAIN, on); }
+  /** A run yielded; it continues on a later turn of the event loop. */
+  private get waitingTurn(): boolean { return (this.bits & WAITING_TURN) !== 0; }
+  private set waitingTurn(on: boolean) { this.flag(WAITING_TURN, on); }
+  /** The client sent FIN: finish what is pending, then close. */
+  private get peerEnded(): boolean { return (this.bits & PEER_ENDED) !== 0; }
+  private set peerEnded(on: boolean) { this.flag(PEER_ENDED, on); }
+  /** We are closing: nothing more is read or executed. */
+  private get closing(): boolean { return (this.bits & CLOSING) !== 0; }
+  private set closing(on: boolean) { this.flag(CLOSING, on); }
+  private get closed(): boolean { return (this.bits & CLOSED) !== 0; }
+  private set closed(on: boolean) { this.flag(CLOSED, on); }
+  /** A `watch` connection: its input is ignored, log lines are written to it. */
+  get watching(): boolean { return (this.bits & WATCHING) !== 0; }
+  set watching(on: boolean) { this.flag(WATCHING, on); }
+  /** The client sent `quit` (its close is normal, not an error). */
+  get quitRequested(): boolean { return (this.bits & QUIT) !== 0; }
+  set quitRequested(on: boolean) { this.flag(QUIT, on); }
+  /** "<fd>: Client using the ... protocol" was logged. */
+  get protocolShown(): boolean { return (this.bits & PROTOCOL_SHOWN) !== 0; }
+  set protocolShown(on: boolean) { this.flag(PROTOCOL_SHOWN, on); }
+  /** What conn_close will say (watchers' connevents). */
+  get closeReason(): CloseReason { return REASONS[(this.bits & REASON_MASK) >>> REASON_SHIFT]; }
+  set closeReason(reason: CloseReason) { this.bits = (this.bits & ~REASON_MASK) | (REASONS.indexOf(reason) << REASON_SHIFT); }
 
   /** memcached's rip, rport and transport (watchers' connevents lines). */
   get peer(): { rip: string; rport: number; transport: 'tcp' | 'local' } {
-    return this.rip === '' ? { rip: 'unix', rport: 0, transport: 'local' } : { rip: this.rip, rport: this.rport, transport: 'tcp' };
+    return this.rip === '' ? { rip: 'unix', rport: 0, transport: 'local' } : { rip: this.rip, rport: this.bits & PORT_MASK, transport: 'tcp' };
+  }
+
+  /** `stats conns`' addr: `tcp:<ip>:<port>`, `tcp6:...`, or `unix:`. */
+  get address(): string {
+    if (this.rip === '') return 'unix:';
+    return `${this.rip.includes(':') ? 'tcp6' : 'tcp'}:${this.rip}:${this.bits & PORT_MASK}`;
+  }
+
+  // ---- parking ----
+  // A connection of the default host (stream-socket.ts) with no request in
+  // progress is parked: it gives its socket and session objects back to the
+  // server's spares, and what is left is this object with the libuv handle
+  // and the one engine word that outlives a command (R_CONN: protocol,
+  // authentication). An idle connection then costs about 1 KB (README).
+  // Its next read takes spares again (unpark()), so a thread holds such
+  // objects only for the connections it is serving at that moment, as
+  // memcached gives an idle connection's read buffer back to its thread.
+
+  /** Parks the connection if nothing is in progress on it (after each read
+   *  event, and the server asks once a second); true when it did. */
+  park(): boolean {
+    if ((this.bits & (BUSY | DIRECT)) !== DIRECT) return false;
+    const socket = this.sock as unknown as StreamSocket;
+    if (!socket.atRest()) return false;
+    const session = this.sess as Session;
+    if (!session.atRest()) return false;
+    this.sess = session.park();
+    this.sock = socket.release(this);
+    this.bits |= PARKED;
+    this.host.spares.give(socket, session);
+    return true;
+  }
+
+  /** Whether park() has left only this object. */
+  get parked(): boolean { return (this.bits & PARKED) !== 0; }
+
+  /** A read on the parked connection's handle (stream-socket.ts). */
+  readDone(n: number, fd: number): void {
+    this.unpark(fd);
+    (this.sock as unknown as StreamSocket).readDone(n);
+  }
+
+  /** Serves a parked connection again: a socket on its handle, still
+   *  reading, and a session that goes on from its R_CONN word. */
+  private unpark(fd?: number): void {
+    const spares = this.host.spares;
+    const socket = spares.socket();
+    const session = spares.session();
+    socket.adopt(this.sock as StreamHandle, fd);
+    session.resume(this.sess as number);
+    this.sock = socket as unknown as Socket;
+    this.sess = session;
+    this.bits &= ~PARKED;
+    socket.attach(this);
   }
 
   // ---- socket events (StreamSink) ----
@@ -174,12 +326,16 @@ export class Conn implements StreamSink {
   }
 
   /** A storage command's value is arriving (memcached's conn_nread). */
-  isReadingValue(): boolean { return this.session.receivingValue || this.session.skipping; }
+  isReadingValue(): boolean {
+    if ((this.bits & PARKED) !== 0) return false;
+    return this.session.receivingValue || this.session.skipping;
+  }
   /** The R_CONN word of its engine state: its protocol once decided. */
-  get protocol(): number { return this.session.protocol; }
+  get protocol(): number { return (this.bits & PARKED) !== 0 ? this.sess as number : (this.sess as Session).protocol; }
 
   /** True when the connection waits for a request, as opposed to writing or working. */
   isIdle(): boolean {
+    if ((this.bits & PARKED) !== 0) return true;
     return !this.closing && !this.watching && !this.waitingDrain && !this.waitingTurn && this.socket.writableLength === 0;
   }
 
@@ -205,8 +361,11 @@ export class Conn implements StreamSink {
    *  only during this call. */
   receive(chunk: Buffer, transient: boolean): void {
     this.onData(chunk);
-    // What the connection keeps must not be overwritten by the next read.
-    if (transient && !this.closed) this.session.ownPending();
+    if (transient && !this.closed) {
+      // What the connection keeps must not be overwritten by the next read.
+      this.session.ownPending();
+      this.park();
+    }
   }
 
   private onData(chunk: Buffer): void {
@@ -222,7 +381,7 @@ export class Conn implements StreamSink {
       this.host.trapped(this, err);
       return;
     }
-    if (this.held !== null && !session.skipping) this.write(null);
+    if (session.held !== null && !session.skipping) this.write(null);
     if (this.waitingDrain || this.waitingTurn) return;
     if (session.runnable()) this.run(now);
   }
@@ -475,13 +634,14 @@ export class Conn implements StreamSink {
       release?.();
       return;
     }
-    if (this.session.skipping || this.held !== null) {
+    const session = this.session;
+    if (session.skipping || session.held !== null) {
       // Held (or joining held) replies are copied, so the pooled copy goes back now.
-      if (out !== null) (this.held ??= []).push(release ? Buffer.from(out) : out);
+      if (out !== null) (session.held ??= []).push(release ? Buffer.from(out) : out);
       release?.();
-      if (this.session.skipping) return;
-      out = Buffer.concat(this.held!);
-      this.held = null;
+      if (session.skipping) return;
+      out = Buffer.concat(session.held!);
+      session.held = null;
       release = null;
     }
     if (out === null) return;

@@ -11,9 +11,15 @@
 // make. Where the runtime's server exposes no handle, its 'connection'
 // sockets are used as they are, with their 'data' events.
 import { Socket, type Server } from 'node:net';
-import { StreamSocket, isStreamHandle, streamBinding } from './stream-socket.js';
+import { StreamSocket, isStreamHandle, streamBinding, type StreamHandle } from './stream-socket.js';
 
 export const READ_BUFFER_SIZE = 64 * 1024;
+
+/** Where stream sockets come from when the caller keeps spares (conn.ts,
+ *  SpareParts): one on `buffer` serving `handle`. */
+export interface SpareSockets {
+  socketFor(handle: StreamHandle): StreamSocket;
+}
 
 interface ListenHandle {
   onconnection?: (err: number, clientHandle: object | undefined) => void;
@@ -29,7 +35,8 @@ interface ListenHandle {
  * where this runtime allows, rather than through node:net's Socket.
  */
 export function acceptWithSharedReads(listener: Server, buffer: Buffer,
-  onSocket: (socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null) => void, direct = false): boolean {
+  onSocket: (socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null) => void, direct = false,
+  spares: SpareSockets | null = null): boolean {
   // Bun's node:net has a handle-like object but no libuv stream under it:
   // a Socket made on it throws at its first error. Its 'data' events it is.
   if (typeof process.versions.bun === 'string') return false;
@@ -43,7 +50,8 @@ export function acceptWithSharedReads(listener: Server, buffer: Buffer,
     if (err || !clientHandle) { original.call(handle, err, clientHandle); return; }
     if (stream !== null && isStreamHandle(clientHandle)) {
       // No bind: its reads go to the Conn that attaches to it (stream-socket.ts).
-      onSocket(new StreamSocket(clientHandle, buffer, stream) as unknown as Socket, null);
+      const sock = spares !== null ? spares.socketFor(clientHandle) : new StreamSocket(clientHandle, buffer, stream);
+      onSocket(sock as unknown as Socket, null);
       return;
     }
     let onBytes: (bytes: Buffer) => void = () => {};

@@ -18,11 +18,12 @@ import {
 import type { Store } from './engine/store.js';
 import { listenPort, firstListenerTls, type Settings } from './settings.js';
 import type { Logger } from './log.js';
-import { Conn, OUTPUT_PER_CALL, type ConnHost } from './conn.js';
+import { Conn, OUTPUT_PER_CALL, SpareParts, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
 import { streamBinding } from './stream-socket.js';
 import { createBunServer } from './bun-listener.js';
 import { OutputPool } from './output-pool.js';
+import { ConnList } from './conn-list.js';
 import { renderStatsConns, statsConnRows, type ConnRow, type ListenerInfo } from './stats-conns.js';
 import { startTicker } from './ticker.js';
 import type { ListeningPort } from './port-file.js';
@@ -75,13 +76,15 @@ export class CacheServer implements ConnHost {
   private readonly closeLogged = new WeakSet<Conn>();
   /** Seconds; `stats conns` shows it for the listening socket. */
   private lastAccept = 0;
-  private readonly conns = new Set<Conn>();
+  private readonly conns = new ConnList<Conn>();
   /** `watch` connections, and what engine calls logged for them and -vv. */
   private readonly watchers: Watchers;
   private readonly engineLog: EngineLog;
   readonly outputPool = new OutputPool(OUTPUT_PER_CALL);
   /** Every connection's reads land here (read-buffer.ts). */
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+  /** Sockets and sessions that parked connections gave back (Conn.park()). */
+  readonly spares: SpareParts;
   // memcached counts its listening socket in total_connections and connection_structures.
   private totalConnections = 1;
   private peakConnections = 0;
@@ -107,6 +110,7 @@ export class CacheServer implements ConnHost {
   constructor(opts: ServerOptions) {
     this.settings = opts.settings;
     this.store = opts.store;
+    this.spares = new SpareParts(this.store, this.outputPool, this.readBuffer);
     this.log = opts.log;
     this.exit = opts.exit;
     this.snapshotter = opts.snapshotter ?? null;
@@ -198,6 +202,14 @@ export class CacheServer implements ConnHost {
 
   get connectionCount(): number {
     return this.conns.size;
+  }
+
+  /** Open connections that are parked (Conn.park()); a walk over all of
+   *  them, for tests and diagnostics. */
+  get parkedConnections(): number {
+    let n = 0;
+    this.conns.forEach((c) => { if (c.parked) n++; });
+    return n;
   }
 
   /** Binds, sets the host stats, starts the ticker; resolves to what `listening on` prints. */
@@ -294,7 +306,7 @@ export class CacheServer implements ConnHost {
    *  allows, and the fallback is said once. */
   private acceptDirect(): void {
     const direct = this.settings.host === 'node';
-    acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind), direct);
+    acceptWithSharedReads(this.listener, this.readBuffer, (socket, bind) => this.accept(socket, bind), direct, this.spares);
     if (direct && streamBinding() === null && !this.isWorker) {
       this.log.warn('--host node: this runtime does not offer libuv stream handles; sockets are served through node:net');
     }
@@ -421,8 +433,8 @@ export class CacheServer implements ConnHost {
       this.tls?.stop();
       if (this.conns.size === 0) { resolve(); return; }
       this.allClosed = resolve;
-      for (const c of this.conns) c.end('shutdown');
-      setTimeout(() => { for (const c of this.conns) c.destroy(); }, STOP_GRACE_MS).unref();
+      for (const c of this.conns.toArray()) c.end('shutdown');
+      setTimeout(() => { for (const c of this.conns.toArray()) c.destroy(); }, STOP_GRACE_MS).unref();
     });
     const others = this.threadGroup?.stop() ?? Promise.resolve();
     this.stopping = Promise.all([own, others]).then(() => undefined);
@@ -621,15 +633,19 @@ export class CacheServer implements ConnHost {
     }
     const limit = this.settings.idleTimeout;
     if (limit > 0) {
-      for (const c of this.conns) {
+      this.conns.forEach((c) => {
         if (c.isIdle() && now - c.lastActive > limit) {
           this.idleKicks++;
           this.log.info(`Closing idle fd ${c.id}`);
           c.end('idle_timeout');
         }
-      }
+      });
       this.hostStat(HS_IDLE_KICKS, this.idleKicks);
     }
+    // A connection parks after each read event that leaves nothing in
+    // progress (Conn.park()); this parks those that came to rest otherwise
+    // (a drain, a yield, a reply awaited).
+    this.conns.forEach((c) => { c.park(); });
   }
 
   private updateRusage(): void {

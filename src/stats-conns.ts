@@ -7,11 +7,10 @@
 //   STAT <fd>:secs_since_last_cmd 0
 // and for the listening socket its address and `conn_listening`. A
 // connection whose value is still arriving is in conn_nread.
-import type { Socket } from 'node:net';
-
 export interface ListedConn {
   readonly id: number;
-  readonly socket: Socket;
+  /** `tcp:<ip>:<port>`, `tcp6:<ip>:<port>` or `unix:` (memcached's addr). */
+  readonly address: string;
   readonly lastActive: number;
   /** A `watch` connection (memcached's conn_watch). */
   readonly watching?: boolean;
@@ -25,12 +24,6 @@ export interface ListenerInfo {
   addr: string;
   /** Seconds; memcached counts from the listener's last accept. */
   lastActive: number;
-}
-
-function peerAddr(s: Socket, unix: boolean): string {
-  if (unix) return 'unix:';
-  const host = s.remoteAddress ?? '';
-  return `${host.includes(':') ? 'tcp6' : 'tcp'}:${host}:${s.remotePort ?? 0}`;
 }
 
 /** One socket's lines, keyed by its descriptor (memcached's order). */
@@ -71,7 +64,7 @@ export function statsConnRows(listener: ListenerInfo | null, conns: Iterable<Lis
         : c.isReadingValue() ? 'conn_nread'
           : c.isIdle() ? 'conn_read' : 'conn_mwrite';
     rows.push([c.id,
-      `STAT ${c.id}:addr ${peerAddr(c.socket, unix)}\r\n` +
+      `STAT ${c.id}:addr ${unix ? 'unix:' : c.address}\r\n` +
       `STAT ${c.id}:listen_addr ${listenAddr}\r\n` +
       `STAT ${c.id}:state ${state}\r\n` +
       `STAT ${c.id}:secs_since_last_cmd ${secs(c.lastActive)}\r\n`]);

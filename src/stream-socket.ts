@@ -6,8 +6,10 @@
 // of the server's CPU per unpipelined request here (BENCHMARKS.md). This
 // class keeps what Conn, the watchers and `stats conns` use of a Socket
 // (events, pause, cork, write with its callback, end, destroy, the peer
-// address) and nothing else: an idle connection costs about 2.1 KB of RSS,
-// of which a do-nothing server on the same handles needs 895 B (README).
+// address) and nothing else. A connection with nothing in progress gives
+// its StreamSocket back (release(); conn.ts parks it) and keeps only the
+// handle, so an idle connection costs about 1 KB of RSS, of which a
+// do-nothing server on the same handles needs about 900 B (README).
 //
 // It uses the same internal binding node:net is built on
 // (`process.binding('stream_wrap')`: WriteWrap, ShutdownWrap and the shared
@@ -121,8 +123,25 @@ export interface StreamSink {
   socketClosed(): void;
 }
 
+/** Whoever the handle's reads go to: its StreamSocket, or, while the
+ *  connection is parked (conn.ts), the connection itself. */
+export interface HandleOwner {
+  /** `fd`: the handle's descriptor (-1 where it has none). */
+  readDone(n: number, fd: number): void;
+}
+
+// A handle's owner is found by its descriptor: a property of our own on
+// the handle object would cost every connection a 64-byte property array,
+// which is a sixteenth of an idle connection's whole budget (README). The
+// table has one slot per descriptor number this thread has served. Where
+// a handle has no descriptor (-1, Windows), the property it is.
 const OWNER = Symbol('wasmcached.streamSocket');
-type OwnedHandle = StreamHandle & { [OWNER]?: StreamSocket };
+type OwnedHandle = StreamHandle & { [OWNER]?: HandleOwner };
+const owners: (HandleOwner | undefined)[] = [];
+
+function setOwner(h: OwnedHandle, fd: number, owner: HandleOwner | undefined): void {
+  if (fd >= 0) owners[fd] = owner; else h[OWNER] = owner;
+}
 
 /** A request object for the next write; replaced once libuv keeps one. */
 let spareWrite: WriteReq | null = null;
@@ -157,11 +176,12 @@ function afterShutdown(this: ShutdownReq, status: number): void {
 }
 
 function onRead(this: OwnedHandle): void {
-  this[OWNER]?.readDone(readState[kReadBytes]);
+  const fd = this.fd;
+  (fd >= 0 ? owners[fd] : this[OWNER])?.readDone(readState[kReadBytes], fd);
 }
 
 function drained(sock: StreamSocket): void {
-  sock.drained();
+  sock.drainDue();
 }
 
 function callAll(cbs: Done[] | null, err: Error | null = null): void {
@@ -209,13 +229,62 @@ export class StreamSocket {
   private sink: StreamSink | null = null;
   /** 'error' listeners of a socket no connection serves (one refused past -c). */
   private lError: Listener | null = null;
+  /** Its handle's descriptor (the owner table's index), -1 when none. */
+  private fd = -1;
 
-  /** `readBuffer`: every read lands there (shared by the server's connections). */
-  constructor(handle: StreamHandle, private readonly readBuffer: Buffer, private readonly binding: StreamBinding) {
+  /** `readBuffer`: every read lands there (shared by the server's
+   *  connections). `handle` null: a spare, serving nothing until adopt(). */
+  constructor(handle: StreamHandle | null, private readonly readBuffer: Buffer, private readonly binding: StreamBinding) {
+    this.handle = null;
+    this.destroyed = true;
+    if (handle !== null) this.serve(handle);
+  }
+
+  /** Serves a newly accepted handle: reads land in the read buffer, and
+   *  start with resume(). On a spare (adopt(), release()) or a new socket. */
+  serve(handle: StreamHandle): void {
     this.handle = handle as OwnedHandle;
-    this.handle[OWNER] = this;
-    handle.useUserBuffer(readBuffer);
+    this.fd = handle.fd;
+    setOwner(this.handle, this.fd, this);
+    this.destroyed = false;
+    this.reading = false;
+    handle.useUserBuffer(this.readBuffer);
     handle.onread = onRead;
+  }
+
+  /** Nothing queued, corked, ending or failed, and reading: all that is
+   *  left of the socket is its handle (see release()). */
+  atRest(): boolean {
+    return this.reading && this.handle !== null && this.writableCorked === 0 && this.corkedFirst === null &&
+      this.inFlight === null && !this.needDrain && !this.ending && !this.shutDown && !this.readEnded &&
+      this.endCbs === null && !this.destroyed && this.lError === null;
+  }
+
+  /** At rest: hands the handle, still reading, to `owner`, which gets its
+   *  reads from now on. This object holds nothing after, and may serve
+   *  another handle released so (adopt()). */
+  release(owner: HandleOwner): StreamHandle {
+    const h = this.handle!;
+    setOwner(h, this.fd, owner);
+    this.handle = null;
+    this.fd = -1;
+    this.sink = null;
+    this.reading = false;
+    this.destroyed = true;
+    return h;
+  }
+
+  /** Serves `handle`, which a socket on the same read buffer set up and
+   *  released while reading (release()); at rest, as that socket was.
+   *  `fd`: its descriptor, when the caller has it (reading it is a call
+   *  into Node). */
+  adopt(handle: StreamHandle, fd = handle.fd): void {
+    // The handle was set up once: each useUserBuffer() adds a listener to it.
+    this.handle = handle as OwnedHandle;
+    this.fd = fd;
+    setOwner(this.handle, this.fd, this);
+    this.reading = true;
+    this.destroyed = false;
   }
 
   /** Sends every event (reads included) to `sink` from now on. */
@@ -342,6 +411,8 @@ export class StreamSocket {
     if (h === null || this.destroyed) return this;
     this.destroyed = true;
     if (this.reading) { this.reading = false; h.readStop(); }
+    // Now, not once closed: the descriptor may be another handle's by then.
+    setOwner(h, this.fd, undefined);
     h.close(() => this.closed());
     return this;
   }
@@ -349,7 +420,7 @@ export class StreamSocket {
   // ---- from libuv ----
 
   /** A read finished: `n` bytes in the read buffer, or a negative status. */
-  readDone(n: number): void {
+  readDone(n: number, _fd = -1): void {
     if (n > 0) {
       if (this.destroyed) return;
       const bytes = this.readBuffer.subarray(0, n);
@@ -462,10 +533,17 @@ export class StreamSocket {
   /** All written at once: 'drain' follows on the next tick, as node:net's
    *  does, never from inside the write that made it due. */
   private drainIfDue(): void {
-    if (this.needDrain && this.inFlight === null) {
-      this.needDrain = false;
-      process.nextTick(drained, this);
-    }
+    // needDrain stays set until then: a socket with a 'drain' due is not
+    // at rest, and is not released to serve another connection meanwhile.
+    if (this.needDrain && this.inFlight === null) process.nextTick(drained, this);
+  }
+
+  /** drainIfDue()'s 'drain', unless it came already (or a write since is
+   *  still queued: writeDone() gives it then). */
+  drainDue(): void {
+    if (!this.needDrain || this.inFlight !== null) return;
+    this.needDrain = false;
+    this.drained();
   }
 
   /** libuv keeps the request and the bytes until they are written. */
@@ -500,10 +578,9 @@ export class StreamSocket {
 
   /** The handle has closed: every callback still due runs, then 'close'. */
   private closed(): void {
-    const h = this.handle!;
     // (onread stays: the handle accepts only a function there.)
-    delete h[OWNER];
     this.handle = null;
+    this.fd = -1;
     const flights = this.inFlight;
     this.inFlight = null;
     if (flights !== null) {

@@ -171,6 +171,11 @@ export class RawClient {
     this.sock.destroy();
   }
 
+  /** The client side's port (how `stats conns` names this connection). */
+  get localPort(): number {
+    return this.sock.localPort ?? 0;
+  }
+
   /** Sends `request`, then reads exactly `replies` complete text replies. */
   async request(request: Buffer | string, replies = 1, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Buffer> {
     await this.send(request);
