@@ -38,6 +38,9 @@ export function pinned(cpu: number | null, argv: string[]): string[] {
 }
 
 const OUTPUT_KEPT = 4096;
+/** -c for every contender: room for the host memory section's 8,000 idle
+ *  connections (memcached allocates nothing per allowed connection). */
+const CONN_LIMIT = '12000';
 
 function track(proc: ChildProcess, port: number, output: () => string): ServerProcess {
   const exited = new Promise<void>((res) => {
@@ -160,17 +163,17 @@ export function contenders(o: ContenderOptions): { list: Contender[]; missing: s
     list.push({
       name: `wasmcached (${engine})`,
       stores: true,
-      start: () => startListening(pinned(o.cpu, [node, wasmcached, '-p', '0', '--engine', engine, '-m', String(o.memoryMb), '-c', '4096']), `wasmcached --engine ${engine}`),
+      start: () => startListening(pinned(o.cpu, [node, wasmcached, '-p', '0', '--engine', engine, '-m', String(o.memoryMb), '-c', CONN_LIMIT]), `wasmcached --engine ${engine}`),
     });
   }
   // What serving sockets on their libuv handles (the default host) saves over node:net's Socket.
   list.push({
     name: 'wasmcached (wasm, node-net)',
     stores: true,
-    start: () => startListening(pinned(o.cpu, [node, wasmcached, '-p', '0', '--host', 'node-net', '-m', String(o.memoryMb), '-c', '4096']), 'wasmcached --host node-net'),
+    start: () => startListening(pinned(o.cpu, [node, wasmcached, '-p', '0', '--host', 'node-net', '-m', String(o.memoryMb), '-c', CONN_LIMIT]), 'wasmcached --host node-net'),
   });
   const mc = which('memcached');
-  if (mc) list.push({ name: 'memcached -t 1', stores: true, start: () => startMemcached(mc, ['-t', '1', '-m', String(o.memoryMb), '-c', '4096'], o.cpu) });
+  if (mc) list.push({ name: 'memcached -t 1', stores: true, start: () => startMemcached(mc, ['-t', '1', '-m', String(o.memoryMb), '-c', CONN_LIMIT], o.cpu) });
   else missing.push('memcached is not installed (apt-get install -y memcached): no memcached column, no ratios');
   const njs = memcachedNjsScript(o.root);
   if (njs) list.push({ name: 'memcached-njs', stores: true, start: () => startListening(pinned(o.cpu, [node, '-e', njs]), 'memcached-njs') });

@@ -121,9 +121,9 @@ async function main(): Promise<void> {
     // spaces growing to their working size), the second half's is what each
     // further connection costs.
     const half = Math.floor(plan.idleConnections / 2);
-    const first = await idleConnections(srv.port, half, { timeoutMs: plan.shapeTimeoutMs });
+    const first = await idleConnections(srv.port, half, { timeoutMs: plan.shapeTimeoutMs, speakEvery: 2 });
     const halfway = await settledRss(srv.pid, { quietMs: plan.settleQuietMs, maxMs: SETTLE_MAX_MS });
-    const second = await idleConnections(srv.port, plan.idleConnections - half, { timeoutMs: plan.shapeTimeoutMs });
+    const second = await idleConnections(srv.port, plan.idleConnections - half, { timeoutMs: plan.shapeTimeoutMs, speakEvery: 2 });
     return {
       figures: { connections: plan.idleConnections, open: first.open + second.open, halfway },
       close: async () => { await first.close(); await second.close(); },

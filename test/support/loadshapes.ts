@@ -86,10 +86,23 @@ export interface Shape {
   close(): Promise<void>;
 }
 
-/** `n` connections that connect and then send and read nothing. */
-export async function idleConnections(port: number, n: number, opts: { timeoutMs?: number } = {}): Promise<Shape> {
-  const socks = await openConnections(port, n, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  for (const s of socks) s.on('data', () => { /* nothing is expected; drop it */ });
+/** `n` connections that connect and then send and read nothing; with
+ *  `speakEvery` k, every k-th first sends `version` and reads its reply,
+ *  as a client pool's connections have each made requests before they
+ *  idle. */
+export async function idleConnections(port: number, n: number, opts: { timeoutMs?: number; speakEvery?: number } = {}): Promise<Shape> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const socks = await openConnections(port, n, timeoutMs);
+  const every = opts.speakEvery ?? 0;
+  const replied: Promise<void>[] = [];
+  socks.forEach((s, i) => {
+    if (every > 0 && i % every === 0) {
+      replied.push(new Promise<void>((resolve) => { s.once('data', () => resolve()); s.once('close', () => resolve()); }));
+      s.write('version\r\n');
+    }
+    s.on('data', () => { /* nothing more is expected; drop it */ });
+  });
+  await within(Promise.all(replied), timeoutMs);
   return shapeOf(socks);
 }
 
