@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contenders, type ServerProcess } from './contenders.js';
 import {
-  settledRss, rssSampler, startProbe, overload, stalledReaders, idleConnections, halfSentValues,
+  settledRss, lowestRss, rssSampler, startProbe, overload, stalledReaders, idleConnections, halfSentValues,
   type ProbeResult, type OverloadResult,
 } from '../test/support/loadshapes.js';
 
@@ -26,6 +26,8 @@ export interface HostmemPlan {
   shapeTimeoutMs: number;
   /** RSS counts as settled once it stayed within 1 MB for this long. */
   settleQuietMs: number;
+  /** Idle connections: the lowest RSS over this long is taken with each half connected (lowestRss()). */
+  idleLowestMs: number;
   /** Pause after a shape's last client left, before the settled reading. */
   afterLeaveMs: number;
 }
@@ -45,7 +47,7 @@ export interface HostmemFigures {
   overload?: ShapeRss & { peak: number; result: OverloadResult; probe: ProbeResult };
   stalled?: ShapeRss & { readers: number; open: number; requested_bytes_per_reader: number; probe: ProbeResult };
   /** `halfway`: settled RSS with the first half connected (the second half's growth is the marginal cost). */
-  idle?: ShapeRss & { connections: number; open: number; halfway: number };
+  idle?: ShapeRss & { connections: number; open: number; halfway: number; full: number };
   half_sent?: ShapeRss & { connections: number; delivered: number; open: number; value_bytes: number };
   /** Shapes that failed, and how a server ended if it did. */
   errors: string[];
@@ -122,10 +124,11 @@ async function main(): Promise<void> {
     // further connection costs.
     const half = Math.floor(plan.idleConnections / 2);
     const first = await idleConnections(srv.port, half, { timeoutMs: plan.shapeTimeoutMs, speakEvery: 2 });
-    const halfway = await settledRss(srv.pid, { quietMs: plan.settleQuietMs, maxMs: SETTLE_MAX_MS });
+    const halfway = await lowestRss(srv.pid, plan.idleLowestMs);
     const second = await idleConnections(srv.port, plan.idleConnections - half, { timeoutMs: plan.shapeTimeoutMs, speakEvery: 2 });
+    const full = await lowestRss(srv.pid, plan.idleLowestMs);
     return {
-      figures: { connections: plan.idleConnections, open: first.open + second.open, halfway },
+      figures: { connections: plan.idleConnections, open: first.open + second.open, halfway, full },
       close: async () => { await first.close(); await second.close(); },
     };
   }, (r) => { f.idle = r; });

@@ -23,11 +23,11 @@ function plan(quick: boolean): HostmemPlan {
   return quick
     ? {
       memoryMB: 16, overloadFactor: 4, overloadConnections: 50, stalledReaders: 20, idleConnections: 300, halfSent: 50,
-      halfSentValueBytes: 1_000_000, shapeTimeoutMs: 20_000, settleQuietMs: 400, afterLeaveMs: 300,
+      halfSentValueBytes: 1_000_000, shapeTimeoutMs: 20_000, settleQuietMs: 400, idleLowestMs: 2_000, afterLeaveMs: 300,
     }
     : {
       memoryMB: 64, overloadFactor: 4, overloadConnections: 50, stalledReaders: 200, idleConnections: 8000, halfSent: 1000,
-      halfSentValueBytes: 1_000_000, shapeTimeoutMs: 60_000, settleQuietMs: 1000, afterLeaveMs: 1000,
+      halfSentValueBytes: 1_000_000, shapeTimeoutMs: 60_000, settleQuietMs: 1000, idleLowestMs: 15_000, afterLeaveMs: 1000,
     };
 }
 
@@ -55,9 +55,9 @@ export const hostmemSection: Section = {
     const m = p.memoryMB * MB;
     const overOverload = (f: HostmemFigures, x: 'peak' | 'after') => (f.overload ? f.overload[x] - f.overload.start - m : undefined);
     const perStalled = (f: HostmemFigures) => (f.stalled ? (f.stalled.with - f.stalled.start) / f.stalled.readers : undefined);
-    const perIdle = (f: HostmemFigures) => (f.idle ? (f.idle.with - f.idle.start) / f.idle.connections : undefined);
+    const perIdle = (f: HostmemFigures) => (f.idle ? (f.idle.full - f.idle.start) / f.idle.connections : undefined);
     const perIdleMarginal = (f: HostmemFigures) =>
-      (f.idle ? (f.idle.with - f.idle.halfway) / (f.idle.connections - Math.floor(f.idle.connections / 2)) : undefined);
+      (f.idle ? (f.idle.full - f.idle.halfway) / (f.idle.connections - Math.floor(f.idle.connections / 2)) : undefined);
     const halfSent = (f: HostmemFigures) => (f.half_sent ? f.half_sent.with - f.half_sent.start : undefined);
     const left = (s: ShapeRss | undefined) => (s ? s.after - s.start : undefined);
     const cell = (x: number | undefined, scale: number) => (x === undefined ? '-' : fmt(x / scale));
@@ -100,6 +100,7 @@ export const hostmemSection: Section = {
         'so its round trips include that process\'s own delays');
     }
     notes.push(`idle connections: opened in two halves, every other one sending \`version\` and reading its reply before it idles; ` +
+      `the RSS with each half connected is the lowest over ${p.idleLowestMs / 1000} s of idling (V8 collects what the connecting left behind only once allocation stops, at a moment left to chance); ` +
       'the target is what each further connection costs (the second half\'s growth); counted from a fresh server, the figure also holds ' +
       'what the first connections make grow once (code pages of the runtime touched for the first time, heap spaces growing to their working size)');
     notes.push(`stalled readers: each pipelines 32 multigets of 16 stored 100 kB values and reads nothing; ` +

@@ -182,11 +182,12 @@ export class Conn implements StreamSink, HandleOwner {
     const session = host.spares.session();
     session.resume(0);
     this.sess = session;
-    const address = socket.remoteAddress;
-    this.rip = address === undefined ? '' : sharedAddress(address);
-    this.bits = address === undefined ? 0 : (socket.remotePort ?? 0) & PORT_MASK;
-    socket.setNoDelay(true);
     const direct: unknown = socket;
+    const peer = direct instanceof StreamSocket ? direct.peerName() : { address: socket.remoteAddress, port: socket.remotePort };
+    const address = peer?.address;
+    this.rip = address === undefined ? '' : sharedAddress(address);
+    this.bits = address === undefined ? 0 : (peer?.port ?? 0) & PORT_MASK;
+    socket.setNoDelay(true);
     if (direct instanceof StreamSocket) {
       // Events straight to the methods below: no closure per event and connection.
       direct.attach(this);

@@ -508,7 +508,8 @@ export class CacheServer implements ConnHost {
     this.conns.add(conn);
     this.peakConnections = Math.max(this.peakConnections, this.conns.size + this.handshakes);
     this.updateConnStats();
-    this.log.info(`<${id} new ${this.settings.protocol === 'auto' ? 'auto-negotiating' : this.settings.protocol} client connection`);
+    // (Made only when shown: every string made here is a connection's garbage.)
+    if (this.log.level() >= 2) this.log.info(`<${id} new ${this.settings.protocol === 'auto' ? 'auto-negotiating' : this.settings.protocol} client connection`);
     this.watchers.connNew(conn);
   }
 
@@ -530,7 +531,7 @@ export class CacheServer implements ConnHost {
     } else if (!this.closeLogged.delete(conn)) {
       this.watchers.connClose(conn, conn.closeReason);
     }
-    this.log.info(`<${conn.id} connection closed.`);
+    if (this.log.level() >= 2) this.log.info(`<${conn.id} connection closed.`);
     if (this.conns.size === 0 && this.allClosed) this.allClosed();
   }
 

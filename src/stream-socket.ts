@@ -300,7 +300,9 @@ export class StreamSocket {
   get _handle(): { fd: number } | null { return this.handle; }
   get writableLength(): number { return this.corkedBytes + (this.handle?.writeQueueSize ?? 0); }
 
-  private peerName(): PeerName | null {
+  /** The peer's address and port, in one call (each of remoteAddress and
+   *  remotePort makes one). */
+  peerName(): PeerName | null {
     const h = this.handle;
     if (h === null || typeof h.getpeername !== 'function') return null;
     const out: PeerName = {};

@@ -60,6 +60,21 @@ export async function settledRss(pid: number, opts: { quietMs?: number; toleranc
   }
 }
 
+/**
+ * The lowest RSS of a process over `ms` (a reading every 250 ms). For a
+ * server left idle: V8 collects the garbage of what it just did only once
+ * its allocation has stopped for a while, so a settled reading still holds
+ * some of it, and when the collection comes is chance.
+ */
+export async function lowestRss(pid: number, ms: number): Promise<number> {
+  let lowest = rssOf(pid);
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    await sleep(250);
+    lowest = Math.min(lowest, rssOf(pid));
+  }
+  return lowest;
+}
+
 /** Samples a process's RSS every `intervalMs` until stop(), which returns the peak and last reading. */
 export function rssSampler(pid: number, intervalMs = 50): { stop(): { peak: number; last: number } } {
   let peak = rssOf(pid);
