@@ -95,7 +95,8 @@ function sharedAddress(address: string): string {
 const TOO_MANY_WATCHERS = Buffer.from('WATCHER_TOO_MANY log watcher limit reached\r\n');
 
 /** Most spare sockets and sessions kept: as many connections as are ever
- *  in a request at once, on one thread, in all but a burst. */
+ *  in a request at once, on one thread, in all but a burst. A spare
+ *  session keeps its 52 bytes of engine words. */
 const SPARES_MAX = 256;
 
 /**
@@ -112,7 +113,7 @@ export class SpareParts implements SpareSockets {
 
   give(socket: StreamSocket, session: Session): void {
     if (this.sockets.length < SPARES_MAX) this.sockets.push(socket);
-    if (this.sessions.length < SPARES_MAX) this.sessions.push(session);
+    if (this.sessions.length < SPARES_MAX) this.sessions.push(session); else session.discard();
   }
 
   /** A socket to adopt() a parked connection's handle. */
