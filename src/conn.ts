@@ -151,6 +151,10 @@ const REASON_SHIFT = 25;
 const REASON_MASK = 3 << REASON_SHIFT;
 /** Its socket is a StreamSocket: it may be parked. */
 const DIRECT = 1 << 27;
+/** Bytes arrived since the server's last once-a-second pass (parkIfQuiet()). */
+const RECENT = 1 << 28;
+/** Bytes arrived between the last two passes. */
+const EARLIER = 1 << 29;
 /** closeReason by its index in `bits` ('normal' is 0). */
 const REASONS: readonly CloseReason[] = ['normal', 'error', 'idle_timeout', 'shutdown'];
 /** No flag of these, and the connection may be parked. */
@@ -264,12 +268,30 @@ export class Conn implements StreamSink, HandleOwner {
   // server's spares, and what is left is this object with the libuv handle
   // and the one engine word that outlives a command (R_CONN: protocol,
   // authentication). An idle connection then costs about 1 KB (README).
-  // Its next read takes spares again (unpark()), so a thread holds such
-  // objects only for the connections it is serving at that moment, as
-  // memcached gives an idle connection's read buffer back to its thread.
+  // Its next read takes spares again (unpark()). When: at accept; after a
+  // read event, if no bytes had arrived in the two intervals of the
+  // server's once-a-second pass before it (a new connection, or one that
+  // asks now and then); and in that pass, if none arrived in those two
+  // intervals. So a busy
+  // connection pays nothing per request for this, and objects are reused
+  // (not left to the garbage collector, whose leftovers would cost the
+  // heap more than the objects) for the many that ask once and idle.
+  // memcached likewise gives an idle connection's read buffer back to its
+  // thread.
 
-  /** Parks the connection if nothing is in progress on it (after each read
-   *  event, and the server asks once a second); true when it did. */
+  /** The server's once-a-second pass: parks the connection if no bytes
+   *  arrived since the pass before the last (and nothing is in progress). */
+  parkIfQuiet(): void {
+    const bits = this.bits;
+    if ((bits & (RECENT | EARLIER)) !== 0) {
+      this.bits = (bits & ~(RECENT | EARLIER)) | ((bits & RECENT) !== 0 ? EARLIER : 0);
+      return;
+    }
+    this.park();
+  }
+
+  /** Parks the connection if nothing is in progress on it (at accept, and
+   *  parkIfQuiet()); true when it did. */
   park(): boolean {
     if ((this.bits & (BUSY | DIRECT)) !== DIRECT) return false;
     const socket = this.sock as unknown as StreamSocket;
@@ -362,11 +384,15 @@ export class Conn implements StreamSink, HandleOwner {
   /** Received bytes; `transient`: a view of the shared read buffer, valid
    *  only during this call. */
   receive(chunk: Buffer, transient: boolean): void {
+    const quietBefore = (this.bits & (RECENT | EARLIER)) === 0;
+    this.bits |= RECENT;
     this.onData(chunk);
     if (transient && !this.closed) {
       // What the connection keeps must not be overwritten by the next read.
       this.session.ownPending();
-      this.park();
+      // A connection that had been quiet (a new one, or one that asks now
+      // and then) parks again at once; a busy one waits for the pass.
+      if (quietBefore) this.park();
     }
   }
 

@@ -643,10 +643,9 @@ export class CacheServer implements ConnHost {
       });
       this.hostStat(HS_IDLE_KICKS, this.idleKicks);
     }
-    // A connection parks after each read event that leaves nothing in
-    // progress (Conn.park()); this parks those that came to rest otherwise
-    // (a drain, a yield, a reply awaited).
-    this.conns.forEach((c) => { c.park(); });
+    // Connections quiet since the last tick give their socket and session
+    // objects back (Conn.parkIfQuiet()).
+    this.conns.forEach((c) => { c.parkIfQuiet(); });
   }
 
   private updateRusage(): void {

@@ -1,8 +1,10 @@
-// Parked connections (conn.ts, Conn.park()): after each read event that
-// leaves nothing in progress, a connection of the default host gives its
-// socket and session objects back to the server's spares and keeps only
-// its handle and its R_CONN word, so that an idle connection costs about
-// 1 KB (README). These tests hold that parking happens where it should,
+// Parked connections (conn.ts, Conn.park()): a connection of the default
+// host that has been quiet for two ticks of the server's clock with
+// nothing in progress (or at once after a request, if it had been so
+// before it) gives its socket and session objects back to the
+// server's spares and keeps only its handle and its R_CONN word, so that an
+// idle connection costs about 1 KB (README); one that keeps sending is never
+// parked. These tests hold that parking happens where it should,
 // never where something is in progress, and that a parked connection is
 // served as if nothing had happened: its protocol, its authentication,
 // its address in `stats conns`, the idle timeout and the server's stop.
@@ -36,7 +38,7 @@ async function start(engine: 'wasm' | 'js', args: string[] = []): Promise<Runnin
 }
 
 /** Waits until `server` has `n` parked connections (each parks once its read event is done). */
-async function parked(server: CacheServer, n: number, ms = 3000): Promise<void> {
+async function parked(server: CacheServer, n: number, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (server.parkedConnections !== n && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   expect(server.parkedConnections).toBe(n);
@@ -54,7 +56,7 @@ describe.each(['wasm', 'js'] as const)('parked connections (%s engine)', (engine
   });
   const connect = async (port: number) => { const c = await RawClient.connect(port); clients.push(c); return c; };
 
-  it('a connection parks between requests and goes on in its protocol, text or binary', async () => {
+  it('a quiet connection parks and goes on in its protocol, text or binary', async () => {
     running = await start(engine);
     const { server, port } = running;
     const text = await connect(port);
@@ -72,6 +74,26 @@ describe.each(['wasm', 'js'] as const)('parked connections (%s engine)', (engine
     expect(await getk()).toEqual(['op=c st=0 cas=1 ext=00000000 key="k" val="v"']);
     expect((await text.request('get k\r\n', 1)).toString()).toBe('VALUE k 0 1\r\nv\r\nEND\r\n');
     await parked(server, 2);
+  });
+
+  it('a connection that keeps sending is not parked', async () => {
+    running = await start(engine);
+    const { server, port } = running;
+    const busy = await connect(port);
+    await parked(server, 1);
+    // Quiet until now, it parks again right after its first request; from
+    // its second on it is busy.
+    expect((await busy.request('set first 0 0 1\r\nv\r\n', 1)).toString()).toBe('STORED\r\n');
+    await sleep(100);
+    const end = Date.now() + 3000;
+    let parkedMeanwhile = 0;
+    for (let i = 0; Date.now() < end; i++) {
+      expect((await busy.request(`set k${i} 0 0 1\r\nv\r\n`, 1)).toString()).toBe('STORED\r\n');
+      parkedMeanwhile = Math.max(parkedMeanwhile, server.parkedConnections);
+      await sleep(100);
+    }
+    expect(parkedMeanwhile).toBe(0);
+    await parked(server, 1);
   });
 
   it('a command line or a value that arrives in pieces keeps its connection serving until it is whole', async () => {
