@@ -655,7 +655,6 @@ export class CacheServer implements ConnHost {
   }
 
   private updateConnStats(): void {
-    const st = this.store;
     // memcached counts one UDP connection per worker thread (-t) while -U is on.
     const udpConns = this.udp !== null ? this.settings.threads : 0;
     // The listening socket's structure is counted once, by thread 0.

@@ -41,7 +41,6 @@ export function renderStatsConns(listener: ListenerInfo, conns: Iterable<ListedC
  *  socket and `conns`; with -t N each thread lists its own connections. */
 export function statsConnRows(listener: ListenerInfo | null, conns: Iterable<ListedConn>, requester: ListedConn | null, now: number,
   udp: ListenerInfo | null = null, listenAddr = listener?.addr ?? ''): ConnRow[] {
-  const unix = listenAddr.startsWith('unix:');
   const rows: ConnRow[] = [];
   const secs = (t: number) => (now > t ? now - t : 0);
   if (listener !== null) {
@@ -64,7 +63,7 @@ export function statsConnRows(listener: ListenerInfo | null, conns: Iterable<Lis
         : c.isReadingValue() ? 'conn_nread'
           : c.isIdle() ? 'conn_read' : 'conn_mwrite';
     rows.push([c.id,
-      `STAT ${c.id}:addr ${unix ? 'unix:' : c.address}\r\n` +
+      `STAT ${c.id}:addr ${c.address}\r\n` +
       `STAT ${c.id}:listen_addr ${listenAddr}\r\n` +
       `STAT ${c.id}:state ${state}\r\n` +
       `STAT ${c.id}:secs_since_last_cmd ${secs(c.lastActive)}\r\n`]);

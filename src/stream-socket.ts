@@ -422,7 +422,7 @@ export class StreamSocket {
   // ---- from libuv ----
 
   /** A read finished: `n` bytes in the read buffer, or a negative status. */
-  readDone(n: number, _fd = -1): void {
+  readDone(n: number): void {
     if (n > 0) {
       if (this.destroyed) return;
       const bytes = this.readBuffer.subarray(0, n);
