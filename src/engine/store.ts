@@ -18,10 +18,21 @@ import type { EngineBuild, StoreOptions } from './types.js';
 
 export class StoreInitError extends Error {}
 
-/** Copies the words of byte range [start, end) from word index `src` on to `dst` on. */
-// connIn() and connOut() name the connection words one by one.
-if (CONN_WORDS !== 13) throw new Error('store.ts: connIn()/connOut() do not match the ABI\'s connection words');
+// copyConnWords() names the connection words one by one.
+if (CONN_WORDS !== 13) throw new Error('store.ts: copyConnWords() does not match the ABI\'s connection words');
 
+/** The CONN_WORDS words at `src[s..]` into `dst[d..]`, around every engine
+ *  call. Spelled out, not set() nor a loop: a typed-array access costs a
+ *  dozen instructions of checks (callgrind: about 630 instructions per copy
+ *  as a loop, 330 spelled out). */
+function copyConnWords(dst: Uint32Array, d: number, src: Uint32Array, s: number): void {
+  dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]; dst[d + 3] = src[s + 3];
+  dst[d + 4] = src[s + 4]; dst[d + 5] = src[s + 5]; dst[d + 6] = src[s + 6]; dst[d + 7] = src[s + 7];
+  dst[d + 8] = src[s + 8]; dst[d + 9] = src[s + 9]; dst[d + 10] = src[s + 10]; dst[d + 11] = src[s + 11];
+  dst[d + 12] = src[s + 12];
+}
+
+/** Copies the words of byte range [start, end) from word index `src` on to `dst` on. */
 function copyWords(u32: Uint32Array, dst: number, src: number, start: number, end: number): void {
   for (let i = start >>> 2; i < end >>> 2; i++) u32[dst + i] = u32[src + i];
 }
@@ -349,27 +360,14 @@ export class Store {
     this.connOut(this.io, state, from);
   }
 
-  /** `state[from..]` into the connection words of the header at `header`.
-   *  Spelled out, not set() nor a loop: this runs around every call, and a
-   *  typed-array access costs a dozen instructions of checks (callgrind:
-   *  about 630 instructions per copy as a loop, 330 spelled out). */
-  private connIn(header: number, state: Uint32Array, f: number): void {
-    const u = this.u32;
-    const a = (header + R_CONN_STATE) >>> 2;
-    u[a] = state[f]; u[a + 1] = state[f + 1]; u[a + 2] = state[f + 2]; u[a + 3] = state[f + 3];
-    u[a + 4] = state[f + 4]; u[a + 5] = state[f + 5]; u[a + 6] = state[f + 6]; u[a + 7] = state[f + 7];
-    u[a + 8] = state[f + 8]; u[a + 9] = state[f + 9]; u[a + 10] = state[f + 10]; u[a + 11] = state[f + 11];
-    u[a + 12] = state[f + 12];
+  /** `state[from..]` into the connection words of the header at `header`. */
+  private connIn(header: number, state: Uint32Array, from: number): void {
+    copyConnWords(this.u32, (header + R_CONN_STATE) >>> 2, state, from);
   }
 
   /** The connection words of the header at `header` into `state[from..]`. */
-  private connOut(header: number, state: Uint32Array, f: number): void {
-    const u = this.u32;
-    const a = (header + R_CONN_STATE) >>> 2;
-    state[f] = u[a]; state[f + 1] = u[a + 1]; state[f + 2] = u[a + 2]; state[f + 3] = u[a + 3];
-    state[f + 4] = u[a + 4]; state[f + 5] = u[a + 5]; state[f + 6] = u[a + 6]; state[f + 7] = u[a + 7];
-    state[f + 8] = u[a + 8]; state[f + 9] = u[a + 9]; state[f + 10] = u[a + 10]; state[f + 11] = u[a + 11];
-    state[f + 12] = u[a + 12];
+  private connOut(header: number, state: Uint32Array, from: number): void {
+    copyConnWords(state, from, this.u32, (header + R_CONN_STATE) >>> 2);
   }
 
   /** The connection whose state is `state[from..]` is gone: releases its items. */
