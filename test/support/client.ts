@@ -192,8 +192,9 @@ export class RawClient {
 /**
  * One text-protocol reply: a single line, or for retrievals a run of
  * `VALUE <key> <flags> <bytes> [<cas>]` blocks (each line followed by exactly
- * <bytes> of data and CRLF) ended by `END`, or for stats `STAT` lines ended by
- * `END`. Returns the byte length of the reply at `off`, or -1 if incomplete.
+ * <bytes> of data and CRLF) ended by `END`, or for listings `STAT`, `ITEM` or
+ * `PREFIX` lines ended by `END`. Returns the byte length of the reply at
+ * `off`, or -1 if incomplete.
  */
 export function textReplyLength(buf: Buffer, off = 0): number {
   let pos = off;
@@ -217,7 +218,9 @@ export function textReplyLength(buf: Buffer, off = 0): number {
       const end = eol + 2 + n + 2;
       return buf.length < end ? -1 : end - off;
     }
-    if (startsWith(line, 'STAT ') || startsWith(line, 'ITEM ')) { pos = eol + 2; continue; }
+    // Lines of a listing that END closes: `stats` (STAT), `stats cachedump`
+    // (ITEM), `stats detail dump` (PREFIX).
+    if (startsWith(line, 'STAT ') || startsWith(line, 'ITEM ') || startsWith(line, 'PREFIX ')) { pos = eol + 2; continue; }
     // END closes a multi-line reply; any other line (an error after some
     // values) also ends it.
     return eol + 2 - off;
