@@ -109,7 +109,7 @@ export class SpareParts implements SpareSockets {
   private readonly sessions: Session[] = [];
 
   /** `readBuffer`: the one its libuv handles read into. */
-  constructor(private readonly store: Store, private readonly outputPool: OutputPool, private readonly readBuffer: Buffer) {}
+  constructor(private readonly store: Store, private readonly outputPool: OutputPool, private readonly readBuffer: Uint8Array) {}
 
   give(socket: StreamSocket, session: Session): void {
     if (this.sockets.length < SPARES_MAX) this.sockets.push(socket);
@@ -383,7 +383,7 @@ export class Conn implements StreamSink, HandleOwner {
 
   /** Received bytes; `transient`: a view of the shared read buffer, valid
    *  only during this call. */
-  receive(chunk: Buffer, transient: boolean): void {
+  receive(chunk: Uint8Array, transient: boolean): void {
     const quietBefore = (this.bits & (RECENT | EARLIER)) === 0;
     this.bits |= RECENT;
     this.onData(chunk);
@@ -396,7 +396,7 @@ export class Conn implements StreamSink, HandleOwner {
     }
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Uint8Array): void {
     // A watcher's input is read (to see it close) and ignored, as memcached's.
     if (this.closing || this.watching) return;
     const now = this.host.now();
@@ -657,7 +657,7 @@ export class Conn implements StreamSink, HandleOwner {
 
   /** Writes one call's output (null: only what was held); pauses reading
    *  above the high-water mark. */
-  private write(out: Buffer | null, release: (() => void) | null = null): void {
+  private write(out: Uint8Array | null, release: (() => void) | null = null): void {
     if (this.closed) {
       release?.();
       return;

@@ -15,6 +15,8 @@
 // socket already holds output get a Buffer of their own: one stage at most
 // is pinned per stalled client.
 
+import { bytesOfOwn } from './bytes.js';
+
 /** Replies shorter than this go to the staging buffer or an ordinary Buffer. */
 const POOL_FROM = 16 * 1024;
 /** The staging buffer (a full or pinned one is replaced, not waited for). */
@@ -24,7 +26,7 @@ const STAGED_MAX = 4 * 1024;
 
 /** Replies copied back to back; reused from the start once all are written. */
 class Stage {
-  readonly memory = Buffer.allocUnsafeSlow(STAGE_BYTES);
+  readonly memory = bytesOfOwn(STAGE_BYTES);
   used = 0;
   /** Copies handed out and not yet released. */
   held = 0;
@@ -37,7 +39,7 @@ class Stage {
 const SLOTS_PER_BLOCK = 264;
 
 interface Block {
-  readonly memory: Buffer;
+  readonly memory: Uint8Array;
   readonly free: number[];
   /** All slots were free at the last trim(). */
   idle: boolean;
@@ -50,7 +52,7 @@ interface Block {
  * the memory. (ArrayBuffer.prototype.transfer, which would say this
  * directly, is not in Node 20.)
  */
-function freeNow(memory: Buffer): void {
+function freeNow(memory: Uint8Array): void {
   const { port1, port2 } = new MessageChannel();
   port2.close();
   port1.postMessage(null, [memory.buffer]);
@@ -69,7 +71,7 @@ export class OutputPool {
 
   /** A copy of `bytes` to write; see `release`. `soon`: nothing waits in
    *  the socket, so it will probably be written at once (then it is staged). */
-  copy(bytes: Uint8Array, soon = false): Buffer {
+  copy(bytes: Uint8Array, soon = false): Uint8Array {
     const n = bytes.length;
     if (soon && n <= STAGED_MAX) {
       let stage = this.stage;
@@ -88,7 +90,7 @@ export class OutputPool {
     let block = this.blocks.find((b) => b.free.length > 0);
     if (block === undefined) {
       block = {
-        memory: Buffer.allocUnsafeSlow(this.slotSize * SLOTS_PER_BLOCK),
+        memory: bytesOfOwn(this.slotSize * SLOTS_PER_BLOCK),
         free: Array.from({ length: SLOTS_PER_BLOCK }, (_, i) => SLOTS_PER_BLOCK - 1 - i),
         idle: false,
       };

@@ -34,8 +34,8 @@ interface ListenHandle {
  * `direct`: serve each connection on its libuv handle (stream-socket.ts)
  * where this runtime allows, rather than through node:net's Socket.
  */
-export function acceptWithSharedReads(listener: Server, buffer: Buffer,
-  onSocket: (socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null) => void, direct = false,
+export function acceptWithSharedReads(listener: Server, buffer: Uint8Array,
+  onSocket: (socket: Socket, bind: ((onBytes: (bytes: Uint8Array) => void) => void) | null) => void, direct = false,
   spares: SpareSockets | null = null): boolean {
   // Bun's node:net has a handle-like object but no libuv stream under it:
   // a Socket made on it throws at its first error. Its 'data' events it is.
@@ -54,13 +54,13 @@ export function acceptWithSharedReads(listener: Server, buffer: Buffer,
       onSocket(sock as unknown as Socket, null);
       return;
     }
-    let onBytes: (bytes: Buffer) => void = () => {};
+    let onBytes: (bytes: Uint8Array) => void = () => {};
     const socket = new Socket({
       handle: clientHandle,
       allowHalfOpen,
       readable: true,
       writable: true,
-      onread: { buffer, callback: (n: number, buf: Uint8Array) => { onBytes((buf as Buffer).subarray(0, n)); } },
+      onread: { buffer, callback: (n: number, buf: Uint8Array) => { onBytes(buf.subarray(0, n)); } },
     } as unknown as ConstructorParameters<typeof Socket>[0]);
     socket.pause();
     onSocket(socket, (fn) => { onBytes = fn; });

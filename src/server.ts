@@ -20,6 +20,7 @@ import { listenPort, firstListenerTls, type Settings } from './settings.js';
 import type { Logger } from './log.js';
 import { Conn, OUTPUT_PER_CALL, SpareParts, type ConnHost } from './conn.js';
 import { acceptWithSharedReads, READ_BUFFER_SIZE } from './read-buffer.js';
+import { bytesOfOwn } from './bytes.js';
 import { streamBinding } from './stream-socket.js';
 import { createBunServer } from './bun-listener.js';
 import { OutputPool } from './output-pool.js';
@@ -82,7 +83,7 @@ export class CacheServer implements ConnHost {
   private readonly engineLog: EngineLog;
   readonly outputPool = new OutputPool(OUTPUT_PER_CALL);
   /** Every connection's reads land here (read-buffer.ts). */
-  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+  private readonly readBuffer = bytesOfOwn(READ_BUFFER_SIZE);
   /** Sockets and sessions that parked connections gave back (Conn.park()). */
   readonly spares: SpareParts;
   // memcached counts its listening socket in total_connections and connection_structures.
@@ -443,7 +444,7 @@ export class CacheServer implements ConnHost {
 
   /** `bind`: the socket reads into the shared buffer and reports to the
    *  function given to bind; null: it emits 'data'. */
-  private accept(socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null): void {
+  private accept(socket: Socket, bind: ((onBytes: (bytes: Uint8Array) => void) => void) | null): void {
     if (this.stopping) { socket.destroy(); return; }
     if (!this.admit(socket)) return;
     this.totalConnections++;
@@ -500,7 +501,7 @@ export class CacheServer implements ConnHost {
   }
 
   /** Serves a socket counted in by admit() (and in total_connections). */
-  private open(socket: Socket, bind: ((onBytes: (bytes: Buffer) => void) => void) | null): void {
+  private open(socket: Socket, bind: ((onBytes: (bytes: Uint8Array) => void) => void) | null): void {
     const id = fdOf(socket) ?? this.nextId++;
     // (Conn turns Nagle off.)
     const conn = new Conn(socket, id, this, bind !== null);

@@ -30,13 +30,13 @@ const DUMP = (R_DUMP - R_CONN_STATE) >>> 2;
 export interface OutputCopier {
   /** A copy of `b` to write; `soon`: it is likely to be written at once
    *  (nothing waits in the socket). */
-  copy(b: Uint8Array, soon: boolean): Buffer;
+  copy(b: Uint8Array, soon: boolean): Uint8Array;
   /** Set by copy(): what to call once that copy has been written, or null
    *  when it may be kept as long as wanted. */
   readonly release: (() => void) | null;
 }
 
-const NO_BYTES = Buffer.alloc(0);
+const NO_BYTES = new Uint8Array(0);
 
 const plainCopy: OutputCopier = { copy: (b) => Buffer.from(b), release: null };
 
@@ -93,7 +93,7 @@ export class Session {
    *  with room for exactly one chunk, the usual case, and goes back to that
    *  when emptied: a grown array would keep about 150 bytes per idle
    *  connection. */
-  private chunks: Buffer[] = [NO_BYTES];
+  private chunks: Uint8Array[] = [NO_BYTES];
   private head = 0;
   private count = 0;
   pendingLen = 0;
@@ -102,7 +102,7 @@ export class Session {
   /** Bytes still to drop from future data (the rest of a swallowed value). */
   private skip = 0;
   // A value arriving into its item (after ST_VALUE).
-  private valueLine: Buffer | null = null;
+  private valueLine: Uint8Array | null = null;
   private valuePtr = 0;
   private valueLeft = 0;
   private trailerLeft = 0;
@@ -111,7 +111,7 @@ export class Session {
 
   /** Output of the last execute, or null: a copy, which the caller may keep
    *  unless `outputRelease` is set (then it is valid until that is called). */
-  output: Buffer | null = null;
+  output: Uint8Array | null = null;
   /** Call once `output` has been written, when the copy was pooled. */
   outputRelease: (() => void) | null = null;
   /** Input bytes the last execute consumed. */
@@ -125,7 +125,7 @@ export class Session {
   /** Replies held while a rejected value is dropped (Conn.write): memcached
    *  answers it only once all of its bytes have arrived, and never if they
    *  do not. */
-  held: Buffer[] | null = null;
+  held: Uint8Array[] | null = null;
 
   /** `copier` copies a call's output out of the store (OutputPool.copy in
    *  the server; a plain copy by default). */
@@ -186,7 +186,7 @@ export class Session {
   get receivingValue(): boolean { return this.valueLine !== null; }
 
   /** Received bytes, in order. Value bytes go straight into their item. */
-  push(chunk: Buffer): void {
+  push(chunk: Uint8Array): void {
     if (this.skip > 0) {
       const n = Math.min(this.skip, chunk.length);
       this.skip -= n;
@@ -207,7 +207,7 @@ export class Session {
    *  reused. Pending input is at most a partial command, so this is small. */
   ownPending(): void {
     if (this.pendingLen === 0) return;
-    const own = Buffer.allocUnsafe(this.pendingLen);
+    const own = new Uint8Array(this.pendingLen);
     this.copyPending(own, this.pendingLen);
     this.clearChunks();
     this.chunks[0] = own;
@@ -240,7 +240,7 @@ export class Session {
     this.requestsLeft = maxRequests > 0 ? store.requestsLeft : 0;
     const produced = store.outLen;
     // A copy: the output region is overwritten by the next call.
-    let out: Buffer | null = null;
+    let out: Uint8Array | null = null;
     this.outputRelease = null;
     if (produced > 0) {
       out = this.copier.copy(store.output(), writtenSoon);
@@ -284,7 +284,7 @@ export class Session {
   /** After ST_VALUE: keeps the command's bytes and starts filling the item. */
   private beginValue(store: Store): void {
     const at = store.valueAt;
-    const line = Buffer.allocUnsafe(at);
+    const line = new Uint8Array(at);
     this.copyPending(line, at);
     this.drop(at);
     this.valueLine = line;
@@ -301,7 +301,7 @@ export class Session {
   }
 
   /** Copies value (then trailer) bytes from the front of chunk; returns bytes used. */
-  private fillValue(chunk: Buffer): number {
+  private fillValue(chunk: Uint8Array): number {
     let i = 0;
     if (this.valueLeft > 0) {
       const n = Math.min(this.valueLeft, chunk.length - i);

@@ -47,7 +47,7 @@ export function readStats(store: Store, now: number): StatsReport {
   // authentication, which guards clients, not the host.
   session.protocol = CONN_TEXT | CONN_AUTHENTICATED;
   session.push(REQUEST);
-  const replies: Buffer[] = [];
+  const replies: Uint8Array[] = [];
   try {
     for (let calls = 0; session.runnable(); calls++) {
       if (calls === MAX_CALLS) throw new StatsReplyError(`stats not answered in ${MAX_CALLS} engine calls`);

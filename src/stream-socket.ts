@@ -116,7 +116,7 @@ export function isStreamHandle(handle: unknown): handle is StreamHandle {
 /** What a connection handles of its socket's events, called directly (attach()). */
 export interface StreamSink {
   /** Received bytes: a view of the read buffer, valid only during the call. */
-  receive(bytes: Buffer, transient: true): void;
+  receive(bytes: Uint8Array, transient: true): void;
   socketEnded(): void;
   socketDrained(): void;
   socketError(err: NodeJS.ErrnoException): void;
@@ -234,7 +234,7 @@ export class StreamSocket {
 
   /** `readBuffer`: every read lands there (shared by the server's
    *  connections). `handle` null: a spare, serving nothing until adopt(). */
-  constructor(handle: StreamHandle | null, private readonly readBuffer: Buffer, private readonly binding: StreamBinding) {
+  constructor(handle: StreamHandle | null, private readonly readBuffer: Uint8Array, private readonly binding: StreamBinding) {
     this.handle = null;
     this.destroyed = true;
     if (handle !== null) this.serve(handle);

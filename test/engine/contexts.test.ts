@@ -21,7 +21,7 @@ class Client {
     let status = ST_OK;
     for (let i = 0; i < calls && this.session.runnable(); i++) {
       status = this.session.execute(T0, this.store.inputCapacity);
-      if (this.session.output) this.answered += this.session.output.toString('latin1');
+      if (this.session.output) this.answered += Buffer.from(this.session.output).toString('latin1');
       if (status !== ST_OUT_FULL && this.session.consumed === 0) break;
     }
     return status;

@@ -23,7 +23,7 @@ function drive(session: Session, input: Buffer | string, budget: number): Call[]
   const calls: Call[] = [];
   for (let guard = 0; guard < 10_000 && session.runnable(); guard++) {
     const status = session.execute(T0, 64 * 1024, budget);
-    calls.push({ status, consumed: session.consumed, out: session.output?.toString('latin1') ?? '', left: session.requestsLeft });
+    calls.push({ status, consumed: session.consumed, out: session.output ? Buffer.from(session.output).toString('latin1') : '', left: session.requestsLeft });
     if (status === ST_VALUE) break;
     if (status === ST_OK && session.consumed === 0) break;
   }

@@ -52,7 +52,7 @@ function makeNode(engine: EngineKind, warming: number, opts = 0, outputLimit = 0
     send(data) {
       const s = n.session;
       s.push(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
-      const outs: Buffer[] = [];
+      const outs: Uint8Array[] = [];
       for (let guard = 0; guard < 100_000 && s.runnable(); guard++) {
         const st = s.execute(n.now, store.inputCapacity);
         if (s.output) outs.push(s.output);

@@ -19,7 +19,7 @@ function connect(h: Harness): { session: Session; send(data: string | Buffer): {
     session,
     send(data) {
       session.push(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
-      const outs: Buffer[] = [];
+      const outs: Uint8Array[] = [];
       const statuses: number[] = [];
       for (let guard = 0; guard < 100_000 && session.runnable(); guard++) {
         const st = session.execute(T0, h.store.inputCapacity);
@@ -150,7 +150,7 @@ describe.each(ENGINES)('values that span calls (%s engine)', (engine) => {
     h.send(Buffer.concat([value, Buffer.from('\r\n')]));
     const reader = connect(h);
     reader.session.push(Buffer.from('get big\r\nmg big s v\r\n'));
-    const outs: Buffer[] = [];
+    const outs: Uint8Array[] = [];
     // one call: the first piece only
     reader.session.execute(T0, 65536);
     expect(reader.session.output!.length).toBeLessThanOrEqual(128 * 1024);

@@ -25,7 +25,7 @@ describe('OutputPool', () => {
   it('a copy keeps its bytes until it is released, whatever is copied or released meanwhile', () => {
     fc.assert(fc.property(fc.array(step, { maxLength: 300 }), (steps) => {
       const pool = new OutputPool(64 * 1024);
-      const live: { id: number; buf: Buffer; release: (() => void) | null }[] = [];
+      const live: { id: number; buf: Uint8Array; release: (() => void) | null }[] = [];
       let next = 0;
       for (const s of steps) {
         if (s.kind === 'copy') {

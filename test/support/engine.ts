@@ -45,7 +45,7 @@ export function makeStore(opts: Partial<StoreOptions> & { engine?: EngineKind } 
     store, now: T0, closed: false, shutdown: false,
     send(data) {
       session.push(typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data));
-      const outs: Buffer[] = [];
+      const outs: Uint8Array[] = [];
       for (let guard = 0; guard < 1_000_000 && session.runnable(); guard++) {
         const st = session.execute(h.now, store.inputCapacity);
         if (session.output) outs.push(session.output);
