@@ -273,6 +273,14 @@ export const H_UDP_PORT: u32 = 668;
  *  ST_OK when it reaches 0; R_CONSUMED says how far it got, and the host
  *  lets other connections run before calling again (stats conn_yields). */
 export const H_REQS_LEFT: u32 = 896;
+/** Set by mc_execute and mc_conn_close as they end: 0 when every connection
+ *  word in the header but R_CONN is zero (the usual case: no multiget,
+ *  value, send or dump in progress), else 1. The host then saves and loads
+ *  only R_CONN for a connection whose other words it knows are zero, and
+ *  sets this to 1 whenever it writes the other words itself. The store's,
+ *  not a thread context's: it describes the header the next call starts
+ *  from, whichever thread makes it. */
+export const R_CONN_BUSY: u32 = 900;
 /** Bytes before a record's key. */
 export const SNAP_RECORD_HEADER: u32 = 21;
 

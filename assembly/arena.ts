@@ -10,7 +10,7 @@
 //   +704      one connection's state, CONN_WORDS words           (R_CONN_STATE)
 //   +756      miss-through counters, written by the host         (abi.ts)
 //   +768      more engine counters (ids 32..47)                  (stats.ts)
-//   +896      H_REQS_LEFT (-R); +904 more host counters          (abi.ts)
+//   +896      H_REQS_LEFT (-R), R_CONN_BUSY; +904 more host counters (abi.ts)
 //   +960      the host's command-line settings, u32 words        (HSET_* in abi.ts)
 //   +1024     slab class table, CLASS_REC bytes per class        (slabs.ts)
 //   +17408    page owner table: class id of each page, u32       (slabs.ts)

@@ -7,7 +7,7 @@ import {
 } from './arena';
 import { logBegin, logEnd, logSlabClasses } from './log';
 import {
-  ST_OK, ST_NO_MEMORY, R_CONN, CONN_PROTOCOL, CONN_TEXT, CONN_BINARY, OPT_SASL, OPT_AUTH_FILE, H_OUT_LIMIT,
+  ST_OK, ST_NO_MEMORY, R_CONN, R_CONN_STATE, R_CONN_BUSY, CONN_WORDS, CONN_PROTOCOL, CONN_TEXT, CONN_BINARY, OPT_SASL, OPT_AUTH_FILE, H_OUT_LIMIT,
   HOST_SETTINGS, HSET_PROTOCOL, BIND_ASCII, BIND_BINARY,
 } from './abi';
 import { valueUnclaimed, valuesRelease } from './proto/values';
@@ -83,7 +83,17 @@ export function mc_execute(store: u32, len: u32, now: u32): u32 {
     : textExecute(inPtr, n, hget(H_OUT_PTR), outCap);
   valueUnclaimed();
   logEnd();
+  connBusyPublish();
   return status;
+}
+
+/** R_CONN_BUSY for the header as the call leaves it. */
+function connBusyPublish(): void {
+  let any: u32 = 0;
+  for (let off = R_CONN_STATE; off < R_CONN_STATE + (CONN_WORDS << 2); off += 4) {
+    if (off != R_CONN) any |= hget(off);
+  }
+  hset(R_CONN_BUSY, any != 0 ? 1 : 0);
 }
 
 /**
@@ -95,6 +105,7 @@ export function mc_conn_close(store: u32): u32 {
   arenaSelect(store);
   valuesRelease();
   dumpRelease();
+  connBusyPublish();
   return ST_OK;
 }
 

@@ -87,6 +87,10 @@ export class Session {
   private slot = connWords.take();
   /** R_CONN as it was at close (the protocol stays known for the close's log lines). */
   private connAtClose = 0;
+  /** Its engine words other than R_CONN are all zero (Store.connRestZero
+   *  after its last call): nothing in progress, and the next call moves
+   *  only R_CONN. */
+  private restZero = false;
   /** Received bytes not yet consumed: chunks[head..count) in arrival order.
    *  The array is reused (slots past `count` are stale): emptying it by
    *  setting its length was a measurable share of a request. It starts
@@ -138,6 +142,7 @@ export class Session {
         this.output !== null) return false;
     const w = connWords.words;
     const at = this.slot;
+    if (this.restZero) return true;
     // Every word but R_CONN is zero, spelled out: this runs after every
     // request, and as a loop it cost more than all the rest of parking.
     return (w[at] | w[at + 2] | w[at + 3] | w[at + 4] | w[at + 5] | w[at + 6] | w[at + 7] | w[at + 8] |
@@ -160,6 +165,7 @@ export class Session {
 
   /** A spare no longer kept: its slot of engine words goes back. */
   discard(): void {
+    this.restZero = false;
     if (this.slot < 0) return;
     connWords.give(this.slot);
     this.slot = -1;
@@ -236,7 +242,11 @@ export class Session {
     // than touch a slot that another connection may own now.
     if (this.slot < 0) this.slot = connWords.take();
     store.requestsLeft = maxRequests;
-    const status = store.executeConn(connWords.words, this.slot, offered, now);
+    // Not known until the call has returned (it may throw).
+    const restZero = this.restZero;
+    this.restZero = false;
+    const status = store.executeConn(connWords.words, this.slot, offered, now, restZero);
+    this.restZero = store.connRestZero;
     this.requestsLeft = maxRequests > 0 ? store.requestsLeft : 0;
     const produced = store.outLen;
     // A copy: the output region is overwritten by the next call.
@@ -273,6 +283,7 @@ export class Session {
       this.slot = -1;
       connWords.give(at);
     }
+    this.restZero = false;
     this.chunks = [NO_BYTES];
     this.head = 0;
     this.count = 0;
@@ -327,6 +338,7 @@ export class Session {
     const line = this.valueLine!;
     this.valueLine = null;
     if (this.slot >= 0) connWords.words[this.slot + VALUE_TAIL] = (VALUE_READY | this.tail) >>> 0;
+    this.restZero = false;
     if (this.head > 0) {
       this.chunks[--this.head] = line;
     } else {

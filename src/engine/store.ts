@@ -2,7 +2,7 @@
 // reads the store header; views are re-made whenever memory has grown
 // (a view over a grown memory's old buffer is detached and reads as empty).
 import {
-  R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, R_CONN_STATE, CONN_WORDS, R_VALUE_PTR, R_VALUE_LEN,
+  R_CONSUMED, R_OUT_LEN, R_NEED, R_SKIP, R_RESUME, R_CONN, R_CONN_STATE, R_CONN_BUSY, CONN_WORDS, R_VALUE_PTR, R_VALUE_LEN,
   R_VALUE_AT, R_VALUE_TRAILER, H_OUT_LIMIT, ST_OK, H_IN_PTR, H_IN_CAP, H_OUT_PTR, H_OUT_CAP,
   H_VERBOSITY, H_STORE_BYTES, DETAIL_REGION, DETAIL_DELIM, DETAIL_ENABLED, R_OP_VLEN, R_OP_FLAGS, R_OP_CAS_LO, R_OP_CAS_HI, H_AUTOMOVE,
   H_AUTOMOVE_WINDOW, R_SNAP_ITEMS, R_SNAP_DROPPED, hostStatOffset, H_WARMING, R_WARM_KEYS_LEN,
@@ -31,6 +31,13 @@ function copyConnWords(dst: Uint32Array, d: number, src: Uint32Array, s: number)
   dst[d + 8] = src[s + 8]; dst[d + 9] = src[s + 9]; dst[d + 10] = src[s + 10]; dst[d + 11] = src[s + 11];
   dst[d + 12] = src[s + 12];
 }
+
+/** Word indexes in a header (from its base >>> 2): the connection words,
+ *  R_CONN among them (and within a connection's CONN_WORDS), R_CONN_BUSY. */
+const STATE_W = R_CONN_STATE >>> 2;
+const CONN_W = R_CONN >>> 2;
+const CONN_I = (R_CONN - R_CONN_STATE) >>> 2;
+const BUSY_W = R_CONN_BUSY >>> 2;
 
 /** Copies the words of byte range [start, end) from word index `src` on to `dst` on. */
 function copyWords(u32: Uint32Array, dst: number, src: number, start: number, end: number): void {
@@ -128,7 +135,10 @@ export class Store {
     const c = this.io >>> 2;
     copyWords(u32, b, c, CTX_IN_IO, CTX_IN_IO_END);
     copyWords(u32, b, c, CTX_VALUE, CTX_VALUE_END);
-    if (conn) copyWords(u32, b, c, CTX_CONN, CTX_CONN_END);
+    if (conn) {
+      copyWords(u32, b, c, CTX_CONN, CTX_CONN_END);
+      u32[b + BUSY_W] = 1;
+    }
     copyWords(u32, b, c, CTX_REQS, CTX_REQS_END);
   }
 
@@ -218,32 +228,66 @@ export class Store {
     return this.inView;
   }
 
+  /** After executeConn(): whether the call left every connection word but
+   *  R_CONN zero (then `state` holds zeros there). */
+  connRestZero = false;
+
   /**
    * execute() for a connection whose CONN_WORDS words are `state[from..]`:
    * loaded before the call and saved after it. With threads they go
    * straight between `state` and the store's header, under the lock, not
-   * through the context as well.
+   * through the context as well. `restZero`: the caller knows `state`'s
+   * words other than R_CONN are zero (connRestZero after its last call);
+   * then, if the header's are too (R_CONN_BUSY), only R_CONN moves.
    */
-  executeConn(state: Uint32Array, from: number, len: number, nowSec: number): number {
+  executeConn(state: Uint32Array, from: number, len: number, nowSec: number, restZero = false): number {
     const lock = this.lock;
     if (lock === null) {
-      this.loadConn(state, from);
+      this.views();
+      this.connEnter(state, from, restZero);
       const status = this.build.exports.mc_execute(this.base, len, nowSec);
-      this.saveConn(state, from);
+      this.views();
+      this.connLeave(state, from, restZero);
       return status;
     }
     lock.acquire();
     try {
       this.swapIn(false);
-      this.connIn(this.base, state, from);
+      this.connEnter(state, from, restZero);
       const status = this.build.exports.mc_execute(this.base, len, nowSec);
       this.views();
-      this.connOut(this.base, state, from);
+      this.connLeave(state, from, restZero);
       this.swapOut(false);
       return status;
     } finally {
       lock.release();
     }
+  }
+
+  /** Before a call (views current): the connection's words into the
+   *  store's header. Copying all 13 cost about 340 instructions a request
+   *  (callgrind); when no multiget, value, send or dump is in progress,
+   *  the usual case, only R_CONN differs from the zeros already there. */
+  private connEnter(state: Uint32Array, from: number, restZero: boolean): void {
+    const u32 = this.u32;
+    const h = this.base >>> 2;
+    if (restZero && u32[h + BUSY_W] === 0) {
+      u32[h + CONN_W] = state[from + CONN_I];
+    } else {
+      copyConnWords(u32, h + STATE_W, state, from);
+      u32[h + BUSY_W] = 1;
+    }
+  }
+
+  /** After a call (views current): the connection's words back into
+   *  `state`, or only R_CONN when the rest are zero in both. */
+  private connLeave(state: Uint32Array, from: number, restZero: boolean): void {
+    const u32 = this.u32;
+    const h = this.base >>> 2;
+    const busy = u32[h + BUSY_W] !== 0;
+    if (!busy && restZero) state[from + CONN_I] = u32[h + CONN_W];
+    else copyConnWords(state, from, u32, h + STATE_W);
+    this.connRestZero = !busy;
   }
 
   execute(len: number, nowSec: number): number {
@@ -340,7 +384,7 @@ export class Store {
   /** A connection's place in an interrupted multiget: read after each
    *  execute, written back before that connection's next one. */
   get resume(): number { this.views(); return this.ioWord(R_RESUME); }
-  set resume(v: number) { this.views(); this.setIoWord(R_RESUME, v); }
+  set resume(v: number) { this.views(); this.setIoWord(R_RESUME, v); this.connWordsWritten(); }
 
   /** A connection's protocol and authentication (R_CONN): saved and
    *  restored around each execute exactly like `resume`; 0 when new. */
@@ -352,6 +396,15 @@ export class Store {
   loadConn(state: Uint32Array, from = 0): void {
     this.views();
     this.connIn(this.io, state, from);
+    this.connWordsWritten();
+  }
+
+  /** The host wrote connection words into this thread's header: on one
+   *  thread that is the store's, which is then not known to be zero
+   *  (R_CONN_BUSY). A context's words reach the store's header through
+   *  swapIn(), which says so itself. */
+  private connWordsWritten(): void {
+    if (this.io === this.base) this.u32[(this.base >>> 2) + BUSY_W] = 1;
   }
 
   /** Copies the connection state the last call left into `state[from..]`. */

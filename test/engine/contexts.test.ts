@@ -4,35 +4,9 @@
 // state, however the calls interleave; both builds of the engine.
 import { describe, it, expect } from 'vitest';
 import { Store } from '../../src/engine/store.js';
-import { Session } from '../../src/session.js';
 import { EngineLock } from '../../src/engine/lock.js';
 import { ST_OUT_FULL, ST_VALUE, ST_OK } from '../../assembly/abi.js';
-import { ENGINES, loadEngine, T0 } from '../support/engine.js';
-
-/** A connection on one context: its session and what it has been answered. */
-class Client {
-  readonly session: Session;
-  answered = '';
-  constructor(readonly store: Store) { this.session = new Session(store); }
-
-  /** Pushes bytes and makes at most `calls` engine calls. */
-  feed(bytes: string, calls = 1_000): number {
-    if (bytes) this.session.push(Buffer.from(bytes, 'latin1'));
-    let status = ST_OK;
-    for (let i = 0; i < calls && this.session.runnable(); i++) {
-      status = this.session.execute(T0, this.store.inputCapacity);
-      if (this.session.output) this.answered += Buffer.from(this.session.output).toString('latin1');
-      if (status !== ST_OUT_FULL && this.session.consumed === 0) break;
-    }
-    return status;
-  }
-
-  take(): string {
-    const a = this.answered;
-    this.answered = '';
-    return a;
-  }
-}
+import { ENGINES, loadEngine, T0, SessionClient as Client } from '../support/engine.js';
 
 for (const engine of ENGINES) {
   describe(`${engine} build: thread contexts`, () => {

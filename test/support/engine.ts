@@ -5,7 +5,7 @@ import { loadWasmEngine } from '../../src/engine/wasm.js';
 import { loadJsEngine } from '../../src/engine/js.js';
 import { Store } from '../../src/engine/store.js';
 import { Session } from '../../src/session.js';
-import { ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN } from '../../assembly/abi.js';
+import { ST_OK, ST_OUT_FULL, ST_CLOSE, ST_SHUTDOWN } from '../../assembly/abi.js';
 import type { StoreOptions, EngineBuild } from '../../src/engine/types.js';
 
 export type EngineKind = 'wasm' | 'js';
@@ -74,4 +74,30 @@ export function makeStore(opts: Partial<StoreOptions> & { engine?: EngineKind } 
     },
   };
   return h;
+}
+
+/** A connection driven call by call (on one store, or one thread context of
+ *  it): its session and what it has been answered. */
+export class SessionClient {
+  readonly session: Session;
+  answered = '';
+  constructor(readonly store: Store) { this.session = new Session(store); }
+
+  /** Pushes bytes and makes at most `calls` engine calls. */
+  feed(bytes: string, calls = 1_000): number {
+    if (bytes) this.session.push(Buffer.from(bytes, 'latin1'));
+    let status = ST_OK;
+    for (let i = 0; i < calls && this.session.runnable(); i++) {
+      status = this.session.execute(T0, this.store.inputCapacity);
+      if (this.session.output) this.answered += Buffer.from(this.session.output).toString('latin1');
+      if (status !== ST_OUT_FULL && this.session.consumed === 0) break;
+    }
+    return status;
+  }
+
+  take(): string {
+    const a = this.answered;
+    this.answered = '';
+    return a;
+  }
 }
