@@ -38,9 +38,10 @@ export function pinned(cpu: number | null, argv: string[]): string[] {
 }
 
 const OUTPUT_KEPT = 4096;
-/** -c for every contender: room for the host memory section's 8,000 idle
- *  connections (memcached allocates nothing per allowed connection). */
-const CONN_LIMIT = '12000';
+/** -c for every contender: room for the host memory section's 16,000 idle
+ *  connections (memcached allocates nothing per allowed connection). Each
+ *  process needs as many descriptors: `ulimit -n` must allow them. */
+export const CONN_LIMIT = '17000';
 
 function track(proc: ChildProcess, port: number, output: () => string): ServerProcess {
   const exited = new Promise<void>((res) => {

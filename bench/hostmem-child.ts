@@ -19,14 +19,17 @@ export interface HostmemPlan {
   overloadFactor: number;
   overloadConnections: number;
   stalledReaders: number;
+  /** Idle connections in all; the first `idleFirst` of them are opened
+   *  before the reading the rest are measured from. */
   idleConnections: number;
+  idleFirst: number;
   halfSent: number;
   halfSentValueBytes: number;
   /** Bound for each shape's own work, ms. */
   shapeTimeoutMs: number;
   /** RSS counts as settled once it stayed within 1 MB for this long. */
   settleQuietMs: number;
-  /** Idle connections: the lowest RSS over this long is taken with each half connected (lowestRss()). */
+  /** Idle connections: the lowest RSS over this long is taken with each part connected (lowestRss()). */
   idleLowestMs: number;
   /** Pause after a shape's last client left, before the settled reading. */
   afterLeaveMs: number;
@@ -46,8 +49,8 @@ export interface HostmemFigures {
   contender: string;
   overload?: ShapeRss & { peak: number; result: OverloadResult; probe: ProbeResult };
   stalled?: ShapeRss & { readers: number; open: number; requested_bytes_per_reader: number; probe: ProbeResult };
-  /** `halfway`: settled RSS with the first half connected (the second half's growth is the marginal cost). */
-  idle?: ShapeRss & { connections: number; open: number; halfway: number; full: number };
+  /** `halfway`: RSS with the first `first` connected (the rest's growth is the marginal cost). */
+  idle?: ShapeRss & { connections: number; first: number; open: number; halfway: number; full: number };
   half_sent?: ShapeRss & { connections: number; delivered: number; open: number; value_bytes: number };
   /** Shapes that failed, and how a server ended if it did. */
   errors: string[];
@@ -119,16 +122,19 @@ async function main(): Promise<void> {
   }, (r) => { f.stalled = { ...r, probe: r.probe! }; });
 
   await shape('idle connections', async (srv) => {
-    // In two halves: the first half's growth includes one-time costs (heap
-    // spaces growing to their working size), the second half's is what each
-    // further connection costs.
-    const half = Math.floor(plan.idleConnections / 2);
-    const first = await idleConnections(srv.port, half, { timeoutMs: plan.shapeTimeoutMs, speakEvery: 2 });
+    // In two parts: the first part's growth includes one-time costs (heap
+    // spaces growing to their working size, runtime code touched for the
+    // first time), the second's is what each further connection costs. The
+    // second part is the larger: V8's heap grows in steps of up to a few MB,
+    // and one step more or less in a part of 4,000 connections moved the
+    // figure by hundreds of bytes per connection.
+    const firstCount = Math.min(plan.idleFirst, plan.idleConnections - 1);
+    const first = await idleConnections(srv.port, firstCount, { timeoutMs: plan.shapeTimeoutMs, speakEvery: 2 });
     const halfway = await lowestRss(srv.pid, plan.idleLowestMs);
-    const second = await idleConnections(srv.port, plan.idleConnections - half, { timeoutMs: plan.shapeTimeoutMs, speakEvery: 2 });
+    const second = await idleConnections(srv.port, plan.idleConnections - firstCount, { timeoutMs: plan.shapeTimeoutMs, speakEvery: 2 });
     const full = await lowestRss(srv.pid, plan.idleLowestMs);
     return {
-      figures: { connections: plan.idleConnections, open: first.open + second.open, halfway, full },
+      figures: { connections: plan.idleConnections, first: firstCount, open: first.open + second.open, halfway, full },
       close: async () => { await first.close(); await second.close(); },
     };
   }, (r) => { f.idle = r; });

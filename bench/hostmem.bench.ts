@@ -5,7 +5,7 @@
 // what is left once every client has gone. Each contender runs in its own
 // process (bench/hostmem-child.ts) with the load shapes of
 // test/support/loadshapes.ts; RSS is VmRSS of the server from /proc.
-import { which } from './contenders.js';
+import { CONN_LIMIT, which } from './contenders.js';
 import { runChild } from './child.js';
 import type { HostmemFigures, HostmemPlan, ShapeRss } from './hostmem-child.js';
 import { fmt, type Section, type SectionResult } from './types.js';
@@ -22,11 +22,11 @@ const TARGET_PER_IDLE_CONNECTION_B = 1024;
 function plan(quick: boolean): HostmemPlan {
   return quick
     ? {
-      memoryMB: 16, overloadFactor: 4, overloadConnections: 50, stalledReaders: 20, idleConnections: 300, halfSent: 50,
+      memoryMB: 16, overloadFactor: 4, overloadConnections: 50, stalledReaders: 20, idleConnections: 300, idleFirst: 150, halfSent: 50,
       halfSentValueBytes: 1_000_000, shapeTimeoutMs: 20_000, settleQuietMs: 400, idleLowestMs: 2_000, afterLeaveMs: 300,
     }
     : {
-      memoryMB: 64, overloadFactor: 4, overloadConnections: 50, stalledReaders: 200, idleConnections: 8000, halfSent: 1000,
+      memoryMB: 64, overloadFactor: 4, overloadConnections: 50, stalledReaders: 200, idleConnections: 16000, idleFirst: 4000, halfSent: 1000,
       halfSentValueBytes: 1_000_000, shapeTimeoutMs: 60_000, settleQuietMs: 1000, idleLowestMs: 15_000, afterLeaveMs: 1000,
     };
 }
@@ -57,7 +57,7 @@ export const hostmemSection: Section = {
     const perStalled = (f: HostmemFigures) => (f.stalled ? (f.stalled.with - f.stalled.start) / f.stalled.readers : undefined);
     const perIdle = (f: HostmemFigures) => (f.idle ? (f.idle.full - f.idle.start) / f.idle.connections : undefined);
     const perIdleMarginal = (f: HostmemFigures) =>
-      (f.idle ? (f.idle.full - f.idle.halfway) / (f.idle.connections - Math.floor(f.idle.connections / 2)) : undefined);
+      (f.idle ? (f.idle.full - f.idle.halfway) / (f.idle.connections - f.idle.first) : undefined);
     const halfSent = (f: HostmemFigures) => (f.half_sent ? f.half_sent.with - f.half_sent.start : undefined);
     const left = (s: ShapeRss | undefined) => (s ? s.after - s.start : undefined);
     const cell = (x: number | undefined, scale: number) => (x === undefined ? '-' : fmt(x / scale));
@@ -73,7 +73,7 @@ export const hostmemSection: Section = {
       row(`stalled readers (${p.stalledReaders}): RSS per reader, KiB`, `<= ${TARGET_PER_STALLED_READER_KIB}`, (f) => cell(perStalled(f), 1024)),
       row('stalled readers: probe round trip max, ms', '', (f) => cell(f.stalled?.probe.maxMs, 1)),
       row('stalled readers: probe round trip p99, ms', '', (f) => cell(f.stalled?.probe.p99Ms, 1)),
-      row(`idle connections (${p.idleConnections}): RSS per connection of the second half (marginal), B`, `<= ${TARGET_PER_IDLE_CONNECTION_B}`, (f) => cell(perIdleMarginal(f), 1)),
+      row(`idle connections (${p.idleFirst} + ${p.idleConnections - p.idleFirst}): RSS per connection of the second part (marginal), B`, `<= ${TARGET_PER_IDLE_CONNECTION_B}`, (f) => cell(perIdleMarginal(f), 1)),
       row('idle connections: RSS per connection counting from a fresh server, B', '', (f) => cell(perIdle(f), 1)),
       row(`half-sent ${fmt(p.halfSentValueBytes / 1e6)} MB values (${p.halfSent}): RSS growth, MB`, `inside -m (${p.memoryMB})`, (f) => cell(halfSent(f), MB)),
       row('after the overload\'s clients left: RSS over start, MB', `(-m is ${p.memoryMB})`, (f) => cell(left(f.overload), MB)),
@@ -99,13 +99,13 @@ export const hostmemSection: Section = {
         `each as fast as the server reads (${ov.sets.toLocaleString('en-US')} sets for the first contender); the probe sends mn every 10 ms from the same client process, ` +
         'so its round trips include that process\'s own delays');
     }
-    notes.push(`idle connections: opened in two halves, every other one sending \`version\` and reading its reply before it idles; ` +
-      `the RSS with each half connected is the lowest over ${p.idleLowestMs / 1000} s of idling (V8 collects what the connecting left behind only once allocation stops, at a moment left to chance); ` +
-      'the target is what each further connection costs (the second half\'s growth); counted from a fresh server, the figure also holds ' +
+    notes.push(`idle connections: ${p.idleFirst} opened first, then ${p.idleConnections - p.idleFirst} more, every other one sending \`version\` and reading its reply before it idles; ` +
+      `the RSS with each part connected is the lowest over ${p.idleLowestMs / 1000} s of idling (V8 collects what the connecting left behind only once allocation stops, at a moment left to chance); ` +
+      'the target is what each further connection costs (the second part\'s growth, over enough connections that a step of heap growth more or less moves it little); counted from a fresh server, the figure also holds ' +
       'what the first connections make grow once (code pages of the runtime touched for the first time, heap spaces growing to their working size)');
     notes.push(`stalled readers: each pipelines 32 multigets of 16 stored 100 kB values and reads nothing; ` +
       `half-sent values: each connection sends the command and all but the last 1,000 bytes of the value; ` +
-      `-m ${p.memoryMB}, -c 12000; every shape runs on a fresh server; RSS settled (every 100 ms reading for ${p.settleQuietMs} ms within 1 MB, at most 30 s) ` +
+      `-m ${p.memoryMB}, -c ${CONN_LIMIT}; every shape runs on a fresh server; RSS settled (every 100 ms reading for ${p.settleQuietMs} ms within 1 MB, at most 30 s) ` +
       `before the shape, with its clients connected, and ${p.afterLeaveMs} ms after they left`);
     if (ctx.quick) {
       notes.push(`quick mode: -m ${p.memoryMB}, ${p.stalledReaders} stalled readers, ${p.idleConnections} idle connections, ${p.halfSent} half-sent values ` +
