@@ -140,9 +140,9 @@ export class Session {
   atRest(): boolean {
     if (this.slot < 0 || this.pendingLen !== 0 || this.valueLine !== null || this.skip !== 0 || this.held !== null ||
         this.output !== null) return false;
+    if (this.restZero) return true;
     const w = connWords.words;
     const at = this.slot;
-    if (this.restZero) return true;
     // Every word but R_CONN is zero, spelled out: this runs after every
     // request, and as a loop it cost more than all the rest of parking.
     return (w[at] | w[at + 2] | w[at + 3] | w[at + 4] | w[at + 5] | w[at + 6] | w[at + 7] | w[at + 8] |

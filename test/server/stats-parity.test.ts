@@ -101,13 +101,13 @@ describe('stats parity with memcached', () => {
   it('`stats detail` holds a bounded number of prefixes; later ones go uncounted', async () => {
     const c = await RawClient.connect(pair.sut.port);
     try {
-      const r1 = await c.request('stats reset\r\n');
-      const r2 = await c.request('stats detail on\r\n');
+      await c.request('stats reset\r\n');
+      await c.request('stats detail on\r\n');
       const gets = Array.from({ length: 300 }, (_, i) => `p${i}:k`).join(' ');
-      const r3 = await c.request(`get ${gets}\r\n`);
+      await c.request(`get ${gets}\r\n`);
       await c.send('stats detail dump\r\n');
       const dump = (await c.readUntil(/END\r\n$/)).toString('latin1');
-      expect(dump.split('\r\n').filter((l) => l.startsWith('PREFIX ')).length, JSON.stringify([r1.toString(), r2.toString(), r3.toString(), dump.slice(0, 300)])).toBe(256);
+      expect(dump.split('\r\n').filter((l) => l.startsWith('PREFIX ')).length).toBe(256);
       await c.request('stats detail off\r\n');
       await c.request('stats reset\r\n');
     } finally {
