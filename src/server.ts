@@ -426,9 +426,14 @@ export class CacheServer implements ConnHost {
       this.stopTicker?.();
       this.warmer?.stop();
       this.metrics?.close();
-      // A worker's listener is thread 0's socket: thread 0 alone closes it
-      // (closing it twice could close whatever reused the number).
-      if (!this.isWorker) this.listener.close();
+      // With -t N every thread polls thread 0's listening socket, by the
+      // same descriptor number: closing it here while the other threads
+      // still watch it made their libuv abort (epoll_ctl on a closed
+      // descriptor: SIGABRT in about 1 shutdown in 6 on a loaded machine).
+      // So it stays open until the process ends, and connections that
+      // arrive meanwhile are closed at once (accept()). One thread alone
+      // closes it as before.
+      if (!this.isWorker && this.threadGroup === null) this.listener.close();
       this.extraListeners.close();
       this.udp?.close();
       this.tls?.stop();
