@@ -24,6 +24,7 @@ import { isDaemonChild, reportToParent, startDaemonChild } from './daemon.js';
 import { writePidFile, removePidFile } from './pid-file.js';
 import { writePortFile, PORT_FILE_ENV } from './port-file.js';
 import { TlsSetupError, EXIT_TLS_SETUP } from './tls.js';
+import { keepYoungGenerationSmall } from './young-gen.js';
 
 const EXIT_USAGE = 2;
 const EXIT_LISTEN = 71;
@@ -72,6 +73,8 @@ async function main(argv: string[]): Promise<void> {
   if (cmd.action === 'version') { process.stdout.write(VERSION_LINE + '\n'); return; }
   const settings = cmd.settings;
   if (settings.daemonize && !daemonChild) await daemonize(argv, settings);
+  // Before the engine is made (its start allocates enough to grow it) ...
+  keepYoungGenerationSmall();
   // The parent of a daemon printed them already.
   if (!daemonChild) printNotes(settings);
 
@@ -163,6 +166,9 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     return fail(EXIT_LISTEN, err instanceof Error ? err.message : String(err));
   }
+  // ... and again now: starting a worker thread (-t N, in listen()) puts
+  // V8's flags back as the command line had them (Node.js 20, measured).
+  keepYoungGenerationSmall();
   // As memcached: a file that cannot be written is reported, and the server serves on.
   const portFile = process.env[PORT_FILE_ENV];
   if (portFile && settings.unixSocket === null) {

@@ -22,6 +22,7 @@ import type { Store } from './engine/store.js';
 import type { Settings } from './settings.js';
 import type { Logger } from './log.js';
 import type { ThreadRelay } from './thread-relay.js';
+import { THREAD_YOUNG_GENERATION_MB } from './young-gen.js';
 
 /** memcached's default -t is 4; here: the cores, at most 4. */
 export function defaultThreads(): number {
@@ -264,7 +265,10 @@ export class ThreadGroup {
         index, listenFd, settings: o.settings, verbosity: o.store.verbosity, relayPorts: o.relayPorts[index],
       };
       const transfer = o.relayPorts[index].filter((p): p is MessagePort => p !== null);
-      const w = new Worker(url, { workerData: data, transferList: transfer, stdout: false, stderr: false });
+      const w = new Worker(url, {
+        workerData: data, transferList: transfer, stdout: false, stderr: false,
+        resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
+      });
       this.workers.push(w);
       ready.push(new Promise<void>((resolve, reject) => {
         w.on('message', (msg: ToMain) => {
