@@ -336,8 +336,12 @@ describe.skipIf(AGAINST_MEMCACHED)('UDP settings', () => {
     const ports = async (udp: string): Promise<Record<string, number>> => {
       rmSync(file, { force: true });
       const proc = spawn(process.execPath, [WASMCACHED_BIN, '-l', '127.0.0.1', '-U', udp], { stdio: 'ignore', env: { ...process.env, MEMCACHED_PORT_FILENAME: file } });
+      // Made now: a server that cannot bind (the number taken meanwhile)
+      // has exited before the finally below, and waiting for an 'exit'
+      // that has already happened hung the test until its timeout.
+      const exited = new Promise((r) => proc.once('exit', r));
       try {
-        for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 200 && !existsSync(file) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
         const out: Record<string, number> = {};
         for (const line of readFileSync(file, 'latin1').trim().split('\n')) {
           const [kind, port] = line.split(': ');
@@ -346,7 +350,7 @@ describe.skipIf(AGAINST_MEMCACHED)('UDP settings', () => {
         return out;
       } finally {
         proc.kill();
-        await new Promise((r) => proc.once('exit', r));
+        await exited;
       }
     };
     try {
@@ -362,6 +366,16 @@ describe.skipIf(AGAINST_MEMCACHED)('UDP settings', () => {
         if (r !== null && r['UDP INET'] === chosen) same = r;
       }
       expect(same).toEqual({ 'TCP INET': chosen, 'UDP INET': chosen });
+      // A number taken on UDP: the server exits at once (EX_OSERR, as
+      // memcached), and the helper says so rather than wait for an exit
+      // already past (the hang this test once timed out on under load).
+      const holder = createSocket('udp4');
+      await new Promise<void>((r) => holder.bind(0, '127.0.0.1', () => r()));
+      try {
+        await expect(ports(String(holder.address().port))).rejects.toThrow(/ENOENT/);
+      } finally {
+        holder.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
