@@ -358,10 +358,16 @@ describe.skipIf(AGAINST_MEMCACHED)('UDP settings', () => {
       expect(free['UDP INET']).toBeGreaterThan(0);
       expect(free['TCP INET']).toBeGreaterThan(0);
       expect(free['TCP INET']).not.toBe(11211);
-      // A number the OS just gave out for both: free on TCP and UDP alike.
-      const chosen = free['UDP INET'];
+      // A number the OS just gave out for both: free on TCP and UDP alike,
+      // unless another process takes it in between. Released, it is an
+      // ephemeral port again, and a test running beside this one may get it
+      // as a connection's local port and keep it for seconds (CI, with the
+      // burst tests: three tries of one number all failed). So each try
+      // asks the OS for a new number.
+      let chosen = free['UDP INET'];
       let same: Record<string, number> | null = null;
-      for (let attempt = 0; attempt < 3 && same === null; attempt++) {
+      for (let attempt = 0; attempt < 8 && same === null; attempt++) {
+        if (attempt > 0) chosen = (await ports('-1'))['UDP INET'];
         const r = await ports(String(chosen)).catch(() => null);
         if (r !== null && r['UDP INET'] === chosen) same = r;
       }
