@@ -175,6 +175,9 @@ function afterShutdown(this: ShutdownReq, status: number): void {
   if (sock !== null) sock.shutdownDone(status);
 }
 
+/** A handle's read callback while its owner is found by descriptor (a
+ *  parked connection's, and every handle's first read after it is served
+ *  again; StreamSocket.readDone() then gives the handle its own). */
 function onRead(this: OwnedHandle): void {
   const fd = this.fd;
   (fd >= 0 ? owners[fd] : this[OWNER])?.readDone(readState[kReadBytes], fd);
@@ -231,6 +234,13 @@ export class StreamSocket {
   private lError: Listener | null = null;
   /** Its handle's descriptor (the owner table's index), -1 when none. */
   private fd = -1;
+  /** The handle's read callback while this socket serves it and reads
+   *  keep coming: it needs neither the descriptor (a call into Node per
+   *  read) nor the owner table. One per socket object, which spares reuse;
+   *  a parked connection's handle goes back to the shared onRead. */
+  private readonly onReadOwn = (): void => { this.readDone(readState[kReadBytes]); };
+  /** The handle's callback is onReadOwn (see readDone()). */
+  private ownOnRead = false;
 
   /** `readBuffer`: every read lands there (shared by the server's
    *  connections). `handle` null: a spare, serving nothing until adopt(). */
@@ -250,6 +260,7 @@ export class StreamSocket {
     this.reading = false;
     handle.useUserBuffer(this.readBuffer);
     handle.onread = onRead;
+    this.ownOnRead = false;
   }
 
   /** Nothing queued, corked, ending or failed, and reading: all that is
@@ -265,6 +276,10 @@ export class StreamSocket {
    *  another handle released so (adopt()). */
   release(owner: HandleOwner): StreamHandle {
     const h = this.handle!;
+    if (this.ownOnRead) {
+      h.onread = onRead;
+      this.ownOnRead = false;
+    }
     setOwner(h, this.fd, owner);
     this.handle = null;
     this.fd = -1;
@@ -283,6 +298,8 @@ export class StreamSocket {
     this.handle = handle as OwnedHandle;
     this.fd = fd;
     setOwner(this.handle, this.fd, this);
+    // Its callback is the shared one (release()) until a read comes.
+    this.ownOnRead = false;
     this.reading = true;
     this.destroyed = false;
   }
@@ -298,7 +315,13 @@ export class StreamSocket {
   get remotePort(): number | undefined { return this.peerName()?.port; }
   /** fdOf() in server.ts reads the descriptor from here, as from node:net. */
   get _handle(): { fd: number } | null { return this.handle; }
-  get writableLength(): number { return this.corkedBytes + (this.handle?.writeQueueSize ?? 0); }
+  /** Bytes corked or queued in libuv. libuv queues only the writes it
+   *  could not finish at once (inFlight): with none, its queue is empty,
+   *  and the handle's writeQueueSize (a call into Node, read twice or more
+   *  per request) is not read. */
+  get writableLength(): number {
+    return this.inFlight === null ? this.corkedBytes : this.corkedBytes + (this.handle?.writeQueueSize ?? 0);
+  }
 
   /** The peer's address and port, in one call (each of remoteAddress and
    *  remotePort makes one). */
@@ -422,7 +445,17 @@ export class StreamSocket {
   // ---- from libuv ----
 
   /** A read finished: `n` bytes in the read buffer, or a negative status. */
-  readDone(n: number): void {
+  readDone(n: number, fd?: number): void {
+    // `fd` given: the shared onRead found this socket serving the handle
+    // (not a parked connection): the connection is being used, and its
+    // next reads come straight here, until it parks (release()). Not at
+    // adopt(), nor on the read that unparks: a connection that asks now and
+    // then parks again right after that read, and would pay two calls into
+    // Node per request for the switch.
+    if (fd !== undefined && !this.ownOnRead && this.handle !== null && !this.destroyed) {
+      this.handle.onread = this.onReadOwn;
+      this.ownOnRead = true;
+    }
     if (n > 0) {
       if (this.destroyed) return;
       const bytes = this.readBuffer.subarray(0, n);
