@@ -94,6 +94,11 @@ describe.each(['wasm', 'js'] as const)('parked connections (%s engine)', (engine
     }
     expect(parkedMeanwhile).toBe(0);
     await parked(server, 1);
+    // Busy, its reads went straight to its socket (stream-socket.ts,
+    // onReadOwn); parked, its handle's reads find the connection again.
+    expect((await busy.request('get first\r\n', 1)).toString()).toBe('VALUE first 0 1\r\nv\r\nEND\r\n');
+    await parked(server, 1);
+    expect((await busy.request('get first\r\n', 1)).toString()).toBe('VALUE first 0 1\r\nv\r\nEND\r\n');
   });
 
   it('a command line or a value that arrives in pieces keeps its connection serving until it is whole', async () => {
