@@ -25,9 +25,9 @@ export const THREAD_YOUNG_GENERATION_MB = 3;
 /** Stops the young generation from growing past its starting size
  *  (V8's --semi-space-growth-factor=1, read by V8 at each resize, so it
  *  applies after startup; the main thread's heap only, see above). Call
- *  it after the worker threads have started: making a Worker puts V8's
- *  flags back as the command line had them. No-op where the
- *  runtime is not V8 under Node.js. */
+ *  it before the engine is made, and again once the worker threads have
+ *  started: making a Worker puts V8's flags back as the command line had
+ *  them. No-op where the runtime is not V8 under Node.js. */
 export function keepYoungGenerationSmall(): void {
   if (typeof process.versions.bun === 'string' || typeof process.versions.node !== 'string') return;
   try {
