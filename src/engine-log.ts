@@ -69,9 +69,10 @@ export class EngineLog {
   constructor(private readonly store: Store, private readonly log: Logger, private readonly watchers: Watchers) {}
 
   /** After each execute for `conn`. */
+  /** After the connection's engine call (Store.executeConn()). */
   drain(conn: LoggedConn): void {
     if (!conn.protocolShown) this.showProtocol(conn);
-    if (this.store.logUsed === 0) return;
+    if (this.store.lastLogUsed === 0) return;
     const level = this.log.level();
     const watchers = this.watchers.active ? this.watchers : null;
     forEachLogRecord(this.store.logRecords(), (r) => {

@@ -15,7 +15,7 @@
 // socket already holds output get a Buffer of their own: one stage at most
 // is pinned per stalled client.
 
-import { bytesOfOwn } from './bytes.js';
+import { bytesOfOwn, ViewsAt } from './bytes.js';
 
 /** Replies shorter than this go to the staging buffer or an ordinary Buffer. */
 const POOL_FROM = 16 * 1024;
@@ -27,6 +27,9 @@ const STAGED_MAX = 4 * 1024;
 /** Replies copied back to back; reused from the start once all are written. */
 class Stage {
   readonly memory = bytesOfOwn(STAGE_BYTES);
+  /** Views of its start: a reply staged at offset 0 (every reply, to
+   *  clients that keep up) is handed out without making one. */
+  readonly start = new ViewsAt(this.memory, 0);
   used = 0;
   /** Copies handed out and not yet released. */
   held = 0;
@@ -81,7 +84,7 @@ export class OutputPool {
       stage.used = at + n;
       stage.held++;
       this.release = stage.release;
-      return stage.memory.subarray(at, at + n);
+      return at === 0 ? stage.start.of(n) : stage.memory.subarray(at, at + n);
     }
     if (n < POOL_FROM || n > this.slotSize) {
       this.release = null;

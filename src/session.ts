@@ -236,19 +236,19 @@ export class Session {
    *  OutputCopier). */
   execute(now: number, maxInput: number, maxRequests = 0, writtenSoon = false): number {
     const store = this.store;
-    const offered = Math.min(this.pendingLen, maxInput, store.inputCapacity);
-    this.copyPending(store.input(), offered);
+    const input = store.input();
+    const offered = Math.min(this.pendingLen, maxInput, input.length);
+    this.copyPending(input, offered);
     // A session used after close (never, in the server) starts over rather
     // than touch a slot that another connection may own now.
     if (this.slot < 0) this.slot = connWords.take();
-    store.requestsLeft = maxRequests;
     // Not known until the call has returned (it may throw).
     const restZero = this.restZero;
     this.restZero = false;
-    const status = store.executeConn(connWords.words, this.slot, offered, now, restZero);
+    const status = store.executeConn(connWords.words, this.slot, offered, now, restZero, maxRequests);
     this.restZero = store.connRestZero;
-    this.requestsLeft = maxRequests > 0 ? store.requestsLeft : 0;
-    const produced = store.outLen;
+    this.requestsLeft = maxRequests > 0 ? store.lastRequestsLeft : 0;
+    const produced = store.lastOutLen;
     // A copy: the output region is overwritten by the next call.
     let out: Uint8Array | null = null;
     this.outputRelease = null;
@@ -256,11 +256,11 @@ export class Session {
       out = this.copier.copy(store.output(), writtenSoon);
       this.outputRelease = this.copier.release;
     }
-    const consumed = store.consumed;
+    const consumed = store.lastConsumed;
     this.consumed = consumed;
     this.drop(consumed);
-    this.need = store.need;
-    const skip = store.skip;
+    this.need = store.lastNeed;
+    const skip = store.lastSkip;
     if (skip > 0) {
       const dropped = Math.min(skip, this.pendingLen);
       this.drop(dropped);

@@ -22,6 +22,7 @@
 // Only the rest is queued by libuv (writeQueueSize), with its request object
 // and buffers kept alive here until libuv reports it written.
 import { getSystemErrorName } from 'node:util';
+import { prefixViewsOf, type ViewsAt } from './bytes.js';
 
 type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Done = ((err?: Error | null) => void) | undefined;
@@ -241,10 +242,14 @@ export class StreamSocket {
   private readonly onReadOwn = (): void => { this.readDone(readState[kReadBytes]); };
   /** The handle's callback is onReadOwn (see readDone()). */
   private ownOnRead = false;
+  /** Views of the read buffer's first n bytes, shared with the other
+   *  sockets on it: a read hands one on without making it. */
+  private readonly reads: ViewsAt;
 
   /** `readBuffer`: every read lands there (shared by the server's
    *  connections). `handle` null: a spare, serving nothing until adopt(). */
   constructor(handle: StreamHandle | null, private readonly readBuffer: Uint8Array, private readonly binding: StreamBinding) {
+    this.reads = prefixViewsOf(readBuffer);
     this.handle = null;
     this.destroyed = true;
     if (handle !== null) this.serve(handle);
@@ -458,7 +463,7 @@ export class StreamSocket {
     }
     if (n > 0) {
       if (this.destroyed) return;
-      const bytes = this.readBuffer.subarray(0, n);
+      const bytes = this.reads.of(n);
       this.sink?.receive(bytes, true);
       return;
     }

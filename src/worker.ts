@@ -38,9 +38,9 @@ function writeStderr(text: string): void {
 // nothing is wrapped without it.
 if (process.env.WASMCACHED_TEST_TRAP_WORKER === '1') {
   const executeConn = store.executeConn.bind(store);
-  store.executeConn = (state: Uint32Array, from: number, len: number, now: number, restZero?: boolean) => {
+  store.executeConn = (state: Uint32Array, from: number, len: number, now: number, restZero?: boolean, maxRequests?: number) => {
     if (len > 0) throw new WebAssembly.RuntimeError('unreachable (injected by WASMCACHED_TEST_TRAP_WORKER)');
-    return executeConn(state, from, len, now, restZero);
+    return executeConn(state, from, len, now, restZero, maxRequests);
   };
 }
 

@@ -13,6 +13,7 @@ import {
   CTX_CONN, CTX_CONN_END, CTX_REQS, CTX_REQS_END,
 } from '../../assembly/abi.js';
 import type { EngineLock } from './lock.js';
+import { ViewsAt } from '../bytes.js';
 import { H_UDP_PORT } from '../../assembly/abi.js';
 import type { EngineBuild, StoreOptions } from './types.js';
 
@@ -120,6 +121,7 @@ export class Store {
     this.io = ctx;
     this.lock = lock;
     this.inView = null;
+    this.outViews = null;
   }
 
   /** The lock threads share, null on a single thread. */
@@ -195,6 +197,7 @@ export class Store {
       this.u32 = new Uint32Array(b);
       this.u8 = new Uint8Array(b);
       this.inView = null;
+      this.outViews = null;
     }
     this.storeBytesSeen = this.u32[(this.base + H_STORE_BYTES) >>> 2];
   }
@@ -240,16 +243,20 @@ export class Store {
    * words other than R_CONN are zero (connRestZero after its last call);
    * then, if the header's are too (R_CONN_BUSY), only R_CONN moves.
    */
-  executeConn(state: Uint32Array, from: number, len: number, nowSec: number, restZero = false): number {
+  executeConn(state: Uint32Array, from: number, len: number, nowSec: number, restZero = false, maxRequests = 0): number {
     const lock = this.lock;
     if (lock === null) {
       this.views();
+      this.setIoWord(H_REQS_LEFT, maxRequests);
       this.connEnter(state, from, restZero);
       const status = this.build.exports.mc_execute(this.base, len, nowSec);
       this.views();
       this.connLeave(state, from, restZero);
+      this.keepResults();
       return status;
     }
+    this.views();
+    this.setIoWord(H_REQS_LEFT, maxRequests);
     lock.acquire();
     try {
       this.swapIn(false);
@@ -258,10 +265,40 @@ export class Store {
       this.views();
       this.connLeave(state, from, restZero);
       this.swapOut(false);
+      this.keepResults();
       return status;
     } finally {
       lock.release();
     }
+  }
+
+  // The results of the last executeConn(), as plain fields: the session
+  // reads five of them after every call, and through the getters below
+  // (each makes its views current, then reads a word) that was about 80
+  // instructions apiece (callgrind).
+  /** Output bytes (outLen). */
+  lastOutLen = 0;
+  /** Input bytes consumed (consumed). */
+  lastConsumed = 0;
+  /** Bytes the next call needs pending (need). */
+  lastNeed = 0;
+  /** Bytes of a rejected value still to drop (skip). */
+  lastSkip = 0;
+  /** Requests left of the call's budget (requestsLeft). */
+  lastRequestsLeft = 0;
+  /** Bytes of log records it wrote (logUsed). */
+  lastLogUsed = 0;
+
+  /** After a call (views current): its results into the last* fields. */
+  private keepResults(): void {
+    const u32 = this.u32;
+    const io = this.io;
+    this.lastOutLen = u32[(io + R_OUT_LEN) >>> 2];
+    this.lastConsumed = u32[(io + R_CONSUMED) >>> 2];
+    this.lastNeed = u32[(io + R_NEED) >>> 2];
+    this.lastSkip = u32[(io + R_SKIP) >>> 2];
+    this.lastRequestsLeft = u32[(io + H_REQS_LEFT) >>> 2];
+    this.lastLogUsed = u32[(io + LOG_REGION + LOG_USED) >>> 2];
   }
 
   /** Before a call (views current): the connection's words into the
@@ -508,8 +545,14 @@ export class Store {
   output(): Uint8Array {
     this.views();
     const p = this.ioWord(H_OUT_PTR);
-    return this.u8.subarray(p, p + this.ioWord(R_OUT_LEN));
+    let v = this.outViews;
+    if (v === null || v.at !== p) v = this.outViews = new ViewsAt(this.u8, p);
+    return v.of(this.ioWord(R_OUT_LEN));
   }
+
+  /** Views of the output region, one per length (output()); remade when
+   *  memory moves or the region does (a thread context of its own). */
+  private outViews: ViewsAt | null = null;
 
   /** One logical operation (mc_op): key then value already in input(). */
   op(op: number, keyLen: number, valueLen: number, flags: number, ttl: number, casHi: number, casLo: number, nowSec: number): number {
