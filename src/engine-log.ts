@@ -68,7 +68,6 @@ export class EngineLog {
 
   constructor(private readonly store: Store, private readonly log: Logger, private readonly watchers: Watchers) {}
 
-  /** After each execute for `conn`. */
   /** After the connection's engine call (Store.executeConn()). */
   drain(conn: LoggedConn): void {
     if (!conn.protocolShown) this.showProtocol(conn);

@@ -242,12 +242,14 @@ export class Store {
    * through the context as well. `restZero`: the caller knows `state`'s
    * words other than R_CONN are zero (connRestZero after its last call);
    * then, if the header's are too (R_CONN_BUSY), only R_CONN moves.
+   * `maxRequests`: most commands the call may complete (0: no limit).
+   * Its results are in the last* fields below.
    */
   executeConn(state: Uint32Array, from: number, len: number, nowSec: number, restZero = false, maxRequests = 0): number {
+    this.views();
+    this.setIoWord(H_REQS_LEFT, maxRequests);
     const lock = this.lock;
     if (lock === null) {
-      this.views();
-      this.setIoWord(H_REQS_LEFT, maxRequests);
       this.connEnter(state, from, restZero);
       const status = this.build.exports.mc_execute(this.base, len, nowSec);
       this.views();
@@ -255,8 +257,6 @@ export class Store {
       this.keepResults();
       return status;
     }
-    this.views();
-    this.setIoWord(H_REQS_LEFT, maxRequests);
     lock.acquire();
     try {
       this.swapIn(false);
@@ -284,9 +284,10 @@ export class Store {
   lastNeed = 0;
   /** Bytes of a rejected value still to drop (skip). */
   lastSkip = 0;
-  /** Requests left of the call's budget (requestsLeft). */
+  /** Of the call's budget of commands (maxRequests; 0: no limit), how many
+   *  were left (0 when the budget stopped it). */
   lastRequestsLeft = 0;
-  /** Bytes of log records it wrote (logUsed). */
+  /** Bytes of log records it left: 0 when nobody watched. */
   lastLogUsed = 0;
 
   /** After a call (views current): its results into the last* fields. */
@@ -398,8 +399,6 @@ export class Store {
     return this.u8.subarray(p, p + used);
   }
 
-  /** Record bytes the last execute left: 0 when nobody watched. */
-  get logUsed(): number { this.views(); return this.ioWord(LOG_REGION + LOG_USED); }
   /** The LOGW_* kinds watchers want (LOG_WATCH). */
   set logWatch(kinds: number) { this.views(); this.u32[(this.base + LOG_REGION + LOG_WATCH) >>> 2] = kinds >>> 0; }
   /** After ST_WATCH: the kinds the `watch` command asked for. */
@@ -507,11 +506,6 @@ export class Store {
   set prefixDelimiter(c: number) { this.views(); this.u32[(this.base + DETAIL_REGION + DETAIL_DELIM) >>> 2] = c & 0xff; }
   /** `stats detail on|off` from the host (-D turns it on). */
   set detailEnabled(on: boolean) { this.views(); this.u32[(this.base + DETAIL_REGION + DETAIL_ENABLED) >>> 2] = on ? 1 : 0; }
-
-  /** Most commands the next execute may complete (0: no limit); after it,
-   *  how many of them were left (0 when the limit stopped it). */
-  get requestsLeft(): number { this.views(); return this.ioWord(H_REQS_LEFT); }
-  set requestsLeft(n: number) { this.views(); this.setIoWord(H_REQS_LEFT, n); }
 
   /** Sets one of the host's command-line settings (HSET_* id). */
   setHostSetting(id: number, value: number): void {
