@@ -19,8 +19,30 @@ let size = 65536;
 let u8 = new Uint8Array(buf);
 let u16 = new Uint16Array(buf);
 let u32 = new Uint32Array(buf);
+/** -t N: `size` lives here, in memory every thread sees (memShare). */
+let sharedSize: Uint32Array | null = null;
 
 export function memoryBuffer(): ArrayBuffer { return buf; }
+
+/**
+ * -t N: this thread's engine works on `buffer`, which every thread shares,
+ * with the memory's size in `sizeCell[0]` (0 until the first thread shares
+ * it). A shared buffer cannot be replaced by a larger copy, as every thread
+ * holds it: it is allocated at its final size (the OS commits its pages on
+ * first touch) and memory grows within it. The first thread's bytes so far
+ * are copied in. Calls on any thread run under the engine lock, whose
+ * atomics order these plain reads and writes.
+ */
+export function memShare(buffer: SharedArrayBuffer, sizeCell: Uint32Array): void {
+  if (sizeCell[0] === 0) {
+    if (buffer.byteLength < size) throw new RangeError('memShare: the shared buffer is smaller than memory');
+    new Uint8Array(buffer).set(u8.subarray(0, size));
+    sizeCell[0] = size;
+  }
+  buf = buffer as unknown as ArrayBuffer;
+  u8 = new Uint8Array(buf); u16 = new Uint16Array(buf); u32 = new Uint32Array(buf);
+  sharedSize = sizeCell;
+}
 
 export function ld8(p: number): number { return u8[p]; }
 export function st8(p: number, v: number): void { u8[p] = v; }
@@ -48,14 +70,14 @@ export function find(p: number, end: number, c: number): number {
   return i < 0 ? end : p + i;
 }
 
-export function memSize(): number { return size; }
+export function memSize(): number { return sharedSize === null ? size : sharedSize[0]; }
 
 /** Makes room for memory to grow to `bytes` without moving; false if the
  *  buffer cannot be allocated. Only the bytes in use are copied. */
 export function memReserve(bytes: number): boolean {
   const want = Math.ceil(bytes / 65536) * 65536;
   if (want <= buf.byteLength) return true;
-  if (want > MAX_BYTES) return false;
+  if (want > MAX_BYTES || sharedSize !== null) return false;
   const roomy = Math.min(MAX_BYTES, Math.ceil(buf.byteLength * 1.5 / 65536) * 65536);
   let next: ArrayBuffer;
   try { next = new ArrayBuffer(Math.max(want, roomy)); } catch {
@@ -69,9 +91,10 @@ export function memReserve(bytes: number): boolean {
 
 export function memGrowTo(bytes: number): boolean {
   const want = Math.ceil(bytes / 65536) * 65536;
-  if (want <= size) return true;
+  if (want <= memSize()) return true;
   if (!memReserve(want)) return false;
-  size = want;
+  if (sharedSize !== null) sharedSize[0] = want;
+  else size = want;
   return true;
 }
 

@@ -1,5 +1,5 @@
 // Threads section (-t): throughput and CPU per operation of wasmcached -t 1
-// and -t 2 against memcached -t 1, -t 2 and -t 4, without and with
+// and -t 2 (each engine build) against memcached -t 1, -t 2 and -t 4, without and with
 // pipelining, plus an in-process figure of the engine alone: ops/s of 2
 // threads executing on one arena against 1.
 //
@@ -34,6 +34,9 @@ const MEMCASLAP_ARGS = ['-T', '2', '-c', '64', '-X', String(VALUE_BYTES)];
 
 const WC1 = 'wasmcached -t 1';
 const WC2 = 'wasmcached -t 2';
+/** The js build, its threads on one SharedArrayBuffer. */
+const WCJ1 = 'wasmcached js -t 1';
+const WCJ2 = 'wasmcached js -t 2';
 const MC1 = 'memcached -t 1';
 const MC2 = 'memcached -t 2';
 const MC4 = 'memcached -t 4';
@@ -252,10 +255,17 @@ interface EngineConfig {
 
 function contenderList(notes: string[]): Contender[] {
   const wasmcached = join(ROOT, 'bin', 'wasmcached.js');
-  const list: Contender[] = [1, 2].map((t) => ({
-    name: `wasmcached -t ${t}`,
-    start: () => startListening([process.execPath, wasmcached, '-p', '0', '-l', '127.0.0.1', '-t', String(t), '-m', String(MEMORY_MB), '-c', '4096'], `wasmcached -t ${t}`),
-  }));
+  const list: Contender[] = [];
+  for (const engine of ['wasm', 'js']) {
+    for (const t of [1, 2]) {
+      const name = engine === 'wasm' ? `wasmcached -t ${t}` : `wasmcached js -t ${t}`;
+      list.push({
+        name,
+        start: () => startListening([process.execPath, wasmcached, '-p', '0', '-l', '127.0.0.1', '-t', String(t), '--engine', engine,
+          '-m', String(MEMORY_MB), '-c', '4096'], name),
+      });
+    }
+  }
   const mc = which('memcached');
   if (mc) {
     for (const t of [1, 2, 4]) list.push({ name: `memcached -t ${t}`, start: () => startMemcached(mc, ['-t', String(t), '-m', String(MEMORY_MB), '-c', '4096'], null) });
@@ -281,7 +291,7 @@ function medianRatio(records: RunRecord[], a: string, b: string, w: string, f: (
 
 export const threadsSection: Section = {
   key: 'threads',
-  title: 'Threads (-t): wasmcached -t 1/-t 2 against memcached -t 1/2/4, server and generator sharing the cores',
+  title: 'Threads (-t): wasmcached -t 1/-t 2 (both engines) against memcached -t 1/2/4, server and generator sharing the cores',
   async run(ctx: BenchContext): Promise<SectionResult> {
     const p = plan(ctx.quick);
     const notes: string[] = [];
@@ -400,7 +410,7 @@ function summarize(p: Plan, names: string[], workloads: Workload[], records: Run
     for (const name of names) {
       const mine = records.filter((r) => r.contender === name && r.workload === w.id).map((r) => r.sample);
       if (!mine.length) continue;
-      const own = name.startsWith('wasmcached') ? WC1 : MC1;
+      const own = name.startsWith('wasmcached js') ? WCJ1 : name.startsWith('wasmcached') ? WC1 : MC1;
       const row: Row = {
         name,
         workload: w.id,
@@ -433,6 +443,7 @@ function summarize(p: Plan, names: string[], workloads: Workload[], records: Run
     { label: `ops/s ${MC2} / ${MC1} (reference)`, a: MC2, b: MC1, f: opsPerS },
     { label: `ops/s ${MC4} / ${MC1} (reference)`, a: MC4, b: MC1, f: opsPerS },
     { label: `ops/s ${WC1} / ${MC1} (reference)`, a: WC1, b: MC1, f: opsPerS },
+    { label: `ops/s ${WCJ2} / ${WCJ1} (reference)`, a: WCJ2, b: WCJ1, f: opsPerS },
     { label: `server CPU/op ${WC1} / ${MC1}`, a: WC1, b: MC1, f: cpuPerOp, target: { op: '≤', value: 1.2 }, unpipelinedOnly: true },
     { label: `server CPU/op ${WC2} / ${MC2} (reference)`, a: WC2, b: MC2, f: cpuPerOp },
     { label: `server CPU/op ${WC2} / ${WC1} (reference)`, a: WC2, b: WC1, f: cpuPerOp },

@@ -11,7 +11,8 @@ import {
   parseSettings, storeOptions, usage, license, SettingsError, VERSION_LINE, credentialsFile, type Settings,
 } from './settings.js';
 import { createLogger } from './log.js';
-import { loadWasmEngine, loadSharedWasmEngine, newSharedMemory, sharedWasmModule } from './engine/wasm.js';
+import { loadWasmEngine } from './engine/wasm.js';
+import { loadSharedEngine, newSharedEngine, type SharedEngine } from './engine/shared.js';
 import { ThreadGroup, ThreadShared } from './threads.js';
 import { ThreadRelay, relayPorts } from './thread-relay.js';
 import { loadJsEngine } from './engine/js.js';
@@ -85,14 +86,13 @@ async function main(argv: string[]): Promise<void> {
   let store: Store;
   // -t N: one shared memory, one engine instance per thread (threads.ts).
   let threads: {
-    module: WebAssembly.Module; memory: WebAssembly.Memory; shared: ThreadShared; relay: ThreadRelay;
+    engine: SharedEngine; shared: ThreadShared; relay: ThreadRelay;
     ports: ReturnType<typeof relayPorts>; contexts: number[];
   } | null = null;
   try {
     if (settings.threads > 1) {
-      const module = sharedWasmModule();
-      const memory = newSharedMemory();
-      store = Store.create(loadSharedWasmEngine(module, memory), storeOptions(settings), Math.floor(Date.now() / 1000));
+      const engine = newSharedEngine(settings.engine);
+      store = Store.create(loadSharedEngine(engine), storeOptions(settings), Math.floor(Date.now() / 1000));
       // A context per thread (2 x the input region each) after the range
       // reserved for cache_memlimit: with a huge -I, 4 GiB may hold fewer.
       const contexts: number[] = [];
@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
         // Thread 0 too works through a context of its own, under the lock.
         store.useContext(contexts[0], shared.lock);
         const ports = relayPorts(contexts.length);
-        threads = { module, memory, shared, relay: new ThreadRelay(0, ports[0]), ports, contexts: contexts.slice(1) };
+        threads = { engine, shared, relay: new ThreadRelay(0, ports[0]), ports, contexts: contexts.slice(1) };
       }
     } else {
       store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
@@ -144,7 +144,7 @@ async function main(argv: string[]): Promise<void> {
   };
   let server: CacheServer | undefined;
   const threadGroup = threads === null ? undefined : new ThreadGroup({
-    store, module: threads.module, memory: threads.memory, shared: threads.shared, settings, log, relayPorts: threads.ports,
+    store, engine: threads.engine, shared: threads.shared, settings, log, relayPorts: threads.ports,
     contexts: threads.contexts,
     onExit: exit,
     onShutdown: () => server?.shutdown(),

@@ -431,12 +431,6 @@ function checkCombination(s: Settings): void {
   // As memcached 1.6: `-U 11222` alone listens on TCP 11222 as well, and
   // `-U -1` alone on a free TCP port, not on the default 11211.
   if (s.udpPort !== 0 && !portGiven.has(s)) s.port = s.udpPort;
-  if (s.threads > 1 && s.engine === 'js') {
-    // The JS build's memory is an ArrayBuffer that grows by copying, which
-    // threads cannot share; it is the fallback where WebAssembly is missing.
-    if (threadsGiven.has(s)) s.notes.push({ verbosity: 0, text: `-t ${s.threads}: the js engine runs on one thread` });
-    s.threads = 1;
-  }
   if (s.threads > 1 && s.host === 'bun') {
     // Threads share node:net's listening descriptor (threads.ts); Bun.listen
     // sockets have none to share.

@@ -1,5 +1,6 @@
 // -t N: N event loops, each with its own connections, executing on one store
-// in one shared WebAssembly.Memory. The main thread is thread 0: it owns the
+// in one shared memory (a WebAssembly.Memory, or the js build's
+// SharedArrayBuffer: src/engine/shared.ts). The main thread is thread 0: it owns the
 // listening socket, UDP, the ticker (engine clock, crawler), metrics,
 // snapshots and warming, and serves connections like the others. Threads
 // 1..N-1 are worker_threads (src/worker.ts) that accept on the main
@@ -19,6 +20,7 @@ import {
 } from '../assembly/abi.js';
 import { EngineLock } from './engine/lock.js';
 import type { Store } from './engine/store.js';
+import type { SharedEngine } from './engine/shared.js';
 import type { Settings } from './settings.js';
 import type { Logger } from './log.js';
 import type { ThreadRelay } from './thread-relay.js';
@@ -214,8 +216,7 @@ export type ToWorker =
 
 /** What src/worker.ts receives. */
 export interface WorkerData {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
+  engine: SharedEngine;
   base: number;
   ctx: number;
   shared: SharedArrayBuffer;
@@ -229,8 +230,7 @@ export interface WorkerData {
 
 export interface ThreadGroupOptions {
   store: Store;
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
+  engine: SharedEngine;
   shared: ThreadShared;
   settings: Settings;
   log: Logger;
@@ -261,7 +261,7 @@ export class ThreadGroup {
     const ready: Promise<void>[] = [];
     for (let index = 1; index < o.shared.threads; index++) {
       const data: WorkerData = {
-        module: o.module, memory: o.memory, base: o.store.base, ctx: o.contexts[index - 1], shared: o.shared.buffer,
+        engine: o.engine, base: o.store.base, ctx: o.contexts[index - 1], shared: o.shared.buffer,
         index, listenFd, settings: o.settings, verbosity: o.store.verbosity, relayPorts: o.relayPorts[index],
       };
       const transfer = o.relayPorts[index].filter((p): p is MessagePort => p !== null);

@@ -1,10 +1,10 @@
-// One -t thread past the first (threads.ts): instantiates the shared engine
-// build on the main thread's memory, attaches to its store through its own
+// One -t thread past the first (threads.ts): instantiates the engine (either
+// build) on the main thread's shared memory, attaches to its store through its own
 // thread context, and serves the connections it accepts on the main
 // thread's listening socket with a CacheServer of its own.
 import { parentPort, workerData } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
-import { loadSharedWasmEngine } from './engine/wasm.js';
+import { loadSharedEngine } from './engine/shared.js';
 import { Store } from './engine/store.js';
 import { CacheServer, EXIT_ENGINE_TRAP } from './server.js';
 import { createLogger } from './log.js';
@@ -16,7 +16,7 @@ const port = parentPort!;
 const send = (msg: ToMain) => port.postMessage(msg);
 
 const shared = new ThreadShared(data.shared);
-const store = Store.attach(loadSharedWasmEngine(data.module, data.memory), data.base, data.ctx, shared.lock);
+const store = Store.attach(loadSharedEngine(data.engine), data.base, data.ctx, shared.lock);
 // Straight to the process's stderr, not through the main thread's copy of
 // it: a trap's lines must be out before the main thread ends the process.
 const log = createLogger(() => store.verbosity, writeStderr);

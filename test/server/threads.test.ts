@@ -4,7 +4,7 @@
 // the others serving; SIGTERM under load must stop cleanly with the cache
 // kept (-e). The per-thread connection counts of /metrics show that every
 // thread took part.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,9 @@ import { RawClient, textRepliesLength } from '../support/client.js';
 import { startWasmcached, type ServerHandle } from '../support/servers.js';
 import { prng } from '../support/prng.js';
 
-const THREADS = 4;
+// Each engine build's turn sets these (see the describe.each below).
+let THREADS = 4;
+let ENGINE = 'wasm';
 let server: ServerHandle | null = null;
 const clients: RawClient[] = [];
 
@@ -23,7 +25,7 @@ afterEach(async () => {
 });
 
 async function start(args: string[] = []): Promise<ServerHandle> {
-  server = await startWasmcached(['-t', String(THREADS), '-o', 'metrics_port=0', ...args]);
+  server = await startWasmcached(['-t', String(THREADS), '--engine', ENGINE, '-o', 'metrics_port=0', ...args]);
   return server;
 }
 
@@ -65,7 +67,14 @@ async function stats(c: RawClient): Promise<Buffer> {
   return c.request('stats\r\n');
 }
 
-describe(`-t ${THREADS}: threads sharing one arena`, () => {
+// The WebAssembly build on one shared WebAssembly.Memory, and the js build
+// on one SharedArrayBuffer (src/engine/shared.ts).
+describe.each([
+  { engine: 'wasm', threads: 4 },
+  { engine: 'js', threads: 2 },
+])('--engine $engine -t $threads: threads sharing one arena', ({ engine, threads }) => {
+  beforeAll(() => { ENGINE = engine; THREADS = threads; });
+
   it('every thread serves connections, and all of them see one cache', async () => {
     const s = await start();
     const cs = await connectAcrossThreads(s);
@@ -309,82 +318,80 @@ describe(`-t ${THREADS}: threads sharing one arena`, () => {
     expect(listing).toContain('conn_watch');
   }, 60_000);
 
-  it('a watcher that stops reading holds bounded memory on every thread, and is told what it skipped', async () => {
-    const s = await start();
-    const cs = await connectAcrossThreads(s);
-    const watcher = await RawClient.connect(s.port);
-    clients.push(watcher);
-    expect((await watcher.request('watch fetchers\r\n')).toString()).toBe('OK\r\n');
-    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))![1]) * 1024;
-    // Gets per client per burst: enough that three bursts make over 100 MB
-    // (six, over 200 MB)
-    // of lines however many clients it took to reach every thread.
-    const PER = Math.max(8_000, Math.ceil((110 * 1024 * 1024) / (cs.length * 3 * 330)));
-    // Long keys make long lines (about 330 bytes): what would be kept if
-    // lines were held stands out from the threads' heaps settling.
-    const key = 'k'.repeat(240);
-    const burst = () => Promise.all(cs.map((c) => c.send(`get ${key}\r\n`.repeat(PER) + 'mn\r\n').then(() => c.readUntil('MN\r\n', 60_000))));
-    // The watcher's socket is never read during the bursts: lines for it
-    // pile up in the kernel, then are skipped, on its thread and in transit.
-    // Four threads' JavaScript heaps grow under this garbage before they
-    // settle (measured by hand: RSS climbs by about 30 MB a burst for ten
-    // bursts, to a plateau near 440 MB with 24 clients), so this only tells
-    // held lines from heap growth: held lines would grow RSS by what the
-    // bursts make, linearly, while the heaps' growth slows and stops. So
-    // after a warm-up, six bursts make over 200 MB of lines, and RSS must
-    // grow by less than that (with four bursts and then three, the heaps'
-    // growth came within 20 % of the lines made). The bound that holds is
-    // in transit: 256 KiB per thread (ThreadShared.relayReserve), and the
-    // watcher's own queue.
-    for (let i = 0; i < 4; i++) await burst();
-    const settled = rss();
-    for (let i = 0; i < 6; i++) await burst();
-    const made = cs.length * PER * 6 * 330;
-    expect(made).toBeGreaterThan(200 * 1024 * 1024);
-    expect(rss() - settled).toBeLessThan(made);
-    const st = (await stats(cs[0])).toString('latin1');
-    expect(stat(Buffer.from(st), 'log_watcher_skipped')).toBeGreaterThan(0);
-    // Reading again: every line made is either received or counted in a
-    // notice, which comes before the next line the watcher gets: one more
-    // get from each thread's clients now and then brings the last ones.
-    let extra = 0;
-    const counted = (b: Buffer) => {
-      let n = 0;
-      for (const l of b.toString('latin1').split('\n')) {
-        if (l.startsWith('ts=')) n++;
-        else if (l.startsWith('skipped=')) n += Number(l.slice(8));
+  // The watch relay between threads is the host's, the same for both builds:
+  // tried on the wasm build only (it takes tens of seconds).
+  if (engine === 'wasm') {
+    it('a watcher that stops reading holds bounded memory on every thread, and is told what it skipped', async () => {
+      const s = await start();
+      const cs = await connectAcrossThreads(s);
+      const watcher = await RawClient.connect(s.port);
+      clients.push(watcher);
+      expect((await watcher.request('watch fetchers\r\n')).toString()).toBe('OK\r\n');
+      const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))![1]) * 1024;
+      // Gets per client per burst: enough that three bursts make over 100 MB
+      // (six, over 200 MB)
+      // of lines however many clients it took to reach every thread.
+      const PER = Math.max(8_000, Math.ceil((110 * 1024 * 1024) / (cs.length * 3 * 330)));
+      // Long keys make long lines (about 330 bytes): what would be kept if
+      // lines were held stands out from the threads' heaps settling.
+      const key = 'k'.repeat(240);
+      const burst = () => Promise.all(cs.map((c) => c.send(`get ${key}\r\n`.repeat(PER) + 'mn\r\n').then(() => c.readUntil('MN\r\n', 60_000))));
+      // The watcher's socket is never read during the bursts: lines for it
+      // pile up in the kernel, then are skipped, on its thread and in transit.
+      // Four threads' JavaScript heaps grow under this garbage before they
+      // settle (measured by hand: RSS climbs by about 30 MB a burst for ten
+      // bursts, to a plateau near 440 MB with 24 clients), so this only tells
+      // held lines from heap growth: held lines would grow RSS by what the
+      // bursts make, linearly, while the heaps' growth slows and stops. So
+      // after a warm-up, six bursts make over 200 MB of lines, and RSS must
+      // grow by less than that (with four bursts and then three, the heaps'
+      // growth came within 20 % of the lines made). The bound that holds is
+      // in transit: 256 KiB per thread (ThreadShared.relayReserve), and the
+      // watcher's own queue.
+      for (let i = 0; i < 4; i++) await burst();
+      const settled = rss();
+      for (let i = 0; i < 6; i++) await burst();
+      const made = cs.length * PER * 6 * 330;
+      expect(made).toBeGreaterThan(200 * 1024 * 1024);
+      expect(rss() - settled).toBeLessThan(made);
+      const st = (await stats(cs[0])).toString('latin1');
+      expect(stat(Buffer.from(st), 'log_watcher_skipped')).toBeGreaterThan(0);
+      // Reading again: every line made is either received or counted in a
+      // notice, which comes before the next line the watcher gets: one more
+      // get from each thread's clients now and then brings the last ones.
+      let extra = 0;
+      const counted = (b: Buffer) => {
+        let n = 0;
+        for (const l of b.toString('latin1').split('\n')) {
+          if (l.startsWith('ts=')) n++;
+          else if (l.startsWith('skipped=')) n += Number(l.slice(8));
+        }
+        return n;
+      };
+      const deadline = Date.now() + 30_000;
+      let seen = 0;
+      while (Date.now() < deadline) {
+        seen = counted(watcher.pending);
+        if (seen >= cs.length * PER * 10 + extra) break;
+        await Promise.all(cs.map((c) => c.request('get after\r\n')));
+        extra += cs.length;
+        await new Promise((r) => setTimeout(r, 200));
       }
-      return n;
-    };
-    const deadline = Date.now() + 30_000;
-    let seen = 0;
-    while (Date.now() < deadline) {
-      seen = counted(watcher.pending);
-      if (seen >= cs.length * PER * 10 + extra) break;
-      await Promise.all(cs.map((c) => c.request('get after\r\n')));
-      extra += cs.length;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(seen).toBe(cs.length * PER * 10 + extra);
-  }, 120_000);
+      expect(seen).toBe(cs.length * PER * 10 + extra);
+    }, 120_000);
+  }
 
-  it('-t 1 is one event loop; the js engine runs on one thread and says so', async () => {
-    server = await startWasmcached(['-t', '1']);
-    let c = await RawClient.connect(server.port);
-    clients.push(c);
-    expect(stat(await stats(c), 'threads')).toBe(1);
-    await server.stop();
-    server = await startWasmcached(['-t', '4', '--engine', 'js']);
-    expect(server.output()).toContain('-t 4: the js engine runs on one thread');
-    c = await RawClient.connect(server.port);
+  it('-t 1 is one event loop', async () => {
+    server = await startWasmcached(['-t', '1', '--engine', ENGINE]);
+    const c = await RawClient.connect(server.port);
     clients.push(c);
     expect(stat(await stats(c), 'threads')).toBe(1);
   }, 60_000);
 });
 
-describe('-t: a thread that traps', () => {
+describe.each(['wasm', 'js'])('--engine %s -t 2: a thread that traps', (engine) => {
   it('takes the server down with exit code 70 and says why', async () => {
-    const s = await startWasmcached(['-t', '2'], { env: { WASMCACHED_TEST_TRAP_WORKER: '1' } });
+    const s = await startWasmcached(['-t', '2', '--engine', engine], { env: { WASMCACHED_TEST_TRAP_WORKER: '1' } });
     server = s;
     const exited = new Promise<number | null>((resolve) => s.proc.once('exit', (code) => resolve(code)));
     // Connections land on either thread; the first on the worker traps it.
