@@ -90,8 +90,15 @@ async function main(argv: string[]): Promise<void> {
     ports: ReturnType<typeof relayPorts>; contexts: number[];
   } | null = null;
   try {
-    if (settings.threads > 1) {
-      const engine = newSharedEngine(settings.engine);
+    const sharedEngine = settings.threads > 1 ? newSharedEngine(settings.engine, settings.threads) : null;
+    if (settings.threads > 1 && (sharedEngine === null || sharedEngine.threads < settings.threads)) {
+      // Only the js build's buffer is sized to the address space (ulimit -v).
+      const fit = sharedEngine?.threads ?? 1;
+      process.stderr.write(`-t ${settings.threads}: address space for ${fit} thread(s) only (ulimit -v); serving on ${fit} thread(s)\n`);
+      settings.threads = fit;
+    }
+    if (sharedEngine !== null && settings.threads > 1) {
+      const engine = sharedEngine.engine;
       store = Store.create(loadSharedEngine(engine), storeOptions(settings), Math.floor(Date.now() / 1000));
       // A context per thread (2 x the input region each) after the range
       // reserved for cache_memlimit: with a huge -I, 4 GiB may hold fewer.
