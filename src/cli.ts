@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import {
-  parseSettings, storeOptions, usage, license, SettingsError, VERSION_LINE, credentialsFile, type Settings,
+  parseSettings, storeOptions, usage, license, SettingsError, VERSION_LINE, credentialsFile, engineChosen, type Settings,
 } from './settings.js';
 import { createLogger } from './log.js';
 import { loadWasmEngine } from './engine/wasm.js';
@@ -59,6 +59,62 @@ async function daemonize(argv: string[], settings: Settings): Promise<never> {
   process.exit(0);
 }
 
+/** -t N: the shared engine and what the threads share (threads.ts). */
+interface ThreadsSetup {
+  engine: SharedEngine; shared: ThreadShared; relay: ThreadRelay;
+  ports: ReturnType<typeof relayPorts>; contexts: number[];
+}
+
+interface EngineSetup {
+  store: Store;
+  threads: ThreadsSetup | null;
+}
+
+/** The store on settings.engine's build: with -t N, one shared memory and
+ *  an engine instance per thread; settings.threads is lowered to what fits. */
+function makeEngine(settings: Settings): EngineSetup {
+  let store: Store;
+  let threads: ThreadsSetup | null = null;
+  const sharedEngine = settings.threads > 1 ? newSharedEngine(settings.engine, settings.threads) : null;
+  if (settings.threads > 1 && (sharedEngine === null || sharedEngine.threads < settings.threads)) {
+    // Only the js build's buffer is sized to the address space (ulimit -v).
+    const fit = sharedEngine?.threads ?? 1;
+    process.stderr.write(`-t ${settings.threads}: address space for ${fit} thread(s) only (ulimit -v); serving on ${fit} thread(s)\n`);
+    settings.threads = fit;
+  }
+  if (sharedEngine !== null && settings.threads > 1) {
+    const engine = sharedEngine.engine;
+    store = Store.create(loadSharedEngine(engine), storeOptions(settings), Math.floor(Date.now() / 1000));
+    // A context per thread (2 x the input region each) after the range
+    // reserved for cache_memlimit: with a huge -I, 4 GiB may hold fewer.
+    const contexts: number[] = [];
+    for (let t = 0; t < settings.threads; t++) {
+      const ctx = store.tryNewContext();
+      if (ctx === 0) break;
+      contexts.push(ctx);
+    }
+    if (contexts.length < settings.threads) {
+      process.stderr.write(`-t ${settings.threads}: memory for ${contexts.length} thread context(s) only (each holds 2 x the input region of -I); ` +
+        `serving on ${Math.max(1, contexts.length)} thread(s)\n`);
+      settings.threads = Math.max(1, contexts.length);
+    }
+    if (contexts.length > 1) {
+      const shared = ThreadShared.create(contexts.length);
+      // Thread 0 too works through a context of its own, under the lock.
+      store.useContext(contexts[0], shared.lock);
+      const ports = relayPorts(contexts.length);
+      threads = { engine, shared, relay: new ThreadRelay(0, ports[0]), ports, contexts: contexts.slice(1) };
+    }
+  } else {
+    store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
+  }
+  return { store, threads };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 async function main(argv: string[]): Promise<void> {
   let cmd;
   try {
@@ -83,50 +139,30 @@ async function main(argv: string[]): Promise<void> {
   // them with the settings), so a ticket resumes on any of them.
   if (settings.tls) settings.ssl.ticketKeys = randomBytes(48);
 
-  let store: Store;
-  // -t N: one shared memory, one engine instance per thread (threads.ts).
-  let threads: {
-    engine: SharedEngine; shared: ThreadShared; relay: ThreadRelay;
-    ports: ReturnType<typeof relayPorts>; contexts: number[];
-  } | null = null;
+  let made: EngineSetup;
+  const threadsAsked = settings.threads;
   try {
-    const sharedEngine = settings.threads > 1 ? newSharedEngine(settings.engine, settings.threads) : null;
-    if (settings.threads > 1 && (sharedEngine === null || sharedEngine.threads < settings.threads)) {
-      // Only the js build's buffer is sized to the address space (ulimit -v).
-      const fit = sharedEngine?.threads ?? 1;
-      process.stderr.write(`-t ${settings.threads}: address space for ${fit} thread(s) only (ulimit -v); serving on ${fit} thread(s)\n`);
-      settings.threads = fit;
+    made = makeEngine(settings);
+  } catch (err) {
+    if (settings.engine !== 'wasm' || engineChosen(settings)) return fail(1, messageOf(err));
+    // The pure-JS build is the fallback where WebAssembly cannot run: no
+    // WebAssembly at all (node --jitless), or not the address space it
+    // reserves (ulimit -v). With --engine given, its failure is final.
+    process.stderr.write(`the WebAssembly engine cannot start (${messageOf(err)}); serving with the js engine (--engine js)\n`);
+    settings.engine = 'js';
+    settings.threads = threadsAsked;
+    try {
+      made = makeEngine(settings);
+    } catch (err2) {
+      return fail(1, messageOf(err2));
     }
-    if (sharedEngine !== null && settings.threads > 1) {
-      const engine = sharedEngine.engine;
-      store = Store.create(loadSharedEngine(engine), storeOptions(settings), Math.floor(Date.now() / 1000));
-      // A context per thread (2 x the input region each) after the range
-      // reserved for cache_memlimit: with a huge -I, 4 GiB may hold fewer.
-      const contexts: number[] = [];
-      for (let t = 0; t < settings.threads; t++) {
-        const ctx = store.tryNewContext();
-        if (ctx === 0) break;
-        contexts.push(ctx);
-      }
-      if (contexts.length < settings.threads) {
-        process.stderr.write(`-t ${settings.threads}: memory for ${contexts.length} thread context(s) only (each holds 2 x the input region of -I); ` +
-          `serving on ${Math.max(1, contexts.length)} thread(s)\n`);
-        settings.threads = Math.max(1, contexts.length);
-      }
-      if (contexts.length > 1) {
-        const shared = ThreadShared.create(contexts.length);
-        // Thread 0 too works through a context of its own, under the lock.
-        store.useContext(contexts[0], shared.lock);
-        const ports = relayPorts(contexts.length);
-        threads = { engine, shared, relay: new ThreadRelay(0, ports[0]), ports, contexts: contexts.slice(1) };
-      }
-    } else {
-      store = Store.create(settings.engine === 'js' ? loadJsEngine() : loadWasmEngine(), storeOptions(settings), Math.floor(Date.now() / 1000));
-    }
+  }
+  const { store, threads } = made;
+  try {
     const credentials = credentialsFile(settings);
     if (credentials !== null) store.setAuth(readFileSync(credentials));
   } catch (err) {
-    return fail(1, err instanceof Error ? err.message : String(err));
+    return fail(1, messageOf(err));
   }
   store.verbosity = settings.verbosity;
   const log = createLogger(() => store.verbosity);

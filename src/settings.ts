@@ -321,11 +321,12 @@ const OPTIONS: OptionSpec[] = [
     apply(s, v, f) { s.warmFrom = parseHostPort(v, f); } },
   { short: 'o', long: 'extended', arg: 'opts', help: 'comma-separated list of extended options (below)',
     apply(s, v, f) { applyExtended(s, v, f); } },
-  { long: 'engine', arg: 'name', help: 'engine build: wasm (default) or js (the same engine compiled to plain JavaScript)',
+  { long: 'engine', arg: 'name', help: 'engine build: wasm (default; js where WebAssembly cannot start) or js (the same engine compiled to plain JavaScript)',
     apply(s, v, f) {
       if (v === 'wasm') s.engine = 'wasm';
       else if (v === 'js') s.engine = 'js';
       else throw new SettingsError(`${f} ${quote(v)}: unknown engine (expected wasm or js)`);
+      engineGiven.add(s);
     } },
   { long: 'host', arg: 'name', help: 'socket host: node (libuv streams without node:net\'s Socket, the default under Node.js), node-net (node:net\'s Socket) or bun (Bun.listen, the default under Bun)',
     apply(s, v, f) {
@@ -347,6 +348,12 @@ const OPTIONS: OptionSpec[] = [
 /** Settings whose -B was given: -S and -Y then check it instead of setting it. */
 const protocolGiven = new WeakSet<Settings>();
 const threadsGiven = new WeakSet<Settings>();
+const engineGiven = new WeakSet<Settings>();
+
+/** --engine was on the command line: no fallback to the other build. */
+export function engineChosen(s: Settings): boolean {
+  return engineGiven.has(s);
+}
 /** -p was given: without it, a -U port is the TCP port too (memcached's rule). */
 const portGiven = new WeakSet<Settings>();
 

@@ -79,16 +79,18 @@ function track(name: string, proc: ChildProcess, port: number, startup = '', udp
  * `runtime: 'bun'` (or TEST_HOST=bun for a whole run) starts it under Bun,
  * whose default is the Bun.listen host.
  */
-/** `addressSpaceKb`: run the server under `ulimit -v` of that many KiB. */
+/** `addressSpaceKb`: run the server under `ulimit -v` of that many KiB;
+ *  `nodeFlags`: Node.js options before the script (e.g. --jitless). */
 export async function startWasmcached(
-  args: string[] = [], opts: { env?: NodeJS.ProcessEnv; runtime?: 'node' | 'bun'; addressSpaceKb?: number } = {},
+  args: string[] = [],
+  opts: { env?: NodeJS.ProcessEnv; runtime?: 'node' | 'bun'; addressSpaceKb?: number; nodeFlags?: string[] } = {},
 ): Promise<ServerHandle> {
   if (process.env.TEST_TARGET === 'memcached') return startMemcached(translateForMemcached(args));
   const dir = mkdtempSync(join(tmpdir(), 'wasmcached-'));
   const portFile = opts.env?.MEMCACHED_PORT_FILENAME ?? join(dir, 'port');
   const bun = (opts.runtime ?? process.env.TEST_HOST) === 'bun';
   // Bun runs from outside the checkout so that it reads no project config.
-  const argv = [bun ? BUN_BIN : process.execPath, WASMCACHED_BIN, '-p', '0', ...args];
+  const argv = [bun ? BUN_BIN : process.execPath, ...(opts.nodeFlags ?? []), WASMCACHED_BIN, '-p', '0', ...args];
   // The shell sets the limit and execs the server, which keeps its pid.
   if (opts.addressSpaceKb !== undefined) argv.unshift('/bin/sh', '-c', `ulimit -v ${opts.addressSpaceKb} && exec "$0" "$@"`);
   const proc = spawn(argv[0], argv.slice(1), {
