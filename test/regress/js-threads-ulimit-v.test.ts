@@ -6,7 +6,8 @@
 // does not fit the server runs fewer threads and says so
 // (src/engine/shared.ts); -t 1 with the js engine needs no shared buffer.
 import { afterEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../support/client.js';
+import type { RawClient } from '../support/client.js';
+import { servesOnEveryConnection } from '../support/host-checks.js';
 import { startWasmcached, type ServerHandle } from '../support/servers.js';
 
 let server: ServerHandle | null = null;
@@ -18,26 +19,15 @@ afterEach(async () => {
   server = null;
 });
 
-/** Stores and reads back through several connections (any thread's). */
-async function serves(s: ServerHandle): Promise<number> {
-  for (let i = 0; i < 6; i++) {
-    const c = await RawClient.connect(s.port);
-    clients.push(c);
-    expect((await c.request(`set k${i} 0 0 2\r\nv${i}\r\nget k0\r\n`, 2)).toString('latin1')).toBe('STORED\r\nVALUE k0 0 2\r\nv0\r\nEND\r\n');
-  }
-  const m = /STAT threads (\d+)/.exec((await clients[0].request('stats\r\n')).toString('latin1'));
-  return Number(m?.[1]);
-}
-
 describe('--engine js -t 2 under ulimit -v', () => {
   it('3.5 GB of address space: two threads, sharing a smaller buffer', async () => {
     server = await startWasmcached(['-t', '2', '--engine', 'js', '-m', '64'], { addressSpaceKb: 3_500_000 });
-    expect(await serves(server)).toBe(2);
+    expect(await servesOnEveryConnection(server.port, clients)).toBe(2);
   }, 30_000);
 
   it('1.4 GB: room for one thread only, which it says and serves on', async () => {
     server = await startWasmcached(['-t', '2', '--engine', 'js', '-m', '64'], { addressSpaceKb: 1_400_000 });
     expect(server.output()).toContain('-t 2: address space for 1 thread(s) only (ulimit -v); serving on 1 thread(s)');
-    expect(await serves(server)).toBe(1);
+    expect(await servesOnEveryConnection(server.port, clients)).toBe(1);
   }, 30_000);
 });

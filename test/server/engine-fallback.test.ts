@@ -4,7 +4,8 @@
 // under ulimit -v) says why and serves with the js engine, threads and all.
 // With --engine wasm given, the failure is final, as asked.
 import { afterEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../support/client.js';
+import type { RawClient } from '../support/client.js';
+import { servesOnEveryConnection } from '../support/host-checks.js';
 import { startWasmcached, type ServerHandle } from '../support/servers.js';
 
 let server: ServerHandle | null = null;
@@ -16,29 +17,17 @@ afterEach(async () => {
   server = null;
 });
 
-/** Stores through several connections (any thread's), reads back through
- *  each; returns `stats threads`. */
-async function serves(s: ServerHandle): Promise<number> {
-  for (let i = 0; i < 6; i++) {
-    const c = await RawClient.connect(s.port);
-    clients.push(c);
-    expect((await c.request(`set k${i} 0 0 2\r\nv${i}\r\nget k0\r\n`, 2)).toString('latin1')).toBe('STORED\r\nVALUE k0 0 2\r\nv0\r\nEND\r\n');
-  }
-  const m = /STAT threads (\d+)/.exec((await clients[0].request('stats\r\n')).toString('latin1'));
-  return Number(m?.[1]);
-}
-
 describe('no WebAssembly engine: the js engine serves', () => {
   it('node --jitless (no WebAssembly): the js engine on -t 2', async () => {
     server = await startWasmcached(['-t', '2', '-m', '64'], { nodeFlags: ['--jitless'] });
     expect(server.output()).toContain('the WebAssembly engine cannot start (WebAssembly is not defined); serving with the js engine (--engine js)');
-    expect(await serves(server)).toBe(2);
+    expect(await servesOnEveryConnection(server.port, clients)).toBe(2);
   }, 60_000);
 
   it('ulimit -v 3.5 GB (no room for a WebAssembly memory): the js engine, its threads sharing a smaller buffer', async () => {
     server = await startWasmcached(['-t', '2', '-m', '64'], { addressSpaceKb: 3_500_000 });
     expect(server.output()).toMatch(/the WebAssembly engine cannot start \(.*memory.*\); serving with the js engine \(--engine js\)/);
-    expect(await serves(server)).toBe(2);
+    expect(await servesOnEveryConnection(server.port, clients)).toBe(2);
   }, 60_000);
 
   it('--engine wasm given: its failure is final', async () => {

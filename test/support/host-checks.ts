@@ -3,7 +3,7 @@
 // each check takes a way to connect and asserts on real sockets.
 import { expect } from 'vitest';
 import type { Socket } from 'node:net';
-import type { RawClient } from './client.js';
+import { RawClient } from './client.js';
 
 export type Connect = () => Promise<RawClient>;
 
@@ -82,4 +82,17 @@ export async function binaryNoop(connect: Connect): Promise<void> {
   } finally {
     c.close();
   }
+}
+
+/** Stores through six new connections (any thread's), reads back through
+ *  each, and returns `stats threads`. The connections go into `opened`,
+ *  for the caller to close. */
+export async function servesOnEveryConnection(port: number, opened: RawClient[]): Promise<number> {
+  for (let i = 0; i < 6; i++) {
+    const c = await RawClient.connect(port);
+    opened.push(c);
+    expect((await c.request(`set k${i} 0 0 2\r\nv${i}\r\nget k0\r\n`, 2)).toString('latin1')).toBe('STORED\r\nVALUE k0 0 2\r\nv0\r\nEND\r\n');
+  }
+  const m = /STAT threads (\d+)/.exec((await opened[0].request('stats\r\n')).toString('latin1'));
+  return Number(m?.[1]);
 }
