@@ -30,7 +30,8 @@ export interface CacheOptions {
   maxItemSize?: number;
   /** TTL in seconds for writes that give none; 0 (default) = no expiry. */
   ttl?: number;
-  /** 'wasm' (default) or 'js', the pure-JS build of the same engine. */
+  /** 'wasm' or 'js', the pure-JS build of the same engine. Default: 'wasm',
+   *  or 'js' where WebAssembly is missing or cannot get its memory. */
   engine?: 'wasm' | 'js';
   /** A compiled engine module (build/wasmcached.wasm), for engine 'wasm'. */
   module?: WebAssembly.Module;
@@ -470,18 +471,34 @@ function openCache(build: EngineBuild, o: CacheOptions): Cache {
  */
 export function createCacheSync(options: CacheOptions = {}): Cache {
   checkOptions(options);
-  if (options.engine === 'js') return openCache(loadJsEngine(), options);
+  if (options.engine === 'js' || jsByDefault(options)) return openCache(loadJsEngine(), options);
   if (!options.module) throw new InvalidArgumentError("createCacheSync needs options.module (a compiled WebAssembly.Module) or engine 'js'");
-  return openCache(instantiateWasmEngine(options.module), options);
+  let build: EngineBuild;
+  try {
+    build = instantiateWasmEngine(options.module);
+  } catch (err) {
+    // Not the address space a WebAssembly memory reserves (a RangeError:
+    // ulimit -v, 32-bit hosts): the js build needs far less.
+    if (options.engine === undefined && err instanceof RangeError) return openCache(loadJsEngine(), options);
+    throw err;
+  }
+  return openCache(build, options);
 }
 
 /** createCache for a runtime that finds the engine module with `loadModule`. */
 export function cacheFactory(loadModule: () => Promise<WebAssembly.Module>): (options?: CacheOptions) => Promise<Cache> {
   return async (options = {}) => {
     checkOptions(options);
-    if (options.engine === 'js' || options.module) return createCacheSync(options);
+    if (options.engine === 'js' || options.module || jsByDefault(options)) return createCacheSync(options);
     return createCacheSync({ ...options, module: await loadModule() });
   };
+}
+
+/** No engine asked for, and no WebAssembly in this runtime (iOS Lockdown
+ *  Mode, browsers' JIT-less security modes, node --jitless): the pure-JS
+ *  build of the same engine serves; `cache.engine` says which one did. */
+function jsByDefault(o: CacheOptions): boolean {
+  return o.engine === undefined && !o.module && typeof WebAssembly === 'undefined';
 }
 
 export { CacheError };
