@@ -2,7 +2,7 @@
 // mem.ts over one plain ArrayBuffer. The build swaps this file in for
 // ./mem; nothing else differs between the two builds.
 
-const MAX_BYTES = 4294901760; // 65535 WebAssembly pages, as the WASM build
+export const MAX_BYTES = 4294901760; // 65535 WebAssembly pages, as the WASM build
 // Memory is `size` bytes at the start of `buf`; the rest of `buf` is room
 // reserved for growth (memReserve), so growing within it copies nothing.
 // Typed arrays over a resizable ArrayBuffer stay on a slow path in Node 20's

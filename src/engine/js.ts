@@ -4,7 +4,7 @@
 // All stores of this build share one ArrayBuffer, as all stores of one WASM
 // instance share its memory.
 import * as engine from '../../assembly/index';
-import { memoryBuffer, memShare } from '../../assembly/mem.portable';
+import { MAX_BYTES, memoryBuffer, memShare } from '../../assembly/mem.portable';
 import type { EngineBuild, EngineExports } from './types.js';
 
 export function loadJsEngine(): EngineBuild {
@@ -14,9 +14,6 @@ export function loadJsEngine(): EngineBuild {
     buffer: memoryBuffer,
   };
 }
-
-/** The most memory the build addresses: 65535 pages, as the WebAssembly build. */
-const MAX_BYTES = 65535 * 65536;
 
 /** -t N on the js build: the memory every thread's engine works on. */
 export interface SharedJsMemory {
