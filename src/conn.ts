@@ -37,6 +37,11 @@ export const INPUT_PER_CALL = 64 * 1024;
 const UNCAPPED_REQUESTS = 0x7fffffff;
 /** Unconsumable input above this closes the connection: no command needs it. */
 export const MAX_PENDING = 256 * 1024;
+/** Input kept while a run waits for its turn or for 'drain', past which
+ *  reading stops until a run has used it: without this a client that
+ *  pipelines faster than its -R turns come makes the host hold all it sends
+ *  (memcached reads only into its fixed read buffer). */
+export const PENDING_HIGH_WATER = 16 * 1024;
 
 /** What a connection needs from the server that owns it. */
 export interface ConnHost {
@@ -155,10 +160,12 @@ const DIRECT = 1 << 27;
 const RECENT = 1 << 28;
 /** Bytes arrived between the last two passes. */
 const EARLIER = 1 << 29;
+/** Reading stopped with PENDING_HIGH_WATER bytes of input kept (holdInput()). */
+const INPUT_HELD = 1 << 30;
 /** closeReason by its index in `bits` ('normal' is 0). */
 const REASONS: readonly CloseReason[] = ['normal', 'error', 'idle_timeout', 'shutdown'];
 /** No flag of these, and the connection may be parked. */
-const BUSY = WAITING_DRAIN | WAITING_TURN | PEER_ENDED | CLOSING | CLOSED | WATCHING | QUIT | PARKED;
+const BUSY = WAITING_DRAIN | WAITING_TURN | PEER_ENDED | CLOSING | CLOSED | WATCHING | QUIT | PARKED | INPUT_HELD;
 
 export class Conn implements StreamSink, HandleOwner {
   /** Its socket; while parked, the bare libuv handle under it. */
@@ -410,8 +417,26 @@ export class Conn implements StreamSink, HandleOwner {
       return;
     }
     if (session.held !== null && !session.skipping) this.write(null);
-    if (this.waitingDrain || this.waitingTurn) return;
+    if (this.waitingDrain || this.waitingTurn) {
+      this.holdInput();
+      return;
+    }
     if (session.runnable()) this.run(now);
+  }
+
+  /** While no run can use it, input past PENDING_HIGH_WATER stops reading. */
+  private holdInput(): void {
+    if (this.session.pendingLen <= PENDING_HIGH_WATER) return;
+    this.flag(INPUT_HELD, true);
+    this.socket.pause();
+  }
+
+  /** Reading resumes once a run has ended with nothing left to wait for:
+   *  it has used the held input, or can use no more without more bytes. */
+  private releaseInput(): void {
+    if ((this.bits & (INPUT_HELD | CLOSING | WAITING_DRAIN | WAITING_TURN)) !== INPUT_HELD) return;
+    this.flag(INPUT_HELD, false);
+    this.socket.resume();
   }
 
   socketEnded(): void {
@@ -422,7 +447,8 @@ export class Conn implements StreamSink, HandleOwner {
   socketDrained(): void {
     if (!this.waitingDrain || this.closing) return;
     this.waitingDrain = false;
-    this.socket.resume();
+    // Held input is resumed by the run that uses it (releaseInput()).
+    if ((this.bits & INPUT_HELD) === 0) this.socket.resume();
     // A paused run (a yield, a snapshot) continues on its own.
     if (!this.waitingTurn) this.proceed();
   }
@@ -435,6 +461,7 @@ export class Conn implements StreamSink, HandleOwner {
     } else {
       // Output a yielded run kept corked.
       this.flushOutput();
+      this.releaseInput();
       this.finishIfDone();
     }
   }
@@ -461,6 +488,7 @@ export class Conn implements StreamSink, HandleOwner {
     } finally {
       if (!holdOutput) this.flushOutput();
     }
+    this.releaseInput();
   }
 
   /** Writes what the socket holds corked. */
