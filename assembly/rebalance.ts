@@ -24,7 +24,7 @@ import { hget, pow2, currentTime, H_NCLASSES, H_PINNED, H_PAGES_CARVED, H_AUTOMO
 import {
   clGet, pageOwner, pageFirst, pageIndexOf, slabsFreeChunks, slabsAllocOwn, slabsDetachPage,
   slabsReleasePage, slabsAssignPage, slabsPageMovable, slabsPoolPages, slabsTakePoolPage, CL_SIZE,
-  CL_PERPAGE, CL_PAGES, CL_ITEMS, CL_LRU_TAIL, CL_FREE_HEAD, CL_CARVE_PTR, CL_CARVE_END, CL_DIRTY_TIME,
+  CL_PERPAGE, CL_PAGES, CL_ITEMS, CL_LRU_TAIL, CL_FREE_HEAD, CL_CARVE_PTR, CL_CARVE_END, CL_DIRTY_TIME, CL_OLDER_MOVED, clSet,
 } from './slabs';
 import { IT_PREV, IT_TIME, IT_IFLAGS, IF_LINKED } from './items_layout';
 import {
@@ -132,7 +132,12 @@ function markTried(v: u32): void {
 export const MOVE_SPARE: u32 = 1;
 /** Take the page of the least recently used item of the class whose oldest
  *  item is clearly older than the needing class's own (memcached's automove
- *  age ratio, 0.8: one LRU across classes, roughly). */
+ *  age ratio, 0.8: one LRU across classes, roughly). At most one such move a
+ *  second, as memcached's automover decides at most one move per run: the
+ *  page's other items can be fresh, and with a move on every full allocation
+ *  concurrent writers of mixed sizes lost items they had just stored (evicted
+ *  from moved pages: slab_reassign_evictions_nomem), where memcached evicts
+ *  from the writing class's own tail. */
 export const MOVE_OLDER: u32 = 2;
 /** As MOVE_SPARE, else from the class with the oldest item whatever the
  *  ages: for a class with nothing of its own to evict. */
@@ -186,9 +191,11 @@ function surveyClasses(c: u32, reclaim: bool): void {
  */
 export function rebalanceFor(c: u32, kinds: u32): bool {
   const n = hget(H_NCLASSES);
+  const now = currentTime();
   const myTail = clGet(c, CL_LRU_TAIL);
-  const myAge: u32 = myTail != 0 ? currentTime() - ld32(myTail + IT_TIME) : 0;
+  const myAge: u32 = myTail != 0 ? now - ld32(myTail + IT_TIME) : 0;
   const spare = (kinds & (MOVE_SPARE | MOVE_ANY)) != 0;
+  if ((kinds & MOVE_OLDER) != 0 && clGet(0, CL_OLDER_MOVED) == now + 1) kinds &= ~MOVE_OLDER;
   TRIED_LO = 0;
   TRIED_HI = 0;
   // More than one round only when a chosen class has no page that can move
@@ -196,11 +203,14 @@ export function rebalanceFor(c: u32, kinds: u32): bool {
   for (let round: u32 = 0; round < n; round++) {
     surveyClasses(c, spare && round == 0);
     let v: u32 = 0;
+    let byAge = false;
     if (spare && SPARE_CLASS != 0) {
       v = SPARE_CLASS;
-    } else if (OLDEST_CLASS != 0 && ((kinds & MOVE_ANY) != 0 ||
-      ((kinds & MOVE_OLDER) != 0 && (myTail == 0 || myAge * 10 < OLDEST_AGE * 8)))) {
+    } else if (OLDEST_CLASS != 0 && (kinds & MOVE_ANY) != 0) {
       v = OLDEST_CLASS;
+    } else if (OLDEST_CLASS != 0 && (kinds & MOVE_OLDER) != 0 && (myTail == 0 || myAge * 10 < OLDEST_AGE * 8)) {
+      v = OLDEST_CLASS;
+      byAge = true;
     }
     if (v == 0) return false;
     // A class giving up its oldest items gives the page of the oldest one.
@@ -208,6 +218,7 @@ export function rebalanceFor(c: u32, kinds: u32): bool {
     if (page == NO_PAGE) page = movablePage(v);
     if (page != NO_PAGE) {
       slabsMovePage(v, page, c);
+      if (byAge) clSet(0, CL_OLDER_MOVED, now + 1);
       return true;
     }
     markTried(v);

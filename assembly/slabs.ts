@@ -68,7 +68,9 @@ export const CL_COUNTERS_END: u32 = 200;
 /** Last time the class evicted, ran out of memory or gained a page: the
  *  automover leaves a class alone for a window after that (rebalance.ts). */
 export const CL_DIRTY_TIME: u32 = 200;
-// 204: free
+/** In class 0's record (the pool's, otherwise unused): 1 + the last time a
+ *  page moved to a class by the age ratio (MOVE_OLDER, rebalance.ts). */
+export const CL_OLDER_MOVED: u32 = 204;
 /** Tail items skipped because a reader still holds them (memcached's name). */
 export const CL_LRUTAIL_REFLOCKED: u32 = 208;
 /** Chunks a write freed itself from its class's tail (reclaims and evictions). */

@@ -75,7 +75,11 @@ for (const engine of ENGINES) {
       h.now = T0 + 120; // the small items age
       const big = val(5000);
       const n = 3000; // ~15 MB of large values
-      for (let i = 0; i < n; i++) expect(h.cmd(`set big:${i} 0 0 5000\r\n${big}\r\n`)).toBe('STORED\r\n');
+      for (let i = 0; i < n; i++) {
+        // Moves by age come at most one a second, as memcached's automover's.
+        if (i % 100 === 0) h.now++;
+        expect(h.cmd(`set big:${i} 0 0 5000\r\n${big}\r\n`)).toBe('STORED\r\n');
+      }
       // The large class must hold far more than the one page it could get
       // without moves (~200 items); most of the 8 MB should now be large items.
       let hits = 0;
@@ -85,6 +89,21 @@ for (const engine of ENGINES) {
       expect(Number(s.slabs_moved)).toBeGreaterThan(5);
     });
   
+    it('moves by age come at most one a second (writers of mixed sizes lost items they had just stored)', () => {
+      const h = makeStore({ memoryMB: 8 });
+      for (let i = 0; i < 60000; i++) h.cmd(`set small:${i} 0 0 100\r\n${val(100)}\r\n`);
+      h.now = T0 + 120;
+      const big = val(5000);
+      // One second: one move by age (the class's first page); after that it
+      // evicts its own, keeping the newest.
+      for (let i = 0; i < 600; i++) expect(h.cmd(`set big:${i} 0 0 5000\r\n${big}\r\n`)).toBe('STORED\r\n');
+      expect(h.stats().slabs_moved).toBe('1');
+      expect(h.cmd('get big:599\r\n')).toBe(`VALUE big:599 0 5000\r\n${big}\r\nEND\r\n`);
+      h.now++;
+      expect(h.cmd(`set big:600 0 0 5000\r\n${big}\r\n`)).toBe('STORED\r\n');
+      expect(h.stats().slabs_moved).toBe('2');
+    });
+
     it('slabs automove 0 moves only the first page of a class that has none', () => {
       const h = makeStore({ memoryMB: 8 });
       expect(h.cmd('slabs automove 0\r\n')).toBe('OK\r\n');
